@@ -1,0 +1,68 @@
+"""The practice's setup checklist: four steps, each provided by the flow that builds it.
+
+The hub and the App Home show every step in this order. A step whose flow has not registered yet shows
+as "coming soon" rather than as a button that would do nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import Session
+
+STEP_KEYS = ("stripe_setup", "billing_settings", "invoice_template", "reminders")
+
+
+
+@dataclass(frozen=True)
+class StepContext:
+    """What a step needs to open its modal from a command, the hub modal or the App Home."""
+
+    client: Any  # slack_sdk.WebClient for the workspace
+    trigger_id: str
+    team_id: str
+    user_id: str
+    locale: str
+    # From inside a modal Slack wants views.push; from a command or the App Home, views.open.
+    in_modal: bool
+
+
+IsDone = Callable[[Session, str], bool]
+OpenStep = Callable[[StepContext], None]
+
+
+@dataclass(frozen=True)
+class StepStatus:
+    key: str
+    available: bool
+    done: bool
+
+
+@dataclass(frozen=True)
+class _Provided:
+    is_done: IsDone
+    open_step: OpenStep
+
+
+class Checklist:
+    def __init__(self) -> None:
+        self._provided: dict[str, _Provided] = {}
+
+    def provide(self, key: str, *, is_done: IsDone, open_step: OpenStep) -> None:
+        if key not in STEP_KEYS:
+            raise ValueError(f"unknown checklist step {key!r}; expected one of {STEP_KEYS}")
+        self._provided[key] = _Provided(is_done, open_step)
+
+    def statuses(self, session: Session, team_id: str) -> list[StepStatus]:
+        result = []
+        for key in STEP_KEYS:
+            provided = self._provided.get(key)
+            done = provided is not None and provided.is_done(session, team_id)
+            result.append(StepStatus(key=key, available=provided is not None, done=done))
+        return result
+
+    def opener(self, key: str) -> OpenStep | None:
+        provided = self._provided.get(key)
+        return provided.open_step if provided else None

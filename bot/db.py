@@ -1,0 +1,116 @@
+"""The database: engine, sessions, migrations and the claim-once ledger every flow uses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import delete, event, text
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.pool import StaticPool
+from sqlmodel import Session, create_engine
+
+from bot.models import HandledRequest
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def make_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        in_memory = parsed.database in (None, "", ":memory:")
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            poolclass=StaticPool if in_memory else None,
+        )
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    # WAL lets the HTTP workers read while the scheduler writes; foreign keys are off by default in SQLite.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+class Database:
+    """One engine per process; short sessions per unit of work."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session that commits when the block ends normally and rolls back otherwise."""
+        with Session(self.engine, expire_on_commit=False) as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    def ping(self) -> bool:
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            return True
+        except Exception:
+            return False
+
+    def claim_once(self, team_id: str, kind: str, key: str) -> bool:
+        """True for the first caller to claim (team, kind, key), False for every later one.
+
+        The unique constraint does the deciding, so this holds across threads and processes:
+        Slack's retries, double clicks and concurrent schedulers all come down to one winner.
+        """
+        try:
+            with self.session() as session:
+                session.add(HandledRequest(team_id=team_id, kind=kind, key=key[:255]))
+            return True
+        except IntegrityError:
+            return False
+
+    def release(self, team_id: str, kind: str, key: str) -> None:
+        """Give a claim back, when the work it guarded failed and must be allowed to run again."""
+        with self.session() as session:
+            session.execute(
+                delete(HandledRequest).where(
+                    HandledRequest.team_id == team_id, HandledRequest.kind == kind, HandledRequest.key == key[:255]
+                )
+            )
+
+    def prune_claims(self, kinds: tuple[str, ...], older_than: datetime) -> int:
+        """Forget claims nobody can retry any more (Slack retries for minutes, Stripe for three days)."""
+        with self.session() as session:
+            result = session.execute(
+                delete(HandledRequest).where(HandledRequest.kind.in_(kinds), HandledRequest.created_at < older_than)
+            )
+            return int(getattr(result, "rowcount", 0) or 0)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def alembic_config(url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    # ConfigParser interpolation would eat a '%' in a URL-encoded password.
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    command.upgrade(alembic_config(url), revision)

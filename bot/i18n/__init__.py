@@ -1,0 +1,71 @@
+"""One translation layer for every user-facing string, and Babel for money and dates.
+
+Catalogs are flat JSON files (``en.json``, ``fr.json``) of ``key -> text`` with ``{name}`` placeholders.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from functools import cache
+from pathlib import Path
+
+from babel import Locale
+from babel.dates import format_date as babel_format_date
+from babel.dates import format_datetime as babel_format_datetime
+from babel.numbers import format_currency
+
+from bot import money
+
+LOCALES = ("en", "fr")
+FALLBACK = "en"
+# Babel needs a territory to pick separators and currency placement.
+_BABEL_LOCALE = {"en": "en_US", "fr": "fr_FR"}
+_CATALOG_DIR = Path(__file__).resolve().parent
+
+
+def normalise_locale(raw: str | None, default: str = FALLBACK) -> str:
+    """Slack's ``fr-FR``, ``fr-CA``, ``en-GB``… to one of our catalogs."""
+    if raw:
+        language = raw.replace("_", "-").split("-")[0].lower()
+        if language in LOCALES:
+            return language
+    return default if default in LOCALES else FALLBACK
+
+
+@cache
+def catalog(locale: str) -> dict[str, str]:
+    with (_CATALOG_DIR / f"{locale}.json").open(encoding="utf-8") as handle:
+        data: dict[str, str] = json.load(handle)
+    return data
+
+
+def t(locale: str, key: str, **params: object) -> str:
+    """The text for ``key`` in ``locale``, falling back to English, then to the key itself."""
+    text = catalog(normalise_locale(locale)).get(key) or catalog(FALLBACK).get(key) or key
+    return text.format(**params) if params else text
+
+
+def format_money(amount_minor: int, currency: str, locale: str) -> str:
+    """``123450, "eur"`` → ``1 234,50 €`` in French, ``€1,234.50`` in English; JPY shows no decimals."""
+    babel_locale = Locale.parse(_BABEL_LOCALE[normalise_locale(locale)])
+    places = money.exponent(currency)
+    # Stripe's list of decimal places is the truth for amounts we charge; Babel's ISO data differs for a few
+    # currencies, so the locale's pattern is kept (sign, symbol position, spacing) with our number of places.
+    number = "#,##0" + ("." + "0" * places if places else "")
+    pattern = babel_locale.currency_formats["standard"].pattern.replace("#,##0.00", number)
+    return format_currency(
+        money.to_decimal(amount_minor, currency),
+        currency.upper(),
+        format=pattern,
+        locale=babel_locale,
+        currency_digits=False,
+    )
+
+
+def format_date(value: date, locale: str, style: str = "medium") -> str:
+    return babel_format_date(value, format=style, locale=_BABEL_LOCALE[normalise_locale(locale)])
+
+
+def format_datetime(value: datetime, locale: str, style: str = "medium", tz: str | None = None) -> str:
+    return babel_format_datetime(value, format=style, tzinfo=tz, locale=_BABEL_LOCALE[normalise_locale(locale)])

@@ -1,0 +1,68 @@
+"""Database tables. Every row belongs to a Slack workspace: its team id is part of its key."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+from sqlalchemy import Column, DateTime, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+TEAM_ID_LENGTH = 32
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _timestamp(**kwargs: object) -> object:
+    return Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False, **kwargs))
+
+
+class Workspace(SQLModel, table=True):
+    """A Slack workspace that installed Billbot (one row in single-workspace mode)."""
+
+    __tablename__ = "workspaces"
+
+    team_id: str = Field(primary_key=True, max_length=TEAM_ID_LENGTH)
+    name: str | None = Field(default=None, max_length=255)
+    # The language the bot falls back to when a user's own Slack locale is unknown.
+    default_locale: str | None = Field(default=None, max_length=8)
+    created_at: datetime = _timestamp()  # type: ignore[assignment]
+
+
+class SlackUser(SQLModel, table=True):
+    """What users.info told us about a member, cached so the hot path never waits on Slack."""
+
+    __tablename__ = "slack_users"
+
+    team_id: str = Field(primary_key=True, max_length=TEAM_ID_LENGTH)
+    user_id: str = Field(primary_key=True, max_length=32)
+    locale: str | None = Field(default=None, max_length=16)
+    is_admin: bool = False
+    is_owner: bool = False
+    tz: str | None = Field(default=None, max_length=64)
+    fetched_at: datetime = _timestamp()  # type: ignore[assignment]
+
+
+class HandledRequest(SQLModel, table=True):
+    """The claim-once ledger: an event id, a click, a reminder, each claimed by exactly one worker."""
+
+    __tablename__ = "handled_requests"
+    __table_args__ = (UniqueConstraint("team_id", "kind", "key", name="uq_handled_requests_team_kind_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=TEAM_ID_LENGTH)
+    kind: str = Field(max_length=32)
+    key: str = Field(max_length=255)
+    created_at: datetime = _timestamp(index=True)  # type: ignore[assignment]
+
+
+# Bolt's installation and OAuth state stores keep their rows in our database (several processes share
+# them); their tables join our metadata so that Alembic creates and migrates them with ours.
+SLACK_BOTS = SQLAlchemyInstallationStore.build_bots_table(SQLModel.metadata, "slack_bots")
+SLACK_INSTALLATIONS = SQLAlchemyInstallationStore.build_installations_table(
+    SQLModel.metadata, "slack_installations"
+)
+SLACK_OAUTH_STATES = SQLAlchemyOAuthStateStore.build_oauth_states_table(SQLModel.metadata, "slack_oauth_states")

@@ -1,0 +1,157 @@
+"""The HTTP routes of design.md's contract, served by Starlette under uvicorn.
+
+Bolt's sync ``App.dispatch`` runs on Starlette's thread pool, never on the event loop, so one slow
+request cannot hold up the others; the listeners' slow parts run after the response (see slack_app).
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import App, BoltRequest, BoltResponse
+from slack_sdk.signature import SignatureVerifier
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from bot.services import Services
+from bot.settings import Settings
+from bot.stripe_gateway import WebhookRejected
+
+log = logging.getLogger(__name__)
+
+# Slack's payloads are a few kilobytes; anything this large is not from Slack.
+MAX_BODY_BYTES = 1024 * 1024
+
+# The Stripe pages a person's browser lands on; the stripe_setup flow provides them.
+STRIPE_PAGES = ("stripe_return", "stripe_refresh", "stripe_oauth_callback")
+PageHandler = Callable[[dict[str, str]], tuple[int, str]]
+
+
+def create(settings: Settings) -> tuple[Services, App, Starlette]:
+    """Everything `billbot serve` runs: the shared services, the Bolt app with every flow, the HTTP app."""
+    from bot.slack_app import build_app
+
+    services = Services.build(settings)
+    bolt_app = build_app(services)
+    return services, bolt_app, build_http_app(services, bolt_app)
+
+
+def build_http_app(services: Services, bolt_app: App) -> Starlette:
+    verifier = SignatureVerifier(services.settings.slack_signing_secret or "")
+
+    async def slack_events(request: Request) -> Response:
+        body = await request.body()
+        if len(body) > MAX_BODY_BYTES:
+            return JSONResponse({"error": "request too large"}, status_code=413)
+        if services.settings.slack_signing_secret is not None and not verifier.is_valid_request(
+            body, dict(request.headers)
+        ):
+            # Checked before the body is parsed, so nothing unsigned reaches our code or the database.
+            return JSONResponse({"error": "invalid request signature"}, status_code=401)
+        try:
+            bolt_request = BoltRequest(
+                body=body.decode("utf-8"), query=dict(request.query_params), headers=dict(request.headers)
+            )
+        except (ValueError, TypeError, AttributeError, UnicodeDecodeError):
+            return JSONResponse({"error": "malformed request body"}, status_code=400)
+        if not isinstance(bolt_request.body, dict):
+            return JSONResponse({"error": "malformed request body"}, status_code=400)
+        bolt_response = await run_in_threadpool(bolt_app.dispatch, bolt_request)
+        return _to_response(bolt_response)
+
+    async def slack_oauth(request: Request) -> Response:
+        flow = bolt_app.oauth_flow
+        if flow is None:
+            return _page(404, "Billbot is installed in a single workspace", "This server does not take new installs.")
+        bolt_request = BoltRequest(body="", query=dict(request.query_params), headers=dict(request.headers))
+        handler = flow.handle_installation if request.url.path == flow.install_path else flow.handle_callback
+        return _to_response(await run_in_threadpool(handler, bolt_request))
+
+    async def stripe_webhook(request: Request) -> Response:
+        if not services.stripe.webhooks_configured:
+            return JSONResponse({"error": "STRIPE_WEBHOOK_SECRET is not set on this server"}, status_code=503)
+        payload = await request.body()
+        if len(payload) > MAX_BODY_BYTES:
+            return JSONResponse({"error": "request too large"}, status_code=413)
+        try:
+            event = services.stripe.verify_webhook(payload, request.headers.get("stripe-signature"))
+        except WebhookRejected as exc:
+            log.warning("Stripe webhook refused: %s", exc)
+            return JSONResponse({"error": "invalid signature"}, status_code=400)
+        try:
+            handled = await run_in_threadpool(services.stripe_events.handle, event)
+        except Exception:
+            log.exception("Stripe event %s failed; Stripe will retry it", event.get("id"))
+            return JSONResponse({"error": "handler failed"}, status_code=500)
+        return JSONResponse({"received": True, "duplicate": not handled})
+
+    def stripe_page(name: str) -> Callable[[Request], Any]:
+        async def page(request: Request) -> Response:
+            handler: PageHandler | None = services.pages.get(name)
+            if handler is None:
+                return _page(404, "Not available yet", "Stripe set-up is not available on this server yet.")
+            status, body = await run_in_threadpool(handler, dict(request.query_params))
+            return HTMLResponse(body, status_code=status)
+
+        return page
+
+    async def healthz(_: Request) -> Response:
+        database_ok = await run_in_threadpool(services.db.ping)
+        return JSONResponse(
+            {"ok": database_ok, "database": "ok" if database_ok else "unreachable"},
+            status_code=200 if database_ok else 503,
+        )
+
+    routes = [
+        Route("/slack/events", slack_events, methods=["POST"]),
+        Route("/slack/install", slack_oauth, methods=["GET"]),
+        Route("/slack/oauth_redirect", slack_oauth, methods=["GET"]),
+        Route("/stripe/webhook", stripe_webhook, methods=["POST"]),
+        Route("/stripe/return", stripe_page("stripe_return"), methods=["GET"]),
+        Route("/stripe/refresh", stripe_page("stripe_refresh"), methods=["GET"]),
+        Route("/stripe/oauth/callback", stripe_page("stripe_oauth_callback"), methods=["GET"]),
+        Route("/healthz", healthz, methods=["GET"]),
+    ]
+    return Starlette(routes=routes)
+
+
+def _to_response(bolt_response: BoltResponse) -> Response:
+    response = Response(
+        content=bolt_response.body,
+        status_code=bolt_response.status,
+        headers=bolt_response.first_headers_without_set_cookie(),
+    )
+    for cookie in bolt_response.cookies():
+        for name, morsel in cookie.items():
+            response.set_cookie(
+                key=name,
+                value=morsel.value,
+                max_age=int(morsel["max-age"]) if morsel["max-age"] else None,
+                path=morsel["path"] or "/",
+                secure=True,
+                httponly=True,
+            )
+    return response
+
+
+def _page(status: int, title: str, text: str) -> HTMLResponse:
+    title, text = html.escape(title), html.escape(text)
+    body = (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title></head>"
+        f"<body style='font-family:sans-serif;max-width:36em;margin:4em auto'><h1>{title}</h1><p>{text}</p>"
+        "</body></html>"
+    )
+    return HTMLResponse(body, status_code=status)
+
+
+def serve(http_app: Starlette, host: str, port: int) -> None:
+    import uvicorn
+
+    # One worker process: Bolt's after-ack work and the in-process scheduler live in this process.
+    uvicorn.run(http_app, host=host, port=port, log_level="info", access_log=False, proxy_headers=True)

@@ -1,0 +1,37 @@
+"""What the flows share: settings, the database, Stripe, the checklist and the Stripe event router."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from bot.checklist import Checklist
+from bot.db import Database
+from bot.settings import Settings
+from bot.stripe_events import StripeEvents
+from bot.stripe_gateway import StripeGateway
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    run: Callable[[], None]
+    every_seconds: int
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    stripe: StripeGateway
+    stripe_events: StripeEvents
+    checklist: Checklist = field(default_factory=Checklist)
+    # Browser pages a flow serves on the contract's routes (see bot.server.STRIPE_PAGES): query → (status, html).
+    pages: dict[str, Callable[[dict[str, str]], tuple[int, str]]] = field(default_factory=dict)
+    # Periodic work the scheduler runs: (name, function, every so many seconds).
+    jobs: list[Job] = field(default_factory=list)
+
+    @classmethod
+    def build(cls, settings: Settings) -> Services:
+        db = Database(settings.database_url)
+        return cls(settings=settings, db=db, stripe=StripeGateway(settings), stripe_events=StripeEvents(db))

@@ -1,0 +1,109 @@
+"""Builds the Bolt app and has every flow register its listeners on it.
+
+Listeners are split Bolt's way into a fast ``ack`` part and ``lazy`` parts run after the response:
+with ``process_before_response=True`` the ack runs on the request's own thread, so the HTTP answer
+never waits behind slow work queued in the listener executor (Bolt's default mode acks from inside
+that executor, whose queue fills under load).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from slack_bolt import App, BoltResponse
+from slack_bolt.oauth.oauth_settings import OAuthSettings
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+# The least scopes the registered features need (each one is explained in the README).
+BOT_SCOPES = ("commands", "chat:write", "users:read")
+OAUTH_STATE_SECONDS = 600
+LISTENER_THREADS = 32
+
+
+def web_client(services: Services, token: str | None = None) -> WebClient:
+    """A Web API client on SLACK_API_URL that waits out 429s and retries dropped connections."""
+    return WebClient(
+        token=token,
+        base_url=services.settings.slack_api_url,
+        retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=3), ConnectionErrorRetryHandler(max_retry_count=2)],
+    )
+
+
+def build_app(services: Services, flows: list[Callable[[App, Services], None]] | None = None) -> App:
+    settings = services.settings
+    common: dict[str, Any] = {
+        "signing_secret": settings.slack_signing_secret or "",
+        "process_before_response": True,
+        "listener_executor": ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="slack-work"),
+        # An unknown payload is answered with a 404 instead of an exception.
+        "raise_error_for_unhandled_request": False,
+        "request_verification_enabled": settings.slack_signing_secret is not None,
+    }
+    if settings.multi_workspace:
+        assert settings.slack_client_id and settings.slack_client_secret
+        installation_store = SQLAlchemyInstallationStore(
+            client_id=settings.slack_client_id,
+            engine=services.db.engine,
+            bots_table_name="slack_bots",
+            installations_table_name="slack_installations",
+        )
+        oauth_settings = OAuthSettings(
+            client_id=settings.slack_client_id,
+            client_secret=settings.slack_client_secret,
+            scopes=list(BOT_SCOPES),
+            user_scopes=[],
+            install_path="/slack/install",
+            redirect_uri_path="/slack/oauth_redirect",
+            redirect_uri=f"{settings.public_url}/slack/oauth_redirect",
+            installation_store=installation_store,
+            state_store=SQLAlchemyOAuthStateStore(
+                expiration_seconds=OAUTH_STATE_SECONDS, engine=services.db.engine, table_name="slack_oauth_states"
+            ),
+        )
+        app = App(client=web_client(services), oauth_settings=oauth_settings, **common)
+    else:
+        # The token is checked on the first request rather than at start-up, so the server starts (and
+        # /healthz answers) even while Slack cannot be reached.
+        app = App(client=web_client(services, settings.slack_bot_token), token_verification_enabled=False, **common)
+
+    app.middleware(_claim_events_once(services))
+    app.error(_log_listener_error)
+    for register in flows if flows is not None else default_flows():
+        register(app, services)
+    return app
+
+
+def default_flows() -> list[Callable[[App, Services], None]]:
+    from flows import home, invoices
+
+    return [home.register, invoices.register]
+
+
+def _claim_events_once(services: Services) -> Callable[..., Any]:
+    """Slack re-sends an event it thinks we missed (X-Slack-Retry-Num): answer it, do nothing twice."""
+
+    def middleware(body: dict[str, Any], next: Callable[[], None]) -> BoltResponse | None:
+        if body.get("type") == "event_callback" and body.get("event_id"):
+            team_id = body.get("team_id") or ""
+            if not services.db.claim_once(team_id, "slack_event", body["event_id"]):
+                log.info("Slack event %s already handled; acknowledging the retry", body["event_id"])
+                return BoltResponse(status=200, body="")
+        next()
+        return None
+
+    return middleware
+
+
+def _log_listener_error(error: Exception, body: dict[str, Any]) -> None:
+    # The body is not logged: it can hold customer names, emails and amounts.
+    log.error("listener failed for a %s request: %r", body.get("type") or "command", error, exc_info=error)

@@ -1,0 +1,64 @@
+"""Block Kit for the overview: the App Home tab and the /billing hub modal show the same checklist."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot import blocks
+from bot.blocks import Block
+from bot.checklist import StepStatus
+from bot.i18n import t
+
+OPEN_STEP_ACTION = "checklist_open"
+HUB_CALLBACK = "billing_hub"
+
+
+def overview_blocks(locale: str, steps: list[StepStatus]) -> list[Block]:
+    done = sum(step.done for step in steps)
+    result: list[Block] = [
+        blocks.header(t(locale, "hub.header")),
+        blocks.section(t(locale, "hub.intro")),
+        blocks.context(t(locale, "hub.progress", done=done, total=len(steps))),
+        blocks.divider(),
+    ]
+    for step in steps:
+        result.extend(_step_blocks(locale, step))
+    return result
+
+
+def _step_blocks(locale: str, step: StepStatus) -> list[Block]:
+    title = t(locale, f"step.{step.key}")
+    description = t(locale, f"step.{step.key}.help")
+    block_id = f"step_{step.key}"
+    if not step.available:
+        return [
+            blocks.section(f":hourglass_flowing_sand: *{title}*\n{description}", block_id=block_id),
+            blocks.context(t(locale, "step.coming_soon")),
+        ]
+    icon = ":white_check_mark:" if step.done else ":white_large_square:"
+    label = t(locale, "step.edit" if step.done else "step.start")
+    accessory = blocks.button(label, OPEN_STEP_ACTION, value=step.key, style=None if step.done else "primary")
+    return [blocks.section(f"{icon} *{title}*\n{description}", accessory=accessory, block_id=block_id)]
+
+
+def home_view(locale: str, steps: list[StepStatus]) -> dict[str, Any]:
+    return blocks.home(overview_blocks(locale, steps))
+
+
+def hub_modal(locale: str, steps: list[StepStatus]) -> dict[str, Any]:
+    return blocks.modal(
+        t(locale, "hub.title"),
+        overview_blocks(locale, steps),
+        callback_id=HUB_CALLBACK,
+        close=t(locale, "common.close"),
+    )
+
+
+def coming_soon_modal(locale: str, feature_key: str) -> dict[str, Any]:
+    feature = t(locale, feature_key)
+    return blocks.modal(
+        feature,
+        [blocks.section(t(locale, "common.coming_soon", feature=feature))],
+        callback_id="coming_soon",
+        close=t(locale, "common.close"),
+    )

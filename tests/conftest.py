@@ -1,0 +1,107 @@
+"""Fixtures: the Slack stand-in, the two databases, and the app served as `billbot serve` serves it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from bot.db import upgrade
+from bot.sandbox.slack import SlackStandIn, Workspace
+from tests.harness.databases import create_worker_database, postgres_problem, truncate_all
+from tests.harness.running_app import RunningApp
+from tests.harness.slack_requests import SlackRequests
+
+TEAM_ID = "T0PRACTICE"
+SIGNING_SECRET = "test-signing-secret-8f14e45fceea167a"
+ADMIN = "U0ADMIN"  # workspace admin, English
+FRENCH_USER = "U0CLAIRE"  # member whose Slack is in French
+MEMBER = "U0MEMBER"  # member, British English
+BACKENDS = ("sqlite", "postgresql")
+
+
+@pytest.fixture(scope="session")
+def slack() -> Iterator[SlackStandIn]:
+    standin = SlackStandIn(client_id="1111.2222", client_secret="slack-client-secret")
+    _add_practice(standin)
+    standin.start()
+    yield standin
+    standin.stop()
+
+
+def _add_practice(standin: SlackStandIn) -> Workspace:
+    ws = standin.add_workspace(
+        team_id=TEAM_ID, team_name="Cabinet Dupont", bot_token=f"xoxb-test-{TEAM_ID}", bot_user_id="U0BOT"
+    )
+    ws.add_user(user_id=ADMIN, name="alice", locale="en-US", is_admin=True)
+    ws.add_user(user_id=FRENCH_USER, name="claire", locale="fr-FR")
+    ws.add_user(user_id=MEMBER, name="mark", locale="en-GB")
+    ws.add_channel(channel_id="C_GENERAL", name="general", members=[ADMIN, FRENCH_USER, MEMBER])
+    return ws
+
+
+@pytest.fixture
+def workspace(slack: SlackStandIn) -> Workspace:
+    slack.reset()
+    return slack.workspace(TEAM_ID)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("db-template") / "billbot.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_url(worker_id: str) -> str:
+    problem = postgres_problem()
+    if problem is not None:
+        if os.environ.get("BILLBOT_REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"BILLBOT_REQUIRE_POSTGRES=1 but {problem}")
+        pytest.skip(problem)
+    url = create_worker_database(worker_id)
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> str:
+    if request.param == "sqlite":
+        path = tmp_path / "billbot.db"
+        shutil.copyfile(sqlite_template, path)
+        return f"sqlite:///{path}"
+    url: str = request.getfixturevalue("postgres_url")
+    truncate_all(url)
+    return url
+
+
+@dataclass
+class Billbot:
+    app: RunningApp
+    slack: SlackStandIn
+    workspace: Workspace
+    requests: SlackRequests
+
+
+def app_env(slack: SlackStandIn, database_url: str, **extra: str) -> dict[str, str]:
+    return {
+        "SLACK_BOT_TOKEN": f"xoxb-test-{TEAM_ID}",
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": slack.url,
+        "DATABASE_URL": database_url,
+        **extra,
+    }
+
+
+@pytest.fixture
+def billbot(slack: SlackStandIn, workspace: Workspace, database_url: str) -> Iterator[Billbot]:
+    app = RunningApp(app_env(slack, database_url)).start()
+    requests = SlackRequests(app.url, SIGNING_SECRET, slack, TEAM_ID)
+    yield Billbot(app=app, slack=slack, workspace=workspace, requests=requests)
+    requests.close()
+    app.stop()

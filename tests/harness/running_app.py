@@ -1,0 +1,52 @@
+"""The app as `billbot serve` runs it (bot.server.create under uvicorn), on a free loopback port."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Mapping
+
+import uvicorn
+
+from bot.server import create
+from bot.services import Services
+from bot.settings import Mode, load_settings
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class RunningApp:
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self.port = free_port()
+        self.settings = load_settings(Mode.HTTP, {**env, "HOST": "127.0.0.1", "PORT": str(self.port)})
+        self.services: Services
+        self.services, self.bolt_app, http_app = create(self.settings)
+        config = uvicorn.Config(http_app, host="127.0.0.1", port=self.port, log_level="warning", access_log=False)
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, name="billbot-under-test", daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> RunningApp:
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError("the app did not start")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+        # Work after the ack runs on Bolt's executor: let it finish before the database goes away.
+        executor = self.bolt_app.listener_runner.listener_executor
+        executor.shutdown(wait=True)  # type: ignore[attr-defined]
+        self.services.db.dispose()

@@ -1,0 +1,128 @@
+"""The `/billing` hub, its sub-commands, the App Home tab and the other entry points, through the harness."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.sandbox.slack import check_view
+from tests.conftest import ADMIN, FRENCH_USER, MEMBER, Billbot
+
+
+def _texts(view: dict[str, Any]) -> str:
+    parts = []
+    for block in view["blocks"]:
+        for key in ("text",):
+            if key in block:
+                parts.append(block[key]["text"])
+        for element in block.get("elements", []):
+            parts.append(element.get("text", "") if isinstance(element.get("text"), str) else "")
+        if "accessory" in block:
+            parts.append(block["accessory"]["text"]["text"])
+    return "\n".join(parts)
+
+
+def test_billing_opens_the_checklist_modal_after_a_fast_empty_ack(billbot: Billbot) -> None:
+    response = billbot.requests.command("/billing", user=ADMIN)
+    assert response.status_code == 200
+    assert response.content == b""  # nothing posted in the channel on the user's behalf
+    views = billbot.slack.wait_for(lambda: billbot.workspace.views(ADMIN))
+    hub = views[-1]
+    assert hub["title"]["text"] == "Billing"
+    assert check_view(hub) == []
+    text = _texts(hub)
+    for step in ("Set up payments", "Billing settings", "Invoice template", "Invoice reminders"):
+        assert step in text
+    assert "0 of 4 steps done" in text
+    assert text.count("Coming soon") == 4  # no step is built yet, so none offers a button that does nothing
+    assert not any(block.get("accessory") for block in hub["blocks"])
+
+
+def test_billing_speaks_the_users_language(billbot: Billbot) -> None:
+    billbot.requests.command("/billing", user=FRENCH_USER)
+    hub = billbot.slack.wait_for(lambda: billbot.workspace.views(FRENCH_USER))[-1]
+    assert hub["title"]["text"] == "Facturation"
+    text = _texts(hub)
+    assert "Configurer les paiements" in text
+    assert "Bientôt disponible" in text
+    assert "Set up payments" not in text
+
+
+def test_user_locale_is_looked_up_once_then_cached(billbot: Billbot) -> None:
+    for opened in range(1, 4):
+        billbot.requests.command("/billing", user=MEMBER)
+        billbot.slack.wait_for(lambda n=opened: len(billbot.slack.calls("views.open")) == n)
+    assert len(billbot.slack.calls("users.info")) == 1
+
+
+def test_billing_step_that_is_not_built_yet_says_so(billbot: Billbot) -> None:
+    billbot.requests.command("/billing", "setup", user=ADMIN)
+    view = billbot.slack.wait_for(lambda: billbot.workspace.views(ADMIN))[-1]
+    assert "Set up payments* is coming soon" in _texts(view)
+
+
+def test_billing_with_an_unknown_word_explains_the_usage_privately(billbot: Billbot) -> None:
+    billbot.requests.command("/billing", "refund everything", user=ADMIN)
+    ephemeral = billbot.slack.wait_for(lambda: billbot.workspace.ephemeral("C_GENERAL", ADMIN))
+    assert "I don't know `/billing refund`" in ephemeral[-1].text
+    assert billbot.workspace.messages("C_GENERAL") == []
+    assert billbot.slack.calls("views.open") == []
+
+
+def test_app_home_shows_the_checklist(billbot: Billbot) -> None:
+    response = billbot.requests.event({"type": "app_home_opened", "user": ADMIN, "channel": "D0ADMIN", "tab": "home"})
+    assert response.status_code == 200
+    home = billbot.slack.wait_for(lambda: billbot.workspace.home(ADMIN))
+    assert home["type"] == "home"
+    assert check_view(home) == []
+    assert "Billing & payments" in _texts(home)
+
+
+def test_app_home_messages_tab_publishes_nothing(billbot: Billbot) -> None:
+    billbot.requests.event({"type": "app_home_opened", "user": ADMIN, "channel": "D0ADMIN", "tab": "messages"})
+    billbot.requests.command("/billing", user=ADMIN)  # a later request, to know the first one was processed
+    billbot.slack.wait_for(lambda: billbot.workspace.views(ADMIN))
+    assert billbot.workspace.home(ADMIN) is None
+
+
+def test_slack_retry_of_an_event_does_no_second_work(billbot: Billbot) -> None:
+    event = {"type": "app_home_opened", "user": ADMIN, "channel": "D0ADMIN", "tab": "home"}
+    first = billbot.requests.event(event, event_id="Ev0RETRIED")
+    retry = billbot.requests.event(event, event_id="Ev0RETRIED", retry_num=1)
+    assert first.status_code == retry.status_code == 200
+    billbot.slack.wait_for(lambda: billbot.workspace.home(ADMIN))
+    billbot.requests.event(event, event_id="Ev0LATER")  # a genuinely new event is handled
+    billbot.slack.wait_for(lambda: len(billbot.slack.calls("views.publish")) == 2)
+    assert len(billbot.slack.calls("views.publish")) == 2
+
+
+def test_checklist_button_in_the_hub_pushes_the_step(billbot: Billbot) -> None:
+    billbot.requests.command("/billing", user=ADMIN)
+    hub = billbot.slack.wait_for(lambda: billbot.workspace.views(ADMIN))[-1]
+    billbot.requests.click("checklist_open", user=ADMIN, value="reminders", view=hub)
+    stack = billbot.slack.wait_for(lambda: len(billbot.workspace.views(ADMIN)) == 2 and billbot.workspace.views(ADMIN))
+    assert "Invoice reminders* is coming soon" in _texts(stack[-1])
+
+
+def test_checklist_button_with_a_forged_value_does_nothing(billbot: Billbot) -> None:
+    response = billbot.requests.click("checklist_open", user=ADMIN, value="drop_tables")
+    assert response.status_code == 200
+    billbot.requests.command("/billing", user=ADMIN)
+    billbot.slack.wait_for(lambda: billbot.workspace.views(ADMIN))
+    assert len(billbot.slack.calls("views.open")) == 1
+    assert billbot.slack.calls("views.push") == []
+
+
+def test_invoice_and_client_commands_say_they_are_coming(billbot: Billbot) -> None:
+    billbot.requests.command("/invoice", user=FRENCH_USER)
+    billbot.requests.command("/client", "new", user=ADMIN)
+    billbot.slack.wait_for(
+        lambda: billbot.workspace.ephemeral("C_GENERAL", FRENCH_USER) and billbot.workspace.ephemeral("C_GENERAL", ADMIN)
+    )
+    assert billbot.workspace.ephemeral("C_GENERAL", FRENCH_USER)[-1].text == "*Factures* arrive bientôt dans Billbot."
+    assert billbot.workspace.ephemeral("C_GENERAL", ADMIN)[-1].text == "*Clients* is coming soon to Billbot."
+
+
+def test_new_invoice_shortcut_opens_a_modal(billbot: Billbot) -> None:
+    assert billbot.requests.shortcut("new_invoice", user=ADMIN).status_code == 200
+    view = billbot.slack.wait_for(lambda: billbot.workspace.views(ADMIN))[-1]
+    assert view["title"]["text"] == "Invoices"
