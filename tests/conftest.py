@@ -18,9 +18,12 @@ from tests.harness.slack_requests import SlackRequests
 
 TEAM_ID = "T0PRACTICE"
 SIGNING_SECRET = "test-signing-secret-8f14e45fceea167a"
+STRIPE_WEBHOOK_SECRET = "whsec_test_c9f0f895fb98ab9159f51fd0297e236d"
 ADMIN = "U0ADMIN"  # workspace admin, English
 FRENCH_USER = "U0CLAIRE"  # member whose Slack is in French
 MEMBER = "U0MEMBER"  # member, British English
+CLINIC_TEAM_ID = "T0CLINIC"  # a second workspace, installed through OAuth in the multi-workspace tests
+CLINIC_OWNER = "U0OWNER"
 BACKENDS = ("sqlite", "postgresql")
 
 
@@ -28,6 +31,10 @@ BACKENDS = ("sqlite", "postgresql")
 def slack() -> Iterator[SlackStandIn]:
     standin = SlackStandIn(client_id="1111.2222", client_secret="slack-client-secret")
     _add_practice(standin)
+    clinic = standin.add_workspace(
+        team_id=CLINIC_TEAM_ID, team_name="Clinique du Parc", bot_token=f"xoxb-test-{CLINIC_TEAM_ID}", bot_user_id="U0BOT2"
+    )
+    clinic.add_user(user_id=CLINIC_OWNER, name="olivier", locale="fr-FR", is_owner=True, is_admin=True)
     standin.start()
     yield standin
     standin.stop()
@@ -94,6 +101,7 @@ def app_env(slack: SlackStandIn, database_url: str, **extra: str) -> dict[str, s
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "SLACK_API_URL": slack.url,
         "DATABASE_URL": database_url,
+        "STRIPE_WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET,
         **extra,
     }
 

@@ -1,0 +1,28 @@
+# The two commands a new user types: `make run` and `make test`. Both set everything up themselves.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+
+.PHONY: run test lint bench clean
+
+$(INSTALLED): pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Billbot needs Python 3.11 or newer"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $@
+
+run: $(INSTALLED)
+	$(BIN)/billbot db upgrade
+	$(BIN)/billbot serve
+
+test: $(INSTALLED)
+	$(BIN)/ruff check .
+	$(BIN)/pytest -n auto -q
+
+bench: $(INSTALLED)
+	$(BIN)/python bench/ack.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

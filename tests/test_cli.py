@@ -1,0 +1,104 @@
+"""The command line as a user meets it: real processes, real exit codes, no stack traces."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from bot.sandbox.slack import SlackStandIn
+from tests.conftest import ADMIN, SIGNING_SECRET, TEAM_ID, app_env
+from tests.harness.running_app import free_port
+from tests.harness.slack_requests import SlackRequests
+from tests.paths import PROJECT_ROOT
+
+
+def billbot(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], env=env, capture_output=True, text=True, timeout=timeout, cwd=PROJECT_ROOT
+    )
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    keep = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "STRIPE_", "DATABASE_", "PORT"))}
+    return {**keep, **extra}
+
+
+def test_serve_without_credentials_names_what_to_set(tmp_path: Path) -> None:
+    result = billbot("serve", env=clean_env(DATABASE_URL=f"sqlite:///{tmp_path}/b.db"))
+    assert result.returncode == 2
+    assert "SLACK_SIGNING_SECRET is not set" in result.stderr
+    assert "SLACK_BOT_TOKEN is not set" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_db_upgrade_then_serve_answers_healthz_and_slack(tmp_path: Path, slack: SlackStandIn) -> None:
+    slack.reset()
+    database_url = f"sqlite:///{tmp_path}/billbot.db"
+    env = clean_env(**app_env(slack, database_url))
+    upgraded = billbot("db", "upgrade", env=env)
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert "up to date" in upgraded.stdout
+
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve", "--no-scheduler"],
+        env={**env, "PORT": str(port)},
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                health = httpx.get(f"{url}/healthz", timeout=1)
+                break
+            except httpx.TransportError:
+                assert server.poll() is None, server.stdout.read() if server.stdout else ""
+                assert time.monotonic() < deadline, "billbot serve did not start"
+                time.sleep(0.1)
+        assert health.status_code == 200
+        assert health.json() == {"ok": True, "database": "ok"}
+
+        requests = SlackRequests(url, SIGNING_SECRET, slack, TEAM_ID)
+        assert requests.command("/billing", user=ADMIN).status_code == 200
+        hub = slack.wait_for(lambda: slack.workspace(TEAM_ID).views(ADMIN))[-1]
+        assert hub["callback_id"] == "billing_hub"
+        requests.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_healthz_is_503_when_the_database_is_gone(tmp_path: Path, slack: SlackStandIn) -> None:
+    from tests.harness.running_app import RunningApp
+
+    app = RunningApp(app_env(slack, "postgresql://nobody@127.0.0.1:1/none?connect_timeout=1")).start()
+    try:
+        response = httpx.get(f"{app.url}/healthz", timeout=10)
+        assert response.status_code == 503
+        assert response.json()["database"] == "unreachable"
+    finally:
+        app.stop()
+
+
+def test_unknown_command_is_a_usage_error() -> None:
+    result = billbot("fly", env=clean_env())
+    assert result.returncode == 2
+    assert "invalid choice" in result.stderr
+
+
+def test_console_script_is_installed() -> None:
+    script = Path(sys.executable).parent / "billbot"
+    assert script.exists()
+    result = subprocess.run([str(script), "--help"], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0
+    for command in ("serve", "socket", "scheduler", "db", "stripe-emulator"):
+        assert command in result.stdout

@@ -1,0 +1,98 @@
+"""Catalogs, locales, and money and dates formatted for the user's language."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pytest
+
+from bot import money
+from bot.i18n import LOCALES, catalog, format_date, format_money, normalise_locale, t
+
+NNBSP, NBSP = "\u202f", "\u00a0"
+
+
+def test_catalogs_have_the_same_keys_and_placeholders() -> None:
+    english = catalog("en")
+    for locale in LOCALES:
+        other = catalog(locale)
+        assert set(other) == set(english), locale
+        for key, text in english.items():
+            assert set(re.findall(r"{(\w+)}", other[key])) == set(re.findall(r"{(\w+)}", text)), key
+            assert other[key].strip(), key
+
+
+def test_every_key_the_code_uses_exists() -> None:
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    used: set[str] = set()
+    for path in [*root.glob("flows/**/*.py"), *root.glob("bot/*.py")]:
+        used.update(re.findall(r"""\bt\(\s*\w+,\s*["']([a-z_.]+)["']""", path.read_text(encoding="utf-8")))
+    assert used, "the scan found no t() calls"
+    assert used <= set(catalog("en"))
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("fr-FR", "fr"), ("fr-CA", "fr"), ("en-GB", "en"), ("en_US", "en"), ("de-DE", "en"), (None, "en"), ("", "en")],
+)
+def test_slack_locales_map_to_our_catalogs(raw: str | None, expected: str) -> None:
+    assert normalise_locale(raw) == expected
+
+
+def test_unsupported_locale_falls_back_to_the_workspace_default() -> None:
+    assert normalise_locale("de-DE", default="fr") == "fr"
+
+
+def test_translation_fills_placeholders() -> None:
+    assert t("fr", "hub.progress", done=1, total=4) == "1 étape(s) terminée(s) sur 4"
+    assert t("en", "hub.progress", done=1, total=4) == "1 of 4 steps done"
+
+
+def test_unknown_key_shows_the_key_rather_than_crashing() -> None:
+    assert t("fr", "no.such.key") == "no.such.key"
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "locale", "expected"),
+    [
+        (123450, "eur", "fr", f"1{NNBSP}234,50{NBSP}€"),
+        (123450, "eur", "en", "€1,234.50"),
+        (1234, "jpy", "en", "¥1,234"),
+        (1234, "JPY", "fr", f"1{NNBSP}234{NBSP}JPY"),
+        (1234, "kwd", "en", "KWD1.234"),
+        (-500, "usd", "en", "-$5.00"),
+        (5, "eur", "en", "€0.05"),
+        (0, "chf", "fr", f"0,00{NBSP}CHF"),
+    ],
+)
+def test_money_is_formatted_from_minor_units(amount: int, currency: str, locale: str, expected: str) -> None:
+    assert format_money(amount, currency, locale) == expected
+
+
+def test_dates_follow_the_locale() -> None:
+    assert format_date(date(2026, 11, 25), "fr") == "25 nov. 2026"
+    assert format_date(date(2026, 11, 25), "en") == "Nov 25, 2026"
+
+
+@pytest.mark.parametrize(
+    ("text", "currency", "expected"),
+    [
+        ("1234.50", "eur", 123450),
+        ("1 234,50", "eur", 123450),
+        (f"1{NNBSP}234,5", "eur", 123450),
+        ("500", "jpy", 500),
+        ("0.1", "usd", 10),
+        ("1.234", "kwd", 1234),
+    ],
+)
+def test_typed_amounts_become_minor_units(text: str, currency: str, expected: int) -> None:
+    assert money.parse_amount(text, currency) == expected
+
+
+@pytest.mark.parametrize(("text", "currency"), [("abc", "eur"), ("1.005", "eur"), ("12.5", "jpy"), ("NaN", "eur"), ("", "eur")])
+def test_amounts_that_are_not_exact_money_are_refused(text: str, currency: str) -> None:
+    with pytest.raises(ValueError):
+        money.parse_amount(text, currency)
