@@ -15,7 +15,6 @@ from sqlmodel import Session
 STEP_KEYS = ("stripe_setup", "billing_settings", "invoice_template", "reminders")
 
 
-
 @dataclass(frozen=True)
 class StepContext:
     """What a step needs to open its modal from a command, the hub modal or the App Home."""

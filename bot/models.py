@@ -62,7 +62,5 @@ class HandledRequest(SQLModel, table=True):
 # Bolt's installation and OAuth state stores keep their rows in our database (several processes share
 # them); their tables join our metadata so that Alembic creates and migrates them with ours.
 SLACK_BOTS = SQLAlchemyInstallationStore.build_bots_table(SQLModel.metadata, "slack_bots")
-SLACK_INSTALLATIONS = SQLAlchemyInstallationStore.build_installations_table(
-    SQLModel.metadata, "slack_installations"
-)
+SLACK_INSTALLATIONS = SQLAlchemyInstallationStore.build_installations_table(SQLModel.metadata, "slack_installations")
 SLACK_OAUTH_STATES = SQLAlchemyOAuthStateStore.build_oauth_states_table(SQLModel.metadata, "slack_oauth_states")

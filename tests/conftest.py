@@ -32,7 +32,10 @@ def slack() -> Iterator[SlackStandIn]:
     standin = SlackStandIn(client_id="1111.2222", client_secret="slack-client-secret")
     _add_practice(standin)
     clinic = standin.add_workspace(
-        team_id=CLINIC_TEAM_ID, team_name="Clinique du Parc", bot_token=f"xoxb-test-{CLINIC_TEAM_ID}", bot_user_id="U0BOT2"
+        team_id=CLINIC_TEAM_ID,
+        team_name="Clinique du Parc",
+        bot_token=f"xoxb-test-{CLINIC_TEAM_ID}",
+        bot_user_id="U0BOT2",
     )
     clinic.add_user(user_id=CLINIC_OWNER, name="olivier", locale="fr-FR", is_owner=True, is_admin=True)
     standin.start()

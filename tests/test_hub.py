@@ -116,7 +116,9 @@ def test_invoice_and_client_commands_say_they_are_coming(billbot: Billbot) -> No
     billbot.requests.command("/invoice", user=FRENCH_USER)
     billbot.requests.command("/client", "new", user=ADMIN)
     billbot.slack.wait_for(
-        lambda: billbot.workspace.ephemeral("C_GENERAL", FRENCH_USER) and billbot.workspace.ephemeral("C_GENERAL", ADMIN)
+        lambda: (
+            billbot.workspace.ephemeral("C_GENERAL", FRENCH_USER) and billbot.workspace.ephemeral("C_GENERAL", ADMIN)
+        )
     )
     assert billbot.workspace.ephemeral("C_GENERAL", FRENCH_USER)[-1].text == "*Factures* arrive bientôt dans Billbot."
     assert billbot.workspace.ephemeral("C_GENERAL", ADMIN)[-1].text == "*Clients* is coming soon to Billbot."

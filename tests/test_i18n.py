@@ -92,7 +92,9 @@ def test_typed_amounts_become_minor_units(text: str, currency: str, expected: in
     assert money.parse_amount(text, currency) == expected
 
 
-@pytest.mark.parametrize(("text", "currency"), [("abc", "eur"), ("1.005", "eur"), ("12.5", "jpy"), ("NaN", "eur"), ("", "eur")])
+@pytest.mark.parametrize(
+    ("text", "currency"), [("abc", "eur"), ("1.005", "eur"), ("12.5", "jpy"), ("NaN", "eur"), ("", "eur")]
+)
 def test_amounts_that_are_not_exact_money_are_refused(text: str, currency: str) -> None:
     with pytest.raises(ValueError):
         money.parse_amount(text, currency)

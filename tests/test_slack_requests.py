@@ -21,7 +21,9 @@ def _nothing_happened(billbot: Billbot) -> None:
 
 
 def test_unsigned_request_is_refused(billbot: Billbot) -> None:
-    response = billbot.requests.post(b"command=%2Fbilling&user_id=U0ADMIN", "application/x-www-form-urlencoded", signed=False)
+    response = billbot.requests.post(
+        b"command=%2Fbilling&user_id=U0ADMIN", "application/x-www-form-urlencoded", signed=False
+    )
     assert response.status_code == 401
     _nothing_happened(billbot)
 
