@@ -49,16 +49,17 @@ def build_http_app(services: Services, bolt_app: App) -> Starlette:
         body = await request.body()
         if len(body) > MAX_BODY_BYTES:
             return JSONResponse({"error": "request too large"}, status_code=413)
-        if services.settings.slack_signing_secret is not None and not verifier.is_valid_request(
-            body, dict(request.headers)
-        ):
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            return JSONResponse({"error": "malformed request body"}, status_code=400)
+        headers = dict(request.headers)
+        if services.settings.slack_signing_secret is not None and not verifier.is_valid_request(text, headers):
             # Checked before the body is parsed, so nothing unsigned reaches our code or the database.
             return JSONResponse({"error": "invalid request signature"}, status_code=401)
         try:
-            bolt_request = BoltRequest(
-                body=body.decode("utf-8"), query=dict(request.query_params), headers=dict(request.headers)
-            )
-        except (ValueError, TypeError, AttributeError, UnicodeDecodeError):
+            bolt_request = BoltRequest(body=text, query=dict(request.query_params), headers=headers)
+        except (ValueError, TypeError, AttributeError):
             return JSONResponse({"error": "malformed request body"}, status_code=400)
         if not isinstance(bolt_request.body, dict):
             return JSONResponse({"error": "malformed request body"}, status_code=400)

@@ -73,7 +73,7 @@ class SlackRequests:
             "text": text,
             "api_app_id": "A_BILLBOT",
             "is_enterprise_install": "false",
-            "response_url": f"{self.slack.url}response_url/{next(_ids)}",
+            "response_url": self.slack.issue_response_url(self.team_id, channel, user),
             "trigger_id": self.slack.issue_trigger_id(self.team_id, user),
         }
         return self.post(urlencode(form).encode(), "application/x-www-form-urlencoded")
