@@ -1,0 +1,70 @@
+"""Rendering stored state into Stripe-shaped objects, starting from the generated skeletons."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from .shapes import SKELETONS, TEMPLATES
+
+if TYPE_CHECKING:
+    from .app import App
+    from .store import Record
+
+Renderer = Callable[["App", "Record"], dict[str, Any]]
+RENDERERS: dict[str, Renderer] = {}
+
+
+# Serialised once: json.loads is the fastest way to get an independent deep copy.
+_SKELETON_JSON = {kind: json.dumps(shape) for kind, shape in SKELETONS.items()}
+_TEMPLATE_JSON = {kind: json.dumps(shape) for kind, shape in TEMPLATES.items()}
+
+
+def fresh(kind: str) -> dict[str, Any]:
+    """A new, independent copy of Stripe's shape for ``kind``."""
+    return json.loads(_SKELETON_JSON[kind])
+
+
+def template(kind: str) -> dict[str, Any]:
+    """The full nested structure of ``kind`` with neutral values, for building sub-objects."""
+    return json.loads(_TEMPLATE_JSON[kind])
+
+
+def renderer(kind: str) -> Callable[[Renderer], Renderer]:
+    def register(fn: Renderer) -> Renderer:
+        RENDERERS[kind] = fn
+        return fn
+
+    return register
+
+
+def public(state: dict[str, Any]) -> dict[str, Any]:
+    """State without the emulator's private bookkeeping (keys starting with "_")."""
+    return {k: v for k, v in state.items() if not k.startswith("_")}
+
+
+def merge_metadata(current: dict[str, str] | None, update: Any) -> dict[str, str]:
+    """Stripe's metadata update rules: "" clears all, a key set to "" is removed, others merge."""
+    from .protocol import invalid
+
+    if update == "":
+        return {}
+    merged = dict(current or {})
+    for key, value in update.items():
+        if value == "":
+            merged.pop(key, None)
+        else:
+            if len(key) > 40:
+                raise invalid("Metadata keys can have up to 40 characters.", param=f"metadata[{key}]")
+            if len(value) > 500:
+                raise invalid("Metadata values can have up to 500 characters.", param=f"metadata[{key}]")
+            merged[key] = value
+    if len(merged) > 50:
+        raise invalid("Metadata can have up to 50 keys.", param="metadata")
+    return merged
+
+
+def changed(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """``previous_attributes`` for an ``*.updated`` event: the old value of each changed top-level key."""
+    return {k: before.get(k) for k in after if not k.startswith("_") and before.get(k) != after.get(k)}
