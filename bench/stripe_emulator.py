@@ -41,11 +41,19 @@ def _client(url: str) -> stripe.StripeClient:
 
 def _round(client: stripe.StripeClient, rate_id: str) -> None:
     customer = client.v1.customers.create(params={"email": "bench@example.com", "name": "Bench"})
-    invoice = client.v1.invoices.create(params={"customer": customer.id, "collection_method": "send_invoice",
-                                                "days_until_due": 30})
+    invoice = client.v1.invoices.create(
+        params={"customer": customer.id, "collection_method": "send_invoice", "days_until_due": 30}
+    )
     for amount in (1000, 2050, 333):
-        client.v1.invoice_items.create(params={"customer": customer.id, "invoice": invoice.id, "amount": amount,
-                                               "tax_rates": [rate_id], "description": "Session"})
+        client.v1.invoice_items.create(
+            params={
+                "customer": customer.id,
+                "invoice": invoice.id,
+                "amount": amount,
+                "tax_rates": [rate_id],
+                "description": "Session",
+            }
+        )
     finalized = client.v1.invoices.finalize_invoice(invoice.id)
     assert finalized.total == 3383 + 643
 
@@ -94,12 +102,14 @@ def throughput(processes: int, threads: int, seconds: float) -> None:
     server.start()
     url = queue.get(timeout=30)
     try:
-        rate_id = _client(url).v1.tax_rates.create(
-            params={"display_name": "VAT", "percentage": 19, "inclusive": False}
-        ).id
+        rate_id = (
+            _client(url).v1.tax_rates.create(params={"display_name": "VAT", "percentage": 19, "inclusive": False}).id
+        )
         _round(_client(url), rate_id)  # warm up: imports, schema caches, first connection
-        print(f"Throughput through stripe.StripeClient ({processes} client processes x {threads} threads, "
-              f"{seconds:.0f} s each; the emulator in its own process)")
+        print(
+            f"Throughput through stripe.StripeClient ({processes} client processes x {threads} threads, "
+            f"{seconds:.0f} s each; the emulator in its own process)"
+        )
         for label, simple in (("mixed invoice workload", False), ("simple GET /v1/customers/{id}", True)):
             clients = [
                 ctx.Process(target=_client_process, args=(url, rate_id, threads, seconds, simple, queue))
@@ -112,8 +122,10 @@ def throughput(processes: int, threads: int, seconds: float) -> None:
             for client in clients:
                 client.join()
             elapsed = time.perf_counter() - started
-            print(f"  {label}: {total / elapsed:,.0f} requests/s"
-                  + (f" ({total / REQUESTS_PER_ROUND / elapsed:,.1f} invoices finalized/s)" if not simple else ""))
+            print(
+                f"  {label}: {total / elapsed:,.0f} requests/s"
+                + (f" ({total / REQUESTS_PER_ROUND / elapsed:,.1f} invoices finalized/s)" if not simple else "")
+            )
         # The same retrieve over bare keep-alive HTTP shows what the emulator itself can serve.
         customer_id = _client(url).v1.customers.create().id
         raw = [ctx.Process(target=_raw_process, args=(url, customer_id, seconds, queue)) for _ in range(processes)]
@@ -123,8 +135,10 @@ def throughput(processes: int, threads: int, seconds: float) -> None:
         total = sum(queue.get(timeout=seconds + 60) for _ in raw)
         for client in raw:
             client.join()
-        print(f"  simple GET over bare keep-alive HTTP ({processes} processes): "
-              f"{total / (time.perf_counter() - started):,.0f} requests/s")
+        print(
+            f"  simple GET over bare keep-alive HTTP ({processes} processes): "
+            f"{total / (time.perf_counter() - started):,.0f} requests/s"
+        )
     finally:
         server.kill()
         server.join()
@@ -163,8 +177,10 @@ def memory(count: int) -> None:
         print(f"Memory with {count:,} customers stored (bulk path, {seeded:.2f} s to insert)")
         print(f"  tracemalloc: {(used - base) / 2**20:,.1f} MiB ({(used - base) / count:,.0f} B per object)")
         print(f"  RSS delta:   {(rss_after - rss_before) / 1024:,.1f} MiB")
-        print(f"  list first page (100): {first_page * 1000:.1f} ms; page from the middle: {deep_page * 1000:.1f} ms; "
-              f"retrieve: {retrieve * 1000:.1f} ms")
+        print(
+            f"  list first page (100): {first_page * 1000:.1f} ms; page from the middle: {deep_page * 1000:.1f} ms; "
+            f"retrieve: {retrieve * 1000:.1f} ms"
+        )
     finally:
         emulator.stop()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections.abc import Sequence
@@ -17,6 +18,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     serve = commands.add_parser("serve", help="serve Slack and Stripe over HTTP (and run the scheduler)")
     serve.add_argument("--no-scheduler", action="store_true", help="leave reminders to a `billbot scheduler`")
+    serve.add_argument(
+        "--worker-processes",
+        type=int,
+        default=1,
+        metavar="N",
+        help="processes doing the work after each ack (default 1; 0 runs it in this process)",
+    )
+    work = commands.add_parser("work", help="do the work queued after acks (`billbot serve` starts its own)")
+    work.add_argument("--threads", type=int, default=8, help="jobs done at once (default 8)")
+    work.add_argument("--background", action="store_true", help="run at the operating system's lowest priority")
     commands.add_parser("socket", help="connect to Slack over Socket Mode (no public URL needed)")
     commands.add_parser("scheduler", help="run the scheduler alone")
     db = commands.add_parser("db", help="database maintenance")
@@ -32,7 +43,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     log.configure(os.environ.get("BILLBOT_LOG_LEVEL", "INFO"))
     try:
         if args.command == "serve":
-            return _serve(load_settings(Mode.HTTP), scheduler=not args.no_scheduler)
+            return _serve(load_settings(Mode.HTTP), scheduler=not args.no_scheduler, workers=args.worker_processes)
+        if args.command == "work":
+            return _work(load_settings(Mode.SCHEDULER), background=args.background, threads=args.threads)
         if args.command == "socket":
             return _socket(load_settings(Mode.SOCKET))
         if args.command == "scheduler":
@@ -51,11 +64,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 2
 
 
-def _serve(settings: Settings, *, scheduler: bool) -> int:
+def _serve(settings: Settings, *, scheduler: bool, workers: int) -> int:
     from bot.scheduler import build_scheduler
     from bot.server import create, serve
+    from bot.slack_app import start_worker
+    from bot.worker_processes import WorkerProcesses
 
-    services, _, http_app = create(settings)
+    services, app, http_app = create(settings)
+    in_process = start_worker(services, app) if workers <= 0 else None
+    children = WorkerProcesses(workers).start() if workers > 0 else None
     background = build_scheduler(services, blocking=False) if scheduler else None
     if background is not None:
         background.start()
@@ -64,6 +81,34 @@ def _serve(settings: Settings, *, scheduler: bool) -> int:
     finally:
         if background is not None:
             background.shutdown(wait=False)
+        if in_process is not None:
+            in_process.stop()
+        if children is not None:
+            children.stop()
+    return 0
+
+
+def _work(settings: Settings, *, background: bool, threads: int) -> int:
+    import signal
+    import threading
+
+    from bot.server import create
+    from bot.work_queue import Worker
+
+    if background:
+        os.nice(19)
+        if hasattr(os, "SCHED_IDLE"):
+            # Linux: runs when a core would otherwise idle, and gives way at once when an ack needs one.
+            with contextlib.suppress(OSError):
+                os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+    services, app, _ = create(settings)
+    worker = Worker(services.work, app, threads=threads)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    worker.start()
+    with contextlib.suppress(KeyboardInterrupt):
+        stop.wait()
+    worker.stop()
     return 0
 
 
@@ -72,14 +117,17 @@ def _socket(settings: Settings) -> int:
 
     from bot.scheduler import build_scheduler
     from bot.server import create
+    from bot.slack_app import start_worker
 
     services, app, _ = create(settings)
+    worker = start_worker(services, app)
     background = build_scheduler(services, blocking=False)
     background.start()
     try:
         SocketModeHandler(app, settings.slack_app_token).start()
     finally:
         background.shutdown(wait=False)
+        worker.stop()
     return 0
 
 

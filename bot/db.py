@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -24,14 +27,11 @@ def make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         in_memory = parsed.database in (None, "", ":memory:")
-        engine = create_engine(
-            url,
-            connect_args={"check_same_thread": False, "timeout": 30},
-            poolclass=StaticPool if in_memory else None,
-        )
+        pool: dict[str, Any] = {"poolclass": StaticPool} if in_memory else {"pool_size": 10, "max_overflow": 30}
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **pool)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=30)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -50,6 +50,15 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = make_engine(url)
+        self.is_postgres = self.engine.dialect.name == "postgresql"
+        # Names this Database in per-process memories of its rows, apart from any other on the same URL.
+        self.identity = uuid.uuid4().hex
+        # SQLite takes one writer at a time and makes the others sleep and retry in growing steps (up to
+        # 100 ms each); queueing this process's writers on a lock instead keeps each wait to the write itself.
+        self._sqlite_writes = threading.Lock()
+
+    def write_lock(self) -> AbstractContextManager[object]:
+        return nullcontext() if self.is_postgres else self._sqlite_writes
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -77,7 +86,7 @@ class Database:
         Slack's retries, double clicks and concurrent schedulers all come down to one winner.
         """
         try:
-            with self.session() as session:
+            with self.write_lock(), self.session() as session:
                 session.add(HandledRequest(team_id=team_id, kind=kind, key=key[:255]))
             return True
         except IntegrityError:
@@ -85,7 +94,7 @@ class Database:
 
     def release(self, team_id: str, kind: str, key: str) -> None:
         """Give a claim back, when the work it guarded failed and must be allowed to run again."""
-        with self.session() as session:
+        with self.write_lock(), self.session() as session:
             session.execute(
                 delete(HandledRequest).where(
                     HandledRequest.team_id == team_id, HandledRequest.kind == kind, HandledRequest.key == key[:255]
@@ -94,7 +103,7 @@ class Database:
 
     def prune_claims(self, kinds: tuple[str, ...], older_than: datetime) -> int:
         """Forget claims nobody can retry any more (Slack retries for minutes, Stripe for three days)."""
-        with self.session() as session:
+        with self.write_lock(), self.session() as session:
             result = session.execute(
                 delete(HandledRequest).where(HandledRequest.kind.in_(kinds), HandledRequest.created_at < older_than)
             )

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
-from sqlalchemy import Column, DateTime, UniqueConstraint
+from sqlalchemy import Column, DateTime, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 TEAM_ID_LENGTH = 32
@@ -57,6 +57,30 @@ class HandledRequest(SQLModel, table=True):
     kind: str = Field(max_length=32)
     key: str = Field(max_length=255)
     created_at: datetime = _timestamp(index=True)  # type: ignore[assignment]
+
+
+class PendingWork(SQLModel, table=True):
+    """Work Slack has already been told "ok" for: written before the ack, done by a worker after it.
+
+    Holding the signed request itself (not a summary) lets the worker replay it through the Bolt app,
+    so a crash between the ack and the work loses nothing: the row is still here for the next worker.
+    """
+
+    __tablename__ = "pending_work"
+    __table_args__ = (Index("ix_pending_work_ready", "failed", "available_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=TEAM_ID_LENGTH)
+    function: str = Field(max_length=128)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    headers: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = _timestamp()  # type: ignore[assignment]
+    available_at: datetime = _timestamp()  # type: ignore[assignment]
+    # A worker's lease: while it is in the future, no other worker takes the row.
+    claimed_until: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    attempts: int = 0
+    failed: bool = False
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 # Bolt's installation and OAuth state stores keep their rows in our database (several processes share

@@ -10,6 +10,7 @@ from bot.db import Database
 from bot.settings import Settings
 from bot.stripe_events import StripeEvents
 from bot.stripe_gateway import StripeGateway
+from bot.work_queue import WorkQueue
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class Services:
     db: Database
     stripe: StripeGateway
     stripe_events: StripeEvents
+    work: WorkQueue
     checklist: Checklist = field(default_factory=Checklist)
     # Browser pages a flow serves on the contract's routes (see bot.server.STRIPE_PAGES): query → (status, html).
     pages: dict[str, Callable[[dict[str, str]], tuple[int, str]]] = field(default_factory=dict)
@@ -34,4 +36,10 @@ class Services:
     @classmethod
     def build(cls, settings: Settings) -> Services:
         db = Database(settings.database_url)
-        return cls(settings=settings, db=db, stripe=StripeGateway(settings), stripe_events=StripeEvents(db))
+        return cls(
+            settings=settings,
+            db=db,
+            stripe=StripeGateway(settings),
+            stripe_events=StripeEvents(db),
+            work=WorkQueue(db),
+        )

@@ -2,18 +2,18 @@
 
 Listeners are split Bolt's way into a fast ``ack`` part and ``lazy`` parts run after the response:
 with ``process_before_response=True`` the ack runs on the request's own thread, so the HTTP answer
-never waits behind slow work queued in the listener executor (Bolt's default mode acks from inside
-that executor, whose queue fills under load).
+never waits behind slow work (Bolt's default mode acks from inside its listener thread pool, whose
+queue fills under load). The lazy parts go to the durable work queue (bot.work_queue), written before
+the response, and run by a Worker.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from slack_bolt import App, BoltResponse
+from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
@@ -21,13 +21,13 @@ from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallation
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 
 from bot.services import Services
+from bot.work_queue import DurableLazyRunner, QueueingListenerRunner, Worker
 
 log = logging.getLogger(__name__)
 
 # The least scopes the registered features need (each one is explained in the README).
 BOT_SCOPES = ("commands", "chat:write", "users:read")
 OAUTH_STATE_SECONDS = 600
-LISTENER_THREADS = 32
 
 
 def web_client(services: Services, token: str | None = None) -> WebClient:
@@ -44,10 +44,11 @@ def build_app(services: Services, flows: list[Callable[[App, Services], None]] |
     common: dict[str, Any] = {
         "signing_secret": settings.slack_signing_secret or "",
         "process_before_response": True,
-        "listener_executor": ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="slack-work"),
         # An unknown payload is answered with a 404 instead of an exception.
         "raise_error_for_unhandled_request": False,
-        "request_verification_enabled": settings.slack_signing_secret is not None,
+        # bot.server checks the signature before the body is even parsed, and a Worker replays requests
+        # from our own database long after their timestamps went stale: Bolt must not check again.
+        "request_verification_enabled": False,
     }
     if settings.multi_workspace:
         assert settings.slack_client_id and settings.slack_client_secret
@@ -76,6 +77,10 @@ def build_app(services: Services, flows: list[Callable[[App, Services], None]] |
         # /healthz answers) even while Slack cannot be reached.
         app = App(client=web_client(services, settings.slack_bot_token), token_verification_enabled=False, **common)
 
+    # Bolt 1.30 keeps its runner in a private attribute; the version is pinned and tests cover the swap.
+    app._listener_runner = QueueingListenerRunner.replacing(
+        app.listener_runner, DurableLazyRunner(services.work, app.logger)
+    )
     app.middleware(_claim_events_once(services))
     app.error(_log_listener_error)
     for register in flows if flows is not None else default_flows():
@@ -92,8 +97,9 @@ def default_flows() -> list[Callable[[App, Services], None]]:
 def _claim_events_once(services: Services) -> Callable[..., Any]:
     """Slack re-sends an event it thinks we missed (X-Slack-Retry-Num): answer it, do nothing twice."""
 
-    def middleware(body: dict[str, Any], next: Callable[[], None]) -> BoltResponse | None:
-        if body.get("type") == "event_callback" and body.get("event_id"):
+    def middleware(request: BoltRequest, body: dict[str, Any], next: Callable[[], None]) -> BoltResponse | None:
+        # A worker replaying work for an event it already claimed must get through.
+        if not request.lazy_only and body.get("type") == "event_callback" and body.get("event_id"):
             team_id = body.get("team_id") or ""
             if not services.db.claim_once(team_id, "slack_event", body["event_id"]):
                 log.info("Slack event %s already handled; acknowledging the retry", body["event_id"])
@@ -107,3 +113,12 @@ def _claim_events_once(services: Services) -> Callable[..., Any]:
 def _log_listener_error(error: Exception, body: dict[str, Any]) -> None:
     # The body is not logged: it can hold customer names, emails and amounts.
     log.error("listener failed for a %s request: %r", body.get("type") or "command", error, exc_info=error)
+
+
+def start_worker(services: Services, app: App, *, threads: int = 8) -> Worker:
+    """A worker in this process, woken by each enqueue (for Socket Mode, tests and `serve --worker-processes 0`)."""
+    worker = Worker(services.work, app, threads=threads)
+    runner = app.listener_runner.lazy_listener_runner
+    if isinstance(runner, DurableLazyRunner):
+        runner.on_enqueue(worker.wake)
+    return worker.start()

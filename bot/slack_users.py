@@ -6,7 +6,10 @@ Called after the ack, never before: a users.info round trip must not sit on Slac
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -19,13 +22,51 @@ from bot.models import SlackUser, Workspace, utcnow
 log = logging.getLogger(__name__)
 
 CACHE_FOR = timedelta(hours=12)
+# In front of the database, each process keeps what it read for a short while: a member's locale is read
+# on every command, and the database copy changes rarely (and only through this module).
+MEMORY_SECONDS = 300.0
+
+
+class _Recent:
+    """A small time-limited memory of database reads, per process."""
+
+    def __init__(self, seconds: float, size: int = 10_000) -> None:
+        self.seconds = seconds
+        self.size = size
+        self._items: dict[tuple[str, ...], tuple[float, Any]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, ...]) -> Any | None:
+        with self._lock:
+            found = self._items.get(key)
+        if found is None or time.monotonic() - found[0] > self.seconds:
+            return None
+        return found[1]
+
+    def put(self, key: tuple[str, ...], value: Any) -> None:
+        with self._lock:
+            if len(self._items) >= self.size:
+                self._items.clear()  # crude, but bounded; a miss only costs one database read
+            self._items[key] = (time.monotonic(), value)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+_members = _Recent(MEMORY_SECONDS)
+_workspaces = _Recent(MEMORY_SECONDS)
 
 
 def member(db: Database, client: WebClient, team_id: str, user_id: str) -> SlackUser:
     """The cached profile, refreshed from users.info when older than CACHE_FOR or missing."""
-    with db.session() as session:
-        cached = session.get(SlackUser, (team_id, user_id))
+    key = (db.identity, team_id, user_id)
+    cached: SlackUser | None = _members.get(key)
+    if cached is None:
+        with db.session() as session:
+            cached = session.get(SlackUser, (team_id, user_id))
     if cached is not None and _aware(cached.fetched_at) > utcnow() - CACHE_FOR:
+        _members.put(key, cached)
         return cached
     try:
         user = client.users_info(user=user_id, include_locale=True)["user"]
@@ -43,30 +84,39 @@ def member(db: Database, client: WebClient, team_id: str, user_id: str) -> Slack
     )
     with db.session() as session:
         session.merge(fresh)
+    _members.put(key, fresh)
     return fresh
 
 
 def locale_for(db: Database, client: WebClient, team_id: str, user_id: str | None, default: str) -> str:
     """The user's own Slack language when we support it, else the workspace's, else ``default``."""
-    workspace_default = default
-    with db.session() as session:
-        workspace = session.get(Workspace, team_id)
-        if workspace is not None and workspace.default_locale:
-            workspace_default = workspace.default_locale
+    workspace = _workspace(db, team_id)
+    workspace_default = workspace.default_locale if workspace is not None and workspace.default_locale else default
     if user_id is None:
         return normalise_locale(workspace_default)
     return normalise_locale(member(db, client, team_id, user_id).locale, workspace_default)
 
 
 def ensure_workspace(db: Database, team_id: str, name: str | None = None) -> None:
-    with db.session() as session:
-        if session.get(Workspace, team_id) is not None:
-            return
+    if _workspace(db, team_id) is not None:
+        return
     try:
-        with db.session() as session:
+        with db.write_lock(), db.session() as session:
             session.add(Workspace(team_id=team_id, name=name))
     except IntegrityError:
         pass  # another worker created it first
+    _workspaces.put((db.identity, team_id), None)  # read it back next time
+
+
+def _workspace(db: Database, team_id: str) -> Workspace | None:
+    key = (db.identity, team_id)
+    workspace: Workspace | None = _workspaces.get(key)
+    if workspace is None:
+        with db.session() as session:
+            workspace = session.get(Workspace, team_id)
+        if workspace is not None:
+            _workspaces.put(key, workspace)
+    return workspace
 
 
 def _aware(value: datetime) -> datetime:

@@ -12,6 +12,8 @@ import uvicorn
 from bot.server import create
 from bot.services import Services
 from bot.settings import Mode, load_settings
+from bot.slack_app import start_worker
+from bot.work_queue import Worker
 
 
 def free_port() -> int:
@@ -29,12 +31,15 @@ class RunningApp:
         config = uvicorn.Config(http_app, host="127.0.0.1", port=self.port, log_level="warning", access_log=False)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="billbot-under-test", daemon=True)
+        self.worker: Worker | None = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> RunningApp:
+    def start(self, *, worker: bool = True) -> RunningApp:
+        """Serve; with ``worker=False`` work after the ack stays queued, as if the worker had crashed."""
+        self.worker = start_worker(self.services, self.bolt_app) if worker else None
         self._thread.start()
         deadline = time.monotonic() + 10
         while not self._server.started:
@@ -46,7 +51,6 @@ class RunningApp:
     def stop(self) -> None:
         self._server.should_exit = True
         self._thread.join(timeout=10)
-        # Work after the ack runs on Bolt's executor: let it finish before the database goes away.
-        executor = self.bolt_app.listener_runner.listener_executor
-        executor.shutdown(wait=True)  # type: ignore[attr-defined]
+        if self.worker is not None:
+            self.worker.stop()  # lets work in hand finish before the database goes away
         self.services.db.dispose()
