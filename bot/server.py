@@ -53,7 +53,8 @@ def build_http_app(services: Services, bolt_app: App) -> Starlette:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
             return JSONResponse({"error": "malformed request body"}, status_code=400)
-        headers = dict(request.headers)
+        # Bolt reads x-slack-bolt-* headers as orders (run only the lazy part...): only our worker gives those.
+        headers = {k: v for k, v in request.headers.items() if not k.startswith("x-slack-bolt-")}
         if services.settings.slack_signing_secret is not None and not verifier.is_valid_request(text, headers):
             # Checked before the body is parsed, so nothing unsigned reaches our code or the database.
             return JSONResponse({"error": "invalid request signature"}, status_code=401)

@@ -1,0 +1,138 @@
+"""Work after the ack is in the database before Slack hears "ok", and is done once it can be, by one worker."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import timedelta
+
+from sqlmodel import select
+
+from bot.db import Database
+from bot.models import PendingWork
+from bot.sandbox.slack import SlackStandIn
+from bot.slack_app import start_worker
+from bot.work_queue import WorkQueue
+from tests.conftest import ADMIN, SIGNING_SECRET, TEAM_ID, app_env
+from tests.harness.running_app import RunningApp
+from tests.harness.slack_requests import SlackRequests
+
+HEADERS = {"content-type": ["application/x-www-form-urlencoded"]}
+
+
+def pending(db: Database) -> list[PendingWork]:
+    with db.session() as session:
+        return list(session.exec(select(PendingWork)).all())
+
+
+def test_acked_work_survives_a_worker_crash_and_is_done_when_one_returns(
+    slack: SlackStandIn, database_url: str
+) -> None:
+    slack.reset()
+    app = RunningApp(app_env(slack, database_url)).start(worker=False)
+    try:
+        requests = SlackRequests(app.url, SIGNING_SECRET, slack, TEAM_ID)
+        assert requests.command("/billing", user=ADMIN).status_code == 200
+        rows = pending(app.services.db)
+        assert [(row.team_id, row.function) for row in rows] == [(TEAM_ID, "billing_command")]
+        time.sleep(0.2)
+        assert slack.calls("views.open") == []  # nobody did the work yet
+
+        app.worker = start_worker(app.services, app.bolt_app)  # a worker comes back
+        hub = slack.wait_for(lambda: slack.workspace(TEAM_ID).views(ADMIN))[-1]
+        assert hub["callback_id"] == "billing_hub"
+        slack.wait_for(lambda: pending(app.services.db) == [])
+        requests.close()
+    finally:
+        app.stop()
+
+
+def test_two_workers_never_take_the_same_row(database_url: str) -> None:
+    db = Database(database_url)
+    queue = WorkQueue(db)
+    try:
+        for n in range(120):
+            queue.enqueue("T1", "f", f"body={n}", HEADERS)
+        taken: list[list[int]] = [[], []]
+
+        def take(index: int) -> None:
+            while jobs := queue.claim(7):
+                taken[index].extend(job.id for job in jobs)
+
+        threads = [threading.Thread(target=take, args=(i,)) for i in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert not set(taken[0]) & set(taken[1])
+        assert len(taken[0]) + len(taken[1]) == 120
+    finally:
+        db.dispose()
+
+
+def test_a_lapsed_lease_gives_the_row_to_the_next_worker(database_url: str) -> None:
+    db = Database(database_url)
+    queue = WorkQueue(db, lease=timedelta(milliseconds=50))
+    try:
+        queue.enqueue("T1", "f", "body", HEADERS)
+        first = queue.claim(5)
+        assert len(first) == 1
+        assert queue.claim(5) == []  # leased
+        time.sleep(0.1)
+        again = queue.claim(5)
+        assert [job.id for job in again] == [first[0].id]
+        assert again[0].attempts == 2
+    finally:
+        db.dispose()
+
+
+def test_failing_work_is_retried_then_kept_as_failed(database_url: str) -> None:
+    db = Database(database_url)
+    queue = WorkQueue(db, retry_after=timedelta(0), max_attempts=3)
+    try:
+        queue.enqueue("T1", "f", "body", HEADERS)
+        for attempt in range(1, 4):
+            [job] = queue.claim(1)
+            assert job.attempts == attempt
+            queue.fail(job, f"boom {attempt}")
+        assert queue.claim(1) == []
+        [row] = pending(db)
+        assert row.failed and row.last_error == "boom 3"
+        assert queue.counts() == {"pending": 0, "failed": 1}
+    finally:
+        db.dispose()
+
+
+def test_concurrent_enqueues_all_commit_before_returning(database_url: str) -> None:
+    db = Database(database_url)
+    queue = WorkQueue(db)
+    try:
+        start = threading.Barrier(16)
+
+        def burst(n: int) -> None:
+            start.wait()
+            for k in range(20):
+                queue.enqueue("T1", "f", f"{n}-{k}", HEADERS)
+                # Returning means committed: a fresh connection sees the row at once.
+                with db.engine.connect() as conn:
+                    assert conn.execute(select(PendingWork.id).where(PendingWork.body == f"{n}-{k}")).first()
+
+        threads = [threading.Thread(target=burst, args=(n,)) for n in range(16)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert queue.counts()["pending"] == 320
+    finally:
+        db.dispose()
+
+
+def test_headers_that_steer_bolt_are_not_kept(database_url: str) -> None:
+    db = Database(database_url)
+    queue = WorkQueue(db)
+    try:
+        queue.enqueue("T1", "f", "body", {**HEADERS, "X-Slack-Bolt-Lazy-Only": ["1"]})
+        [job] = queue.claim(1)
+        assert job.headers == HEADERS
+    finally:
+        db.dispose()
