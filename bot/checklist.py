@@ -26,6 +26,23 @@ class StepContext:
     locale: str
     # From inside a modal Slack wants views.push; from a command or the App Home, views.open.
     in_modal: bool
+    # Answers the user privately where they typed the command (response_url); None from a button.
+    respond: Callable[[str], None] | None = None
+
+    def open(self, view: dict[str, Any]) -> None:
+        if self.in_modal:
+            self.client.views_push(trigger_id=self.trigger_id, view=view)
+        else:
+            self.client.views_open(trigger_id=self.trigger_id, view=view)
+
+    def tell(self, title: str, text: str, close: str) -> None:
+        """A short message for this user only: ephemeral after a command, a small modal after a click."""
+        if self.respond is not None:
+            self.respond(text)
+            return
+        from bot import blocks
+
+        self.open(blocks.modal(title, [blocks.section(text)], callback_id="notice", close=close))
 
 
 IsDone = Callable[[Session, str], bool]

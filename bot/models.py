@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
-from sqlalchemy import Column, DateTime, Index, Text, UniqueConstraint
+from sqlalchemy import Column, DateTime, Index, Numeric, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 TEAM_ID_LENGTH = 32
@@ -81,6 +82,72 @@ class PendingWork(SQLModel, table=True):
     attempts: int = 0
     failed: bool = False
     last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class StripeAccount(SQLModel, table=True):
+    """The Stripe account a workspace is paid through, and what Stripe last said about it."""
+
+    __tablename__ = "stripe_accounts"
+    __table_args__ = (UniqueConstraint("account_id", name="uq_stripe_accounts_account_id"),)
+
+    team_id: str = Field(primary_key=True, max_length=TEAM_ID_LENGTH)
+    # None when the platform key is the practice's own account (STRIPE_CONNECT_ACCOUNT_TYPE=none).
+    account_id: str | None = Field(default=None, max_length=64)
+    # How it was connected: "express", "standard" or "custom" (created by Billbot), "oauth" (an existing
+    # account the practice connected), "platform" (no Connect).
+    connection: str = Field(max_length=16)
+    charges_enabled: bool = False
+    payouts_enabled: bool = False
+    details_submitted: bool = False
+    # JSON list of Stripe's requirements.currently_due.
+    requirements_due: str = Field(default="[]", sa_column=Column(Text, nullable=False, server_default="[]"))
+    # Who started set-up: told by DM when payments become enabled or Stripe needs more.
+    started_by: str | None = Field(default=None, max_length=32)
+    created_at: datetime = _timestamp()  # type: ignore[assignment]
+    updated_at: datetime = _timestamp()  # type: ignore[assignment]
+
+
+class BillingSettings(SQLModel, table=True):
+    """A workspace's billing settings: currency, billing address, who may change them."""
+
+    __tablename__ = "billing_settings"
+
+    team_id: str = Field(primary_key=True, max_length=TEAM_ID_LENGTH)
+    currency: str = Field(max_length=3)  # ISO 4217, lower case as Stripe writes it
+    address_line1: str | None = Field(default=None, max_length=200)
+    address_line2: str | None = Field(default=None, max_length=200)
+    city: str | None = Field(default=None, max_length=100)
+    region: str | None = Field(default=None, max_length=100)
+    postal_code: str | None = Field(default=None, max_length=20)
+    country: str | None = Field(default=None, max_length=2)  # ISO 3166-1 alpha-2
+    # Members of this Slack user group may set up payments and change billing settings, besides admins.
+    billing_admin_group: str | None = Field(default=None, max_length=32)
+    updated_by: str | None = Field(default=None, max_length=32)
+    updated_at: datetime = _timestamp()  # type: ignore[assignment]
+
+
+class TaxRate(SQLModel, table=True):
+    """A tax rate of the practice, mirrored as a Stripe TaxRate on its account.
+
+    Stripe's tax rates cannot change their percentage: an edit archives this row (and its Stripe
+    mirror) and adds a new one that ``replaces_id`` it, so invoices already made keep their old rate.
+    """
+
+    __tablename__ = "tax_rates"
+    __table_args__ = (Index("ix_tax_rates_team_active", "team_id", "active"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=TEAM_ID_LENGTH)
+    name: str = Field(max_length=50)  # Stripe's display_name limit
+    percentage: Decimal = Field(sa_column=Column(Numeric(7, 4), nullable=False))
+    inclusive: bool = False
+    description: str | None = Field(default=None, max_length=200)
+    country: str | None = Field(default=None, max_length=2)
+    stripe_tax_rate_id: str | None = Field(default=None, max_length=64)
+    stripe_account_id: str | None = Field(default=None, max_length=64)
+    active: bool = True
+    replaces_id: int | None = Field(default=None, foreign_key="tax_rates.id")
+    created_at: datetime = _timestamp()  # type: ignore[assignment]
 
 
 # Bolt's installation and OAuth state stores keep their rows in our database (several processes share

@@ -21,6 +21,9 @@ DEFAULT_PUBLIC_URL = "http://localhost:3000"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 3000
 SUPPORTED_LOCALES = ("en", "fr")
+# The kind of connected account "Set up payments" creates; "none" means the platform key (STRIPE_API_KEY)
+# is the practice's own Stripe account, and set-up acts on it directly.
+CONNECT_ACCOUNT_TYPES = ("express", "standard", "custom", "none")
 
 
 class Mode(Enum):
@@ -52,6 +55,7 @@ class Settings:
     stripe_api_base: str | None = None
     stripe_webhook_secret: str | None = field(default=None, repr=False)
     stripe_client_id: str | None = None
+    stripe_connect_account_type: str = "express"
     database_url: str = DEFAULT_DATABASE_URL
     public_url: str = DEFAULT_PUBLIC_URL
     host: str = DEFAULT_HOST
@@ -71,6 +75,7 @@ class Settings:
             "slack_api_url": self.slack_api_url,
             "stripe_api_base": self.stripe_api_base,
             "stripe_client_id": self.stripe_client_id,
+            "stripe_connect_account_type": self.stripe_connect_account_type,
             "database_url": _hide_password(self.database_url),
             "public_url": self.public_url,
             "host": self.host,
@@ -139,6 +144,12 @@ def load_settings(mode: Mode, environ: Mapping[str, str] | None = None) -> Setti
 
     database_url = normalise_database_url(get("DATABASE_URL") or DEFAULT_DATABASE_URL, problems)
 
+    account_type = (get("STRIPE_CONNECT_ACCOUNT_TYPE") or "express").lower()
+    if account_type not in CONNECT_ACCOUNT_TYPES:
+        problems.append(
+            f"STRIPE_CONNECT_ACCOUNT_TYPE must be one of {', '.join(CONNECT_ACCOUNT_TYPES)}, not {account_type!r}."
+        )
+
     locale = (get("BILLBOT_DEFAULT_LOCALE") or "en").lower()[:2]
     if locale not in SUPPORTED_LOCALES:
         problems.append(f"BILLBOT_DEFAULT_LOCALE must be one of {', '.join(SUPPORTED_LOCALES)}, not {locale!r}.")
@@ -177,6 +188,7 @@ def load_settings(mode: Mode, environ: Mapping[str, str] | None = None) -> Setti
         stripe_api_base=stripe_api_base.rstrip("/") if stripe_api_base else None,
         stripe_webhook_secret=stripe_webhook_secret,
         stripe_client_id=stripe_client_id,
+        stripe_connect_account_type=account_type,
         database_url=database_url,
         public_url=public_url,
         host=host,

@@ -26,7 +26,7 @@ from bot.work_queue import DurableLazyRunner, QueueingListenerRunner, Worker
 log = logging.getLogger(__name__)
 
 # The least scopes the registered features need (each one is explained in the README).
-BOT_SCOPES = ("commands", "chat:write", "users:read")
+BOT_SCOPES = ("commands", "chat:write", "users:read", "usergroups:read")
 OAUTH_STATE_SECONDS = 600
 
 

@@ -2,10 +2,12 @@
 
 Every call that acts for a practice takes its connected account id (None for the platform's own account)
 and every create takes an idempotency key, so a retried request can never charge or create twice.
+Results come back as plain dicts; failures as GatewayError, with Stripe's code and the parameter at fault.
 """
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import stripe
@@ -17,9 +19,25 @@ class WebhookRejected(Exception):
     """The payload is not a Stripe event signed with our secret."""
 
 
+class GatewayError(Exception):
+    """Stripe refused or could not be reached. ``code`` and ``param`` are Stripe's, when it gave them."""
+
+    def __init__(self, message: str, *, code: str | None = None, param: str | None = None, status: int | None = None):
+        super().__init__(message)
+        self.code = code
+        self.param = param
+        self.status = status
+
+    @property
+    def retryable(self) -> bool:
+        """A network failure, rate limit or Stripe-side error: the same request may work later."""
+        return self.status is None or self.status == 429 or self.status >= 500
+
+
 class StripeGateway:
     def __init__(self, settings: Settings) -> None:
         self._webhook_secret = settings.stripe_webhook_secret
+        self._client_id = settings.stripe_client_id
         self._client: stripe.StripeClient | None = None
         if settings.stripe_api_key:
             base = settings.stripe_api_base
@@ -27,12 +45,17 @@ class StripeGateway:
             self._client = stripe.StripeClient(
                 settings.stripe_api_key,
                 base_addresses=addresses,  # type: ignore[arg-type]
+                client_id=settings.stripe_client_id,
                 max_network_retries=2,
             )
 
     @property
     def configured(self) -> bool:
         return self._client is not None
+
+    @property
+    def oauth_configured(self) -> bool:
+        return self._client is not None and self._client_id is not None
 
     @property
     def webhooks_configured(self) -> bool:
@@ -49,3 +72,106 @@ class StripeGateway:
         except (ValueError, stripe.SignatureVerificationError) as exc:
             raise WebhookRejected(str(exc)) from exc
         return event.to_dict()
+
+    # -- plumbing -------------------------------------------------------------------------------------------
+
+    def _v1(self) -> Any:
+        if self._client is None:
+            raise GatewayError("STRIPE_API_KEY is not set", code="not_configured")
+        return self._client.v1
+
+    @staticmethod
+    def _options(account_id: str | None, idempotency_key: str | None = None) -> dict[str, Any]:
+        options: dict[str, Any] = {}
+        if account_id is not None:
+            options["stripe_account"] = account_id
+        if idempotency_key is not None:
+            options["idempotency_key"] = idempotency_key
+        return options
+
+    @staticmethod
+    def _call(call: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        try:
+            result = call(*args, **kwargs)
+        except stripe.StripeError as exc:
+            error = exc.error
+            raise GatewayError(
+                exc.user_message or str(exc),
+                code=getattr(error, "code", None) if error else exc.code,
+                param=getattr(error, "param", None) if error else None,
+                status=exc.http_status,
+            ) from exc
+        return result.to_dict() if hasattr(result, "to_dict") else dict(result)
+
+    # -- Connect --------------------------------------------------------------------------------------------
+
+    def create_account(
+        self, account_type: str, *, idempotency_key: str, metadata: dict[str, str], country: str | None = None
+    ) -> dict[str, Any]:
+        params: dict[str, Any] = {"type": account_type, "metadata": metadata}
+        if country:
+            params["country"] = country
+        if account_type == "custom":
+            params["capabilities"] = {"card_payments": {"requested": True}, "transfers": {"requested": True}}
+        return self._call(self._v1().accounts.create, params, self._options(None, idempotency_key))
+
+    def retrieve_account(self, account_id: str | None) -> dict[str, Any]:
+        """The connected account, or the platform's own account when ``account_id`` is None."""
+        if account_id is None:
+            return self._call(self._v1().accounts.retrieve_current, None, {})
+        return self._call(self._v1().accounts.retrieve, account_id, None, {})
+
+    def create_account_link(
+        self, account_id: str, *, refresh_url: str, return_url: str, idempotency_key: str
+    ) -> dict[str, Any]:
+        params = {
+            "account": account_id,
+            "type": "account_onboarding",
+            "refresh_url": refresh_url,
+            "return_url": return_url,
+        }
+        return self._call(self._v1().account_links.create, params, self._options(None, idempotency_key))
+
+    def oauth_authorize_url(self, *, state: str, redirect_uri: str) -> str:
+        """Where to send a practice that connects the Stripe account it already has."""
+        if self._client is None or self._client_id is None:
+            raise GatewayError("STRIPE_CLIENT_ID is not set", code="not_configured")
+        return self._client.oauth.authorize_url(
+            {"response_type": "code", "scope": "read_write", "state": state, "redirect_uri": redirect_uri}
+        )
+
+    def oauth_exchange(self, code: str) -> str:
+        """The connected account id for an authorization code (single-use, as Stripe makes it)."""
+        if self._client is None:
+            raise GatewayError("STRIPE_API_KEY is not set", code="not_configured")
+        token = self._call(self._client.oauth.token, {"grant_type": "authorization_code", "code": code})
+        return str(token["stripe_user_id"])
+
+    # -- Tax rates ------------------------------------------------------------------------------------------
+
+    def create_tax_rate(
+        self,
+        account_id: str | None,
+        *,
+        display_name: str,
+        percentage: Decimal,
+        inclusive: bool,
+        idempotency_key: str,
+        description: str | None = None,
+        country: str | None = None,
+    ) -> dict[str, Any]:
+        params: dict[str, Any] = {
+            "display_name": display_name,
+            # Stripe takes the percentage as a decimal string; a float would round 19.6 to 19.600000000000001.
+            "percentage": format(percentage, "f"),
+            "inclusive": inclusive,
+        }
+        if description:
+            params["description"] = description
+        if country:
+            params["country"] = country
+        return self._call(self._v1().tax_rates.create, params, self._options(account_id, idempotency_key))
+
+    def archive_tax_rate(self, account_id: str | None, tax_rate_id: str) -> dict[str, Any]:
+        """Stripe tax rates are never deleted: archiving keeps them on the invoices that used them."""
+        return self._call(self._v1().tax_rates.update, tax_rate_id, {"active": False}, self._options(account_id))

@@ -12,6 +12,7 @@ import pytest
 
 from bot.db import upgrade
 from bot.sandbox.slack import SlackStandIn, Workspace
+from bot.sandbox.stripe import StripeEmulator
 from tests.harness.databases import create_worker_database, postgres_problem, truncate_all
 from tests.harness.running_app import RunningApp
 from tests.harness.slack_requests import SlackRequests
@@ -90,29 +91,50 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template
     return url
 
 
+@pytest.fixture
+def stripe_emulator() -> Iterator[StripeEmulator]:
+    """A fresh Stripe for each test: its accounts, objects and events start empty."""
+    emulator = StripeEmulator(webhook_backoff=0.05).start()
+    yield emulator
+    emulator.stop()
+
+
 @dataclass
 class Billbot:
     app: RunningApp
     slack: SlackStandIn
     workspace: Workspace
     requests: SlackRequests
+    stripe: StripeEmulator
 
 
-def app_env(slack: SlackStandIn, database_url: str, **extra: str) -> dict[str, str]:
-    return {
+def app_env(
+    slack: SlackStandIn, database_url: str, stripe: StripeEmulator | None = None, **extra: str
+) -> dict[str, str]:
+    env = {
         "SLACK_BOT_TOKEN": f"xoxb-test-{TEAM_ID}",
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "SLACK_API_URL": slack.url,
         "DATABASE_URL": database_url,
         "STRIPE_WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET,
-        **extra,
     }
+    if stripe is not None:
+        env |= {
+            "STRIPE_API_KEY": stripe.api_key,
+            "STRIPE_API_BASE": stripe.url,
+            "STRIPE_CLIENT_ID": stripe.connect_client_id,
+        }
+    return env | extra
 
 
 @pytest.fixture
-def billbot(slack: SlackStandIn, workspace: Workspace, database_url: str) -> Iterator[Billbot]:
-    app = RunningApp(app_env(slack, database_url)).start()
+def billbot(
+    slack: SlackStandIn, workspace: Workspace, database_url: str, stripe_emulator: StripeEmulator
+) -> Iterator[Billbot]:
+    app = RunningApp(app_env(slack, database_url, stripe_emulator, PUBLIC_URL="https://billbot.example.com")).start()
+    # Stripe delivers its signed events to the app under test, as it would to PUBLIC_URL/stripe/webhook.
+    stripe_emulator.add_webhook_endpoint(f"{app.url}/stripe/webhook", STRIPE_WEBHOOK_SECRET)
     requests = SlackRequests(app.url, SIGNING_SECRET, slack, TEAM_ID)
-    yield Billbot(app=app, slack=slack, workspace=workspace, requests=requests)
+    yield Billbot(app=app, slack=slack, workspace=workspace, requests=requests, stripe=stripe_emulator)
     requests.close()
     app.stop()

@@ -23,6 +23,18 @@ def test_catalogs_have_the_same_keys_and_placeholders() -> None:
             assert other[key].strip(), key
 
 
+def test_each_flow_catalog_exists_in_every_language_with_the_same_keys() -> None:
+    import json
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent / "bot" / "i18n"
+    english = {path.name: set(json.loads(path.read_text(encoding="utf-8"))) for path in (root / "en").glob("*.json")}
+    assert "core.json" in english
+    for locale in LOCALES:
+        files = {p.name: set(json.loads(p.read_text(encoding="utf-8"))) for p in (root / locale).glob("*.json")}
+        assert files == english, locale
+
+
 def test_every_key_the_code_uses_exists() -> None:
     from pathlib import Path
 

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from bot.models import SLACK_INSTALLATIONS
 from bot.sandbox.slack import SlackStandIn
+from bot.slack_app import BOT_SCOPES
 from tests.conftest import CLINIC_OWNER, CLINIC_TEAM_ID, SIGNING_SECRET, app_env
 from tests.harness.running_app import RunningApp
 from tests.harness.slack_requests import SlackRequests
@@ -34,7 +35,7 @@ def _install(app: RunningApp, slack: SlackStandIn) -> httpx.Response:
         query = parse_qs(start.query)
         assert query["client_id"] == [slack.client_id]
         assert query["redirect_uri"] == ["https://billbot.example.com/slack/oauth_redirect"]
-        assert set(query["scope"][0].split(",")) == {"commands", "chat:write", "users:read"}
+        assert set(query["scope"][0].split(",")) == set(BOT_SCOPES)
         code = slack.oauth_code(CLINIC_TEAM_ID, CLINIC_OWNER, redirect_uri=query["redirect_uri"][0])
         # The state cookie is Secure (PUBLIC_URL is https); a browser on that https address would send it back.
         cookie = page.headers["set-cookie"].split(";")[0]

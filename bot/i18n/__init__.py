@@ -1,6 +1,8 @@
 """One translation layer for every user-facing string, and Babel for money and dates.
 
-Catalogs are flat JSON files (``en.json``, ``fr.json``) of ``key -> text`` with ``{name}`` placeholders.
+Each locale is a folder of flat JSON files (``en/core.json``, ``en/stripe_setup.json``…) of ``key -> text``
+with ``{name}`` placeholders: one file per flow, so a flow owns its words as it owns its views. A key may
+be defined in one file only.
 """
 
 from __future__ import annotations
@@ -35,9 +37,15 @@ def normalise_locale(raw: str | None, default: str = FALLBACK) -> str:
 
 @cache
 def catalog(locale: str) -> dict[str, str]:
-    with (_CATALOG_DIR / f"{locale}.json").open(encoding="utf-8") as handle:
-        data: dict[str, str] = json.load(handle)
-    return data
+    merged: dict[str, str] = {}
+    for path in sorted((_CATALOG_DIR / locale).glob("*.json")):
+        with path.open(encoding="utf-8") as handle:
+            part: dict[str, str] = json.load(handle)
+        clash = merged.keys() & part.keys()
+        if clash:
+            raise ValueError(f"{path} defines keys another {locale} catalog file has: {sorted(clash)}")
+        merged.update(part)
+    return merged
 
 
 def t(locale: str, key: str, **params: object) -> str:

@@ -43,7 +43,12 @@ def register(app: App, services: Services) -> None:
         if not word:
             _open(client, command["trigger_id"], views.hub_modal(locale, _statuses(services, team_id)))
         elif word in SUBCOMMAND_STEPS:
-            _open_step(services, client, command["trigger_id"], team_id, user_id, locale, SUBCOMMAND_STEPS[word], False)
+
+            def tell(text: str) -> None:
+                respond(text=text, response_type="ephemeral")
+
+            step = StepContext(client, command["trigger_id"], team_id, user_id, locale, in_modal=False, respond=tell)
+            _open_step(services, step, SUBCOMMAND_STEPS[word])
         elif word == HELP_SUBCOMMAND:
             _open(client, command["trigger_id"], views.coming_soon_modal(locale, "feature.help"))
         else:
@@ -65,7 +70,7 @@ def register(app: App, services: Services) -> None:
             return
         locale = locale_for(services.db, client, team_id, user_id, services.settings.default_locale)
         in_modal = body.get("container", {}).get("type") == "view" and body.get("view", {}).get("type") == "modal"
-        _open_step(services, client, body["trigger_id"], team_id, user_id, locale, key, in_modal)
+        _open_step(services, StepContext(client, body["trigger_id"], team_id, user_id, locale, in_modal), key)
 
     app.command("/billing")(ack=ack_now, lazy=[billing_command])
     app.event("app_home_opened")(ack=ack_now, lazy=[publish_home])
@@ -77,25 +82,15 @@ def _statuses(services: Services, team_id: str) -> list[Any]:
         return services.checklist.statuses(session, team_id)
 
 
-def _open_step(
-    services: Services,
-    client: WebClient,
-    trigger_id: str,
-    team_id: str,
-    user_id: str,
-    locale: str,
-    key: str,
-    in_modal: bool,
-) -> None:
+def _open_step(services: Services, step: StepContext, key: str) -> None:
     opener = services.checklist.opener(key)
-    if opener is None:
-        view = views.coming_soon_modal(locale, f"step.{key}")
-        if in_modal:
-            client.views_push(trigger_id=trigger_id, view=view)
+    try:
+        if opener is None:
+            step.open(views.coming_soon_modal(step.locale, f"step.{key}"))
         else:
-            _open(client, trigger_id, view)
-        return
-    opener(StepContext(client, trigger_id, team_id, user_id, locale, in_modal))
+            opener(step)
+    except SlackApiError as exc:
+        log.warning("opening the %s step failed: %s", key, exc.response.get("error"))
 
 
 def _open(client: WebClient, trigger_id: str, view: dict[str, Any]) -> None:
