@@ -89,9 +89,9 @@ def build_app(services: Services, flows: list[Callable[[App, Services], None]] |
 
 
 def default_flows() -> list[Callable[[App, Services], None]]:
-    from flows import home, invoices
+    from flows import billing_settings, home, invoices, stripe_setup
 
-    return [home.register, invoices.register]
+    return [home.register, stripe_setup.register, billing_settings.register, invoices.register]
 
 
 def _claim_events_once(services: Services) -> Callable[..., Any]:

@@ -9,11 +9,11 @@ import pytest
 import yaml
 
 from bot.slack_app import BOT_SCOPES
-from flows import home, invoices
+from flows import billing_settings, home, invoices, stripe_setup
 from tests.conftest import ADMIN, Billbot
 from tests.paths import PROJECT_ROOT, shared_file
 
-FLOWS = (home, invoices)
+FLOWS = (home, stripe_setup, billing_settings, invoices)
 
 
 @pytest.fixture(scope="module")

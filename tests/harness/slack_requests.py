@@ -118,6 +118,24 @@ class SlackRequests:
             payload["message"] = {"ts": message_ts}
         return self.interact(payload)
 
+    def submit(self, view: dict[str, Any], values: dict[str, dict[str, Any]], *, user: str) -> httpx.Response:
+        """The user presses the modal's submit button: a view_submission carrying what they entered.
+
+        ``values`` is Slack's view.state.values: {block_id: {action_id: {"type": …, "value": …}}}.
+        The app's answer (response_action errors/update/push/clear, or nothing) is the HTTP response body.
+        """
+        return self.interact(
+            {
+                "type": "view_submission",
+                "team": {"id": self.team_id, "domain": "practice"},
+                "user": {"id": user, "team_id": self.team_id},
+                "api_app_id": "A_BILLBOT",
+                "trigger_id": self.slack.issue_trigger_id(self.team_id, user),
+                "view": {**view, "state": {"values": values}},
+                "response_urls": [],
+            }
+        )
+
     def shortcut(self, callback_id: str, *, user: str) -> httpx.Response:
         return self.interact(
             {
