@@ -1,4 +1,4 @@
-"""Placeholder until the billing_settings flow is built: registers nothing, so its checklist step shows "coming soon"."""
+"""Placeholder until the billing settings flow is built: its checklist step shows "coming soon"."""
 
 from __future__ import annotations
 

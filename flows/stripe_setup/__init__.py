@@ -1,4 +1,4 @@
-"""Placeholder until the stripe_setup flow is built: registers nothing, so its checklist step shows "coming soon"."""
+"""Placeholder until the payments set-up flow is built: its checklist step shows "coming soon"."""
 
 from __future__ import annotations
 
