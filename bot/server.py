@@ -19,8 +19,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from bot.db import pending_migrations
 from bot.services import Services
-from bot.settings import Settings
+from bot.settings import ConfigError, Settings
 from bot.stripe_gateway import WebhookRejected
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,14 @@ def create(settings: Settings) -> tuple[Services, App, Starlette]:
     from bot.slack_app import build_app
 
     services = Services.build(settings)
+    try:
+        missing = pending_migrations(services.db.engine)
+    except Exception as exc:
+        services.db.dispose()
+        raise ConfigError([f"DATABASE_URL cannot be reached: {exc.__class__.__name__}: {exc}"]) from exc
+    if missing:
+        services.db.dispose()
+        raise ConfigError([f"The database lacks {len(missing)} migration(s): run `billbot db upgrade` first."])
     bolt_app = build_app(services)
     return services, bolt_app, build_http_app(services, bolt_app)
 

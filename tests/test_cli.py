@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 
+from bot.db import upgrade
 from bot.sandbox.slack import SlackStandIn
 from tests.conftest import ADMIN, SIGNING_SECRET, TEAM_ID, app_env
 from tests.harness.running_app import free_port
@@ -77,16 +78,28 @@ def test_db_upgrade_then_serve_answers_healthz_and_slack(tmp_path: Path, slack: 
         server.wait(timeout=10)
 
 
-def test_healthz_is_503_when_the_database_is_gone(tmp_path: Path, slack: SlackStandIn) -> None:
+def test_healthz_is_503_when_the_database_goes_away(slack: SlackStandIn, postgres_url: str) -> None:
+    from tests.harness.databases import create_worker_database, drop_database
     from tests.harness.running_app import RunningApp
 
-    app = RunningApp(app_env(slack, "postgresql://nobody@127.0.0.1:1/none?connect_timeout=1")).start()
+    url = create_worker_database("healthz")
+    upgrade(url)
+    app = RunningApp(app_env(slack, url)).start()
     try:
+        assert httpx.get(f"{app.url}/healthz", timeout=10).status_code == 200
+        drop_database(url)
         response = httpx.get(f"{app.url}/healthz", timeout=10)
         assert response.status_code == 503
         assert response.json()["database"] == "unreachable"
     finally:
         app.stop()
+
+
+def test_serve_refuses_a_database_that_was_not_migrated(tmp_path: Path, slack: SlackStandIn) -> None:
+    result = billbot("serve", env=clean_env(**app_env(slack, f"sqlite:///{tmp_path}/fresh.db")))
+    assert result.returncode == 2
+    assert "run `billbot db upgrade` first" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_unknown_command_is_a_usage_error() -> None:
