@@ -18,6 +18,15 @@ DAY = 86_400
 CUSTOMER_FIELDS = ("address", "description", "email", "name", "phone", "preferred_locales", "shipping", "tax_exempt")
 
 
+
+def _rendered_after_update(ctx: Context, event_type: str, record: Any, before: dict[str, Any]) -> dict[str, Any]:
+    """The object as it is now, with an ``*.updated`` event when something changed, as Stripe sends."""
+    obj = ctx.app.render(record)
+    previous = changed(before, obj)
+    if previous:
+        ctx.emit(event_type, obj, previous)
+    return obj
+
 def _created_filter(value: Any, created: int) -> bool:
     if value is None:
         return True
@@ -127,11 +136,7 @@ def update_customer(ctx: Context, params: dict[str, Any], customer_id: str) -> d
     record = ctx.store.get("customer", customer_id, ctx.account)
     before = ctx.app.render(record)
     _apply_customer(ctx, record.state, params, customer_id)
-    obj = ctx.app.render(record)
-    previous = changed(before, obj)
-    if previous:
-        ctx.emit("customer.updated", obj, previous)
-    return obj
+    return _rendered_after_update(ctx, "customer.updated", record, before)
 
 
 def delete_customer(ctx: Context, params: dict[str, Any], customer_id: str) -> dict[str, Any]:
@@ -196,11 +201,7 @@ def update_tax_rate(ctx: Context, params: dict[str, Any], rate_id: str) -> dict[
             record.state["metadata"] = merge_metadata(record.state.get("metadata"), value)
         elif key != "expand":
             record.state[key] = value
-    obj = ctx.app.render(record)
-    previous = changed(before, obj)
-    if previous:
-        ctx.emit("tax_rate.updated", obj, previous)
-    return obj
+    return _rendered_after_update(ctx, "tax_rate.updated", record, before)
 
 
 def list_tax_rates(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
@@ -406,11 +407,7 @@ def update_invoice_item(ctx: Context, params: dict[str, Any], item_id: str) -> d
         state["tax_rates"] = _tax_rates(ctx, params["tax_rates"] or [], "tax_rates")
     if "metadata" in params:
         state["metadata"] = merge_metadata(state.get("metadata"), params["metadata"])
-    obj = ctx.app.render(record)
-    previous = changed(before, obj)
-    if previous:
-        ctx.emit("invoiceitem.updated", obj, previous)
-    return obj
+    return _rendered_after_update(ctx, "invoiceitem.updated", record, before)
 
 
 def delete_invoice_item(ctx: Context, params: dict[str, Any], item_id: str) -> dict[str, Any]:
@@ -700,11 +697,7 @@ def update_invoice(ctx: Context, params: dict[str, Any], invoice_id: str) -> dic
         )
     if "custom_fields" in params:
         state["custom_fields"] = params["custom_fields"] or None
-    obj = ctx.app.render(record)
-    previous = changed(before, obj)
-    if previous:
-        ctx.emit("invoice.updated", obj, previous)
-    return obj
+    return _rendered_after_update(ctx, "invoice.updated", record, before)
 
 
 def delete_invoice(ctx: Context, params: dict[str, Any], invoice_id: str) -> dict[str, Any]:
