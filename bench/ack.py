@@ -140,6 +140,20 @@ def run_standin(pipe: Connection, count: int) -> None:
     slack.stop()
 
 
+def modals_open(modals: Connection) -> int:
+    """How many views.open calls the stand-in has had so far."""
+    modals.send("count?")
+    return int(modals.recv())
+
+
+def wait_for_modals(modals: Connection, count: int, since: float, limit: float = 120) -> int:
+    opened = modals_open(modals)
+    while opened < count and time.perf_counter() - since < limit:
+        time.sleep(0.05)
+        opened = modals_open(modals)
+    return opened
+
+
 def measure(
     name: str,
     module_args: list[str],
@@ -151,26 +165,21 @@ def measure(
     process, url = start_server(module_args, env)
     port = int(url.rsplit(":", 1)[1])
     try:
+        base = modals_open(modals) if modals is not None else 0
         asyncio.run(load(port, triggers[:WARMUP], args.concurrency))
+        if modals is not None:
+            # The measured burst starts with the warm-up's work done, on an empty queue.
+            wait_for_modals(modals, base + WARMUP, time.perf_counter())
         started = time.perf_counter()
         latencies, failures = asyncio.run(load(port, triggers[WARMUP:], args.concurrency))
         acked = time.perf_counter() - started
         if modals is not None:
             # The work after the acks goes on; wait for it to finish to see how long the burst took to serve.
-            modals.send("count?")
-            before = modals.recv() - WARMUP  # the stand-in counts across rounds; the warm-up is done by now
-            opened = 0
-            while time.perf_counter() - started < 120:
-                modals.send("count?")
-                opened = modals.recv() - before
-                if opened >= len(triggers):
-                    break
-                time.sleep(0.05)
+            opened = wait_for_modals(modals, base + len(triggers), started) - base - WARMUP
             done = time.perf_counter() - started
             print(
                 f"{name:<10} {args.requests} acks in {acked:.2f} s ({args.requests / acked:.0f}/s); "
-                f"modals opened {opened} of {len(triggers)} (warm-up included) after {done:.2f} s "
-                f"({(opened - WARMUP) / done:.0f}/s)"
+                f"then {opened} modals opened by {done:.2f} s after the first command ({opened / done:.0f}/s)"
             )
     finally:
         process.terminate()
