@@ -111,3 +111,115 @@ def modal(
 
 def home(blocks: list[Block]) -> dict[str, Any]:
     return {"type": "home", "blocks": blocks[:VIEW_BLOCKS_MAX]}
+
+
+# -- inputs and selects (modals) ------------------------------------------------------------------------------
+
+OPTION_TEXT_MAX = 75
+OPTION_VALUE_MAX = 150
+OPTION_DESCRIPTION_MAX = 75
+OPTION_GROUP_LABEL_MAX = 75
+SELECT_OPTIONS_MAX = 100
+SELECT_OPTION_GROUPS_MAX = 100
+CHOICE_OPTIONS_MAX = 10
+INPUT_LABEL_MAX = 2000
+INPUT_HINT_MAX = 2000
+PLACEHOLDER_MAX = 150
+TEXT_INPUT_LENGTH_MAX = 3000
+BUTTON_VALUE_MAX = 2000
+CONFIRM_TITLE_MAX = 100
+CONFIRM_TEXT_MAX = 300
+CONFIRM_BUTTON_MAX = 30
+
+
+def option(text: str, value: str, *, description: str | None = None) -> Element:
+    if not value or len(value) > OPTION_VALUE_MAX:
+        # A value is what comes back to us: clipping it would silently select something else.
+        raise ValueError(f"option value must be 1 to {OPTION_VALUE_MAX} characters, got {len(value)}")
+    result: Element = {"text": plain(text, OPTION_TEXT_MAX), "value": value}
+    if description:
+        result["description"] = plain(description, OPTION_DESCRIPTION_MAX)
+    return result
+
+
+def option_group(label: str, options: list[Element]) -> Element:
+    return {"label": plain(label, OPTION_GROUP_LABEL_MAX), "options": options[:SELECT_OPTIONS_MAX]}
+
+
+def plain_text_input(
+    action_id: str,
+    *,
+    initial_value: str | None = None,
+    placeholder: str | None = None,
+    max_length: int | None = None,
+    multiline: bool = False,
+) -> Element:
+    element: Element = {"type": "plain_text_input", "action_id": action_id}
+    if max_length is not None:
+        element["max_length"] = min(max_length, TEXT_INPUT_LENGTH_MAX)
+    if initial_value:
+        element["initial_value"] = initial_value[: element.get("max_length", TEXT_INPUT_LENGTH_MAX)]
+    if placeholder:
+        element["placeholder"] = plain(placeholder, PLACEHOLDER_MAX)
+    if multiline:
+        element["multiline"] = True
+    return element
+
+
+def static_select(
+    action_id: str,
+    *,
+    options: list[Element] | None = None,
+    option_groups: list[Element] | None = None,
+    initial_option: Element | None = None,
+    placeholder: str | None = None,
+) -> Element:
+    """A select with type-ahead: Slack filters a static select's options as the user types."""
+    if (options is None) == (option_groups is None):
+        raise ValueError("give exactly one of options and option_groups")
+    element: Element = {"type": "static_select", "action_id": action_id}
+    if options is not None:
+        element["options"] = options[:SELECT_OPTIONS_MAX]
+    else:
+        assert option_groups is not None
+        element["option_groups"] = option_groups[:SELECT_OPTION_GROUPS_MAX]
+    if initial_option is not None:
+        element["initial_option"] = initial_option
+    if placeholder:
+        element["placeholder"] = plain(placeholder, PLACEHOLDER_MAX)
+    return element
+
+
+def radio_buttons(action_id: str, options: list[Element], *, initial_option: Element | None = None) -> Element:
+    element: Element = {"type": "radio_buttons", "action_id": action_id, "options": options[:CHOICE_OPTIONS_MAX]}
+    if initial_option is not None:
+        element["initial_option"] = initial_option
+    return element
+
+
+def input_block(
+    label: str,
+    element: Element,
+    *,
+    block_id: str,
+    optional: bool = False,
+    hint: str | None = None,
+) -> Block:
+    block: Block = {"type": "input", "block_id": block_id, "label": plain(label, INPUT_LABEL_MAX), "element": element}
+    if optional:
+        block["optional"] = True
+    if hint:
+        block["hint"] = plain(hint, INPUT_HINT_MAX)
+    return block
+
+
+def confirm(title: str, text: str, *, yes: str, no: str, danger: bool = False) -> dict[str, Any]:
+    dialog: dict[str, Any] = {
+        "title": plain(title, CONFIRM_TITLE_MAX),
+        "text": plain(text, CONFIRM_TEXT_MAX),
+        "confirm": plain(yes, CONFIRM_BUTTON_MAX),
+        "deny": plain(no, CONFIRM_BUTTON_MAX),
+    }
+    if danger:
+        dialog["style"] = "danger"
+    return dialog

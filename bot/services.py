@@ -32,6 +32,9 @@ class Services:
     pages: dict[str, Callable[[dict[str, str]], tuple[int, str]]] = field(default_factory=dict)
     # Periodic work the scheduler runs: (name, function, every so many seconds).
     jobs: list[Job] = field(default_factory=list)
+    # Called with the team id once a workspace's Stripe account can take payments (e.g. to mirror the tax
+    # rates saved before it could); the set-up flow calls them, other flows register them.
+    on_payments_enabled: list[Callable[[str], None]] = field(default_factory=list)
 
     @classmethod
     def build(cls, settings: Settings) -> Services:

@@ -13,7 +13,7 @@ import pytest
 from bot.db import upgrade
 from bot.sandbox.slack import SlackStandIn, Workspace
 from bot.sandbox.stripe import StripeEmulator
-from tests.harness.databases import create_worker_database, postgres_problem, truncate_all
+from tests.harness.databases import create_worker_database, drop_database, postgres_problem, truncate_all
 from tests.harness.running_app import RunningApp
 from tests.harness.slack_requests import SlackRequests
 
@@ -69,15 +69,17 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def postgres_url(worker_id: str) -> str:
+def postgres_url(worker_id: str, testrun_uid: str) -> Iterator[str]:
     problem = postgres_problem()
     if problem is not None:
         if os.environ.get("BILLBOT_REQUIRE_POSTGRES") == "1":
             pytest.fail(f"BILLBOT_REQUIRE_POSTGRES=1 but {problem}")
         pytest.skip(problem)
-    url = create_worker_database(worker_id)
+    # Named by run and worker: two test runs on one server (two developers, or CI beside one) never share.
+    url = create_worker_database(f"{testrun_uid[:8]}_{worker_id}")
     upgrade(url)
-    return url
+    yield url
+    drop_database(url)
 
 
 @pytest.fixture(params=BACKENDS)

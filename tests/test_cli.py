@@ -82,7 +82,7 @@ def test_healthz_is_503_when_the_database_goes_away(slack: SlackStandIn, postgre
     from tests.harness.databases import create_worker_database, drop_database
     from tests.harness.running_app import RunningApp
 
-    url = create_worker_database("healthz")
+    url = create_worker_database(f"healthz_{os.getpid()}")
     upgrade(url)
     app = RunningApp(app_env(slack, url)).start()
     try:

@@ -105,10 +105,3 @@ def test_event_nobody_handles_is_acknowledged(billbot: Billbot) -> None:
 def test_signed_garbage_is_refused(billbot: Billbot) -> None:
     payload = b"not json at all"
     assert deliver(billbot, payload, stripe_signature(payload, STRIPE_WEBHOOK_SECRET)).status_code == 400
-
-
-def test_stripe_pages_say_they_are_not_available_yet(billbot: Billbot) -> None:
-    for path in ("/stripe/return", "/stripe/refresh", "/stripe/oauth/callback?code=x&state=y"):
-        response = httpx.get(f"{billbot.app.url}{path}", timeout=10)
-        assert response.status_code == 404
-        assert "not available" in response.text

@@ -1,0 +1,221 @@
+"""What the user typed → typed settings, or one message per wrong field (keyed by block id, in their language)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import asdict, dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from bot.i18n import t
+from flows.billing_settings import countries, currencies
+from flows.billing_settings import ids as f
+
+NAME_MAX = 50  # Stripe's display_name limit, and the column's
+DESCRIPTION_MAX = 200
+LINE_MAX = 200
+CITY_MAX = 100
+REGION_MAX = 100
+POSTAL_CODE_MAX = 20
+PERCENTAGE_PLACES = 4  # the column is Numeric(7, 4); Stripe keeps four decimals too
+PERCENTAGE_MAX = Decimal(100)
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)")
+_USERGROUP_ID = re.compile(r"S[A-Z0-9]{2,31}")
+
+Values = dict[str, dict[str, dict[str, Any]]]
+Errors = dict[str, str]
+
+
+@dataclass(frozen=True)
+class SettingsForm:
+    currency: str
+    address_line1: str
+    address_line2: str | None
+    city: str
+    region: str | None
+    postal_code: str | None
+    country: str
+    # None: the form had no group field (the user may not change it); "" : nobody; else a usergroup id.
+    billing_admin_group: str | None
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str) -> SettingsForm:
+        return cls(**json.loads(text))
+
+
+@dataclass(frozen=True)
+class RateForm:
+    name: str
+    percentage: Decimal
+    inclusive: bool
+    description: str | None
+    country: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "percentage": format(self.percentage, "f")}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RateForm:
+        return cls(**{**data, "percentage": Decimal(data["percentage"])})
+
+    def digest(self) -> str:
+        """Names these exact values: one Stripe idempotency key must never carry two different rates."""
+        return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:16]
+
+
+def parse_percentage(text: str) -> Decimal:
+    """``"19,6"``, ``"19.6 %"``, ``"7"`` → Decimal; ValueError naming the i18n key of what is wrong."""
+    cleaned = text.strip().removesuffix("%").replace("\u202f", "").replace("\u00a0", "").replace(" ", "")
+    if not _NUMBER.fullmatch(cleaned):
+        raise ValueError("bs.error.percentage_number")
+    try:
+        value = Decimal(cleaned.replace(",", "."))
+    except InvalidOperation as exc:  # pragma: no cover - the pattern admits only plain decimals
+        raise ValueError("bs.error.percentage_number") from exc
+    if not 0 <= value <= PERCENTAGE_MAX:
+        raise ValueError("bs.error.percentage_range")
+    if -value.normalize().as_tuple().exponent > PERCENTAGE_PLACES:  # type: ignore[operator]
+        raise ValueError("bs.error.percentage_decimals")
+    return value.quantize(Decimal(1).scaleb(-PERCENTAGE_PLACES))
+
+
+def settings_form(values: Values, locale: str, *, group_field: bool) -> tuple[SettingsForm | None, Errors]:
+    errors: Errors = {}
+    currency = _selected(values, f.CURRENCY)
+    if not currency:
+        errors[f.CURRENCY] = t(locale, "bs.error.required")
+    elif not currencies.is_supported(currency):
+        errors[f.CURRENCY] = t(locale, "bs.error.unknown_currency")
+    line1 = _text(values, f.ADDRESS_LINE1, LINE_MAX, errors, locale, required=True)
+    line2 = _text(values, f.ADDRESS_LINE2, LINE_MAX, errors, locale)
+    city = _text(values, f.CITY, CITY_MAX, errors, locale, required=True)
+    region = _text(values, f.REGION, REGION_MAX, errors, locale)
+    postal_code = _text(values, f.POSTAL_CODE, POSTAL_CODE_MAX, errors, locale)
+    country = _selected(values, f.COUNTRY)
+    if not country:
+        errors[f.COUNTRY] = t(locale, "bs.error.required")
+    elif not countries.is_country(country):
+        errors[f.COUNTRY] = t(locale, "bs.error.unknown_country")
+    elif f.POSTAL_CODE not in errors:
+        if postal_code:
+            postal_code = countries.normalise_postal_code(postal_code)
+            if not countries.postal_code_ok(country, postal_code):
+                example = countries.POSTAL_CODE_EXAMPLES[country]
+                name = countries.country_name(country, locale)
+                errors[f.POSTAL_CODE] = t(locale, "bs.error.postal_code", country=name, example=example)
+        elif country in countries.POSTAL_CODE_FORMATS:
+            errors[f.POSTAL_CODE] = t(locale, "bs.error.required")
+    group: str | None = None
+    if group_field:
+        group = _selected(values, f.ADMIN_GROUP) or f.NO_GROUP
+        if group == f.NO_GROUP:
+            group = ""
+        elif not _USERGROUP_ID.fullmatch(group):
+            errors[f.ADMIN_GROUP] = t(locale, "bs.error.unknown_group")
+    if errors:
+        return None, errors
+    assert currency and line1 and city and country
+    form = SettingsForm(currency, line1, line2, city, region, postal_code, country, group)
+    return form, {}
+
+
+def rate_form(values: Values, locale: str) -> tuple[RateForm | None, Errors]:
+    errors: Errors = {}
+    name = _text(values, f.RATE_NAME, NAME_MAX, errors, locale, required=True)
+    percentage: Decimal | None = None
+    raw = _raw_text(values, f.RATE_PERCENTAGE)
+    if not raw:
+        errors[f.RATE_PERCENTAGE] = t(locale, "bs.error.required")
+    else:
+        try:
+            percentage = parse_percentage(raw)
+        except ValueError as exc:
+            errors[f.RATE_PERCENTAGE] = t(locale, str(exc))
+    inclusive = _selected(values, f.RATE_INCLUSIVE) or "exclusive"
+    if inclusive not in ("inclusive", "exclusive"):
+        errors[f.RATE_INCLUSIVE] = t(locale, "bs.error.required")
+    description = _text(values, f.RATE_DESCRIPTION, DESCRIPTION_MAX, errors, locale)
+    country = _selected(values, f.RATE_COUNTRY)
+    if country and not countries.is_country(country):
+        errors[f.RATE_COUNTRY] = t(locale, "bs.error.unknown_country")
+    if errors:
+        return None, errors
+    assert name and percentage is not None
+    return RateForm(name, percentage, inclusive == "inclusive", description, country or None), {}
+
+
+def _element(values: Values, block_id: str) -> dict[str, Any]:
+    block = values.get(block_id) or {}
+    if not block:
+        return {}
+    element = block.get(block_id) or next(iter(block.values()), None)
+    return element if isinstance(element, dict) else {}
+
+
+def _selected(values: Values, block_id: str) -> str | None:
+    chosen = _element(values, block_id).get("selected_option")
+    value = chosen.get("value") if isinstance(chosen, dict) else None
+    return value if isinstance(value, str) and value else None
+
+
+def _raw_text(values: Values, block_id: str) -> str:
+    value = _element(values, block_id).get("value")
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _text(
+    values: Values, block_id: str, limit: int, errors: Errors, locale: str, *, required: bool = False
+) -> str | None:
+    text = " ".join(_raw_text(values, block_id).split())
+    if not text:
+        if required:
+            errors[block_id] = t(locale, "bs.error.required")
+        return None
+    if len(text) > limit:
+        errors[block_id] = t(locale, "bs.error.too_long", limit=limit)
+    return text
+
+
+def settings_from_json(text: str, locale: str) -> SettingsForm | None:
+    """A form we put in a view's metadata (for Retry), checked again: the payload comes back from outside."""
+    try:
+        data = json.loads(text)
+        values = {
+            name: {name: _as_value(data.get(name), name in (f.CURRENCY, f.COUNTRY, f.ADMIN_GROUP))}
+            for name in (f.CURRENCY, f.ADDRESS_LINE1, f.ADDRESS_LINE2, f.CITY, f.REGION, f.POSTAL_CODE, f.COUNTRY)
+        }
+        group = data.get("billing_admin_group")
+        if group is not None:
+            values[f.ADMIN_GROUP] = {f.ADMIN_GROUP: _as_value(group or f.NO_GROUP, True)}
+    except (ValueError, AttributeError, TypeError):
+        return None
+    form, _ = settings_form(values, locale, group_field=group is not None)
+    return form
+
+
+def rate_from_dict(data: Any, locale: str) -> RateForm | None:
+    """A rate we put in a Retry button's value, checked again for the same reason."""
+    if not isinstance(data, dict):
+        return None
+    inclusive = "inclusive" if data.get("inclusive") is True else "exclusive"
+    values = {
+        f.RATE_NAME: {f.RATE_NAME: _as_value(data.get("name"), False)},
+        f.RATE_PERCENTAGE: {f.RATE_PERCENTAGE: _as_value(data.get("percentage"), False)},
+        f.RATE_INCLUSIVE: {f.RATE_INCLUSIVE: _as_value(inclusive, True)},
+        f.RATE_DESCRIPTION: {f.RATE_DESCRIPTION: _as_value(data.get("description"), False)},
+        f.RATE_COUNTRY: {f.RATE_COUNTRY: _as_value(data.get("country"), True)},
+    }
+    form, _ = rate_form(values, locale)
+    return form
+
+
+def _as_value(value: Any, select: bool) -> dict[str, Any]:
+    text = value if isinstance(value, str) else None
+    if select:
+        return {"type": "static_select", "selected_option": {"value": text} if text else None}
+    return {"type": "plain_text_input", "value": text}

@@ -1,0 +1,326 @@
+"""Block Kit for billing settings: the settings modal, the tax rate modal, and the notices after a save.
+
+Pure functions of what they are given. Currencies and countries are static selects with option groups
+(by initial letter): Slack filters a static select as the user types, so the lists are searchable without
+an options load URL, and no keystroke waits on a round trip to us.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from babel.numbers import format_decimal
+
+from bot import blocks
+from bot.blocks import Block, Element
+from bot.i18n import t
+from bot.models import BillingSettings, TaxRate
+from flows.billing_settings import countries, currencies
+from flows.billing_settings import ids as f
+from flows.billing_settings.validation import (
+    CITY_MAX,
+    DESCRIPTION_MAX,
+    LINE_MAX,
+    NAME_MAX,
+    POSTAL_CODE_MAX,
+    REGION_MAX,
+    RateForm,
+    SettingsForm,
+)
+
+# The modal stays well under Slack's 100 blocks; a practice with more active rates than this sees the first ones.
+RATES_SHOWN = 40
+
+
+@dataclass(frozen=True)
+class Group:
+    id: str
+    handle: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Banner:
+    """A line at the top of the tax rates section: what the last rate change did, or why it failed."""
+
+    text: str
+    retry_value: str | None = None
+
+
+@dataclass(frozen=True)
+class SettingsPage:
+    locale: str
+    settings: BillingSettings | None
+    rates: list[TaxRate]
+    default_currency: str
+    has_stripe_account: bool
+    # None: the user may not change the group (not a workspace admin); else the workspace's groups.
+    groups: list[Group] | None
+    current_group: Group | None = None
+    banner: Banner | None = None
+
+
+def percent(value: Decimal, locale: str) -> str:
+    """``19.6000`` → ``19.6%`` in English, ``19,6 %`` in French (locale's separator, no trailing zeros)."""
+    return t(locale, "bs.percent", value=format_decimal(value, format="#,##0.####", locale=locale))
+
+
+def rate_line(rate: TaxRate | RateForm, locale: str) -> str:
+    parts = [f"*{rate.name}*", percent(rate.percentage, locale)]
+    parts.append(t(locale, "bs.rate.inclusive" if rate.inclusive else "bs.rate.exclusive"))
+    if rate.country:
+        parts.append(countries.country_name(rate.country, locale))
+    line = " · ".join(parts)
+    return f"{line}\n_{rate.description}_" if rate.description else line
+
+
+def settings_modal(page: SettingsPage) -> dict[str, Any]:
+    locale, saved = page.locale, page.settings
+    result: list[Block] = [blocks.header(t(locale, "bs.section.currency"))]
+    currency = saved.currency if saved else page.default_currency
+    result.append(
+        blocks.input_block(
+            t(locale, "bs.currency"),
+            _grouped_select(f.CURRENCY, _currency_options(locale), currency, t(locale, "bs.currency.placeholder")),
+            block_id=f.CURRENCY,
+            hint=t(locale, "bs.currency.hint"),
+        )
+    )
+    result.extend(_rate_blocks(page))
+    result.append(blocks.header(t(locale, "bs.section.address")))
+    result.extend(
+        [
+            _text_input(locale, f.ADDRESS_LINE1, "bs.address.line1", saved.address_line1 if saved else None, LINE_MAX),
+            _text_input(
+                locale, f.ADDRESS_LINE2, "bs.address.line2", saved.address_line2 if saved else None, LINE_MAX, True
+            ),
+            _text_input(locale, f.CITY, "bs.address.city", saved.city if saved else None, CITY_MAX),
+            _text_input(locale, f.REGION, "bs.address.region", saved.region if saved else None, REGION_MAX, True),
+            _text_input(
+                locale,
+                f.POSTAL_CODE,
+                "bs.address.postal_code",
+                saved.postal_code if saved else None,
+                POSTAL_CODE_MAX,
+                True,
+            ),
+            blocks.input_block(
+                t(locale, "bs.address.country"),
+                _grouped_select(
+                    f.COUNTRY,
+                    _country_options(locale),
+                    saved.country if saved else None,
+                    t(locale, "bs.country.placeholder"),
+                ),
+                block_id=f.COUNTRY,
+            ),
+        ]
+    )
+    result.extend(_group_blocks(page))
+    return blocks.modal(
+        t(locale, "bs.title"),
+        result,
+        callback_id=f.SETTINGS_CALLBACK,
+        close=t(locale, "bs.cancel"),
+        submit=t(locale, "bs.save"),
+    )
+
+
+def _rate_blocks(page: SettingsPage) -> list[Block]:
+    locale = page.locale
+    result: list[Block] = [blocks.header(t(locale, "bs.section.rates"))]
+    if page.banner is not None:
+        retry = None
+        if page.banner.retry_value is not None:
+            retry = blocks.button(t(locale, "bs.retry"), f.RETRY_RATE_ACTION, value=page.banner.retry_value)
+        result.append(blocks.section(page.banner.text, accessory=retry, block_id="rates_banner"))
+    if not page.rates:
+        result.append(blocks.context(t(locale, "bs.rates.none")))
+    for rate in page.rates[:RATES_SHOWN]:
+        text = rate_line(rate, locale)
+        if rate.stripe_tax_rate_id is None:
+            key = "bs.rate.pending_stripe" if page.has_stripe_account else "bs.rate.local_only"
+            text += "\n" + t(locale, key)
+        edit = blocks.button(t(locale, "bs.rate.edit"), f.EDIT_RATE_ACTION, value=str(rate.id))
+        result.append(blocks.section(text, accessory=edit, block_id=f"rate_{rate.id}"))
+    result.append(
+        blocks.actions(blocks.button(t(locale, "bs.rate.add"), f.ADD_RATE_ACTION, value="add"), block_id="rates_add")
+    )
+    return result
+
+
+def _group_blocks(page: SettingsPage) -> list[Block]:
+    locale = page.locale
+    result: list[Block] = [blocks.header(t(locale, "bs.section.admins"))]
+    if page.groups is None:
+        name = f"@{page.current_group.handle}" if page.current_group else t(locale, "bs.group.nobody")
+        result.append(blocks.context(t(locale, "bs.group.readonly", group=name)))
+        return result
+    if not page.groups:
+        result.append(blocks.context(t(locale, "bs.group.none_in_workspace")))
+        return result
+    nobody = blocks.option(t(locale, "bs.group.nobody"), f.NO_GROUP)
+    options = [nobody] + [blocks.option(f"@{g.handle} ({g.name})", g.id) for g in page.groups[:99]]
+    current = page.settings.billing_admin_group if page.settings else None
+    initial = next((o for o in options if o["value"] == current), nobody)
+    result.append(
+        blocks.input_block(
+            t(locale, "bs.group"),
+            blocks.static_select(f.ADMIN_GROUP, options=options, initial_option=initial),
+            block_id=f.ADMIN_GROUP,
+            optional=True,
+            hint=t(locale, "bs.group.hint"),
+        )
+    )
+    return result
+
+
+def rate_modal(locale: str, *, parent_view_id: str, rate: TaxRate | None) -> dict[str, Any]:
+    inclusive = blocks.option(t(locale, "bs.rate.inclusive.option"), "inclusive")
+    exclusive = blocks.option(t(locale, "bs.rate.exclusive.option"), "exclusive")
+    country_options = _country_options(locale)
+    result: list[Block] = [
+        _text_input(
+            locale, f.RATE_NAME, "bs.rate.name", rate.name if rate else None, NAME_MAX, placeholder="bs.rate.name.ph"
+        ),
+        _text_input(
+            locale,
+            f.RATE_PERCENTAGE,
+            "bs.rate.percentage",
+            format_decimal(rate.percentage, format="0.####", locale=locale) if rate else None,
+            12,
+            placeholder="bs.rate.percentage.ph",
+        ),
+        blocks.input_block(
+            t(locale, "bs.rate.kind"),
+            blocks.radio_buttons(
+                f.RATE_INCLUSIVE,
+                [exclusive, inclusive],
+                initial_option=inclusive if rate and rate.inclusive else exclusive,
+            ),
+            block_id=f.RATE_INCLUSIVE,
+        ),
+        _text_input(
+            locale, f.RATE_DESCRIPTION, "bs.rate.description", rate.description if rate else None, DESCRIPTION_MAX, True
+        ),
+        blocks.input_block(
+            t(locale, "bs.rate.country"),
+            _grouped_select(
+                f.RATE_COUNTRY, country_options, rate.country if rate else None, t(locale, "bs.country.placeholder")
+            ),
+            block_id=f.RATE_COUNTRY,
+            optional=True,
+        ),
+    ]
+    if rate is not None:
+        result.append(blocks.context(t(locale, "bs.rate.edit_note")))
+        archive = blocks.button(t(locale, "bs.rate.archive"), f.ARCHIVE_RATE_ACTION, value=str(rate.id), style="danger")
+        archive["confirm"] = blocks.confirm(
+            t(locale, "bs.rate.archive.confirm_title"),
+            t(locale, "bs.rate.archive.confirm_text", name=rate.name),
+            yes=t(locale, "bs.rate.archive"),
+            no=t(locale, "bs.cancel"),
+            danger=True,
+        )
+        result.append(blocks.actions(archive, block_id="rate_archive"))
+    metadata = json.dumps({"parent": parent_view_id, "rate": rate.id if rate else None})
+    return blocks.modal(
+        t(locale, "bs.rate.title_edit" if rate else "bs.rate.title_new"),
+        result,
+        callback_id=f.RATE_CALLBACK,
+        close=t(locale, "bs.back"),
+        submit=t(locale, "bs.save"),
+        private_metadata=metadata,
+    )
+
+
+def notice_modal(
+    locale: str, text: str, *, retry_action: str | None = None, retry_value: str = "retry", metadata: str = ""
+) -> dict[str, Any]:
+    """What replaces a modal while and after it is saved: a status line, and a Retry button when it failed."""
+    content: list[Block] = [blocks.section(text, block_id="notice")]
+    if retry_action is not None:
+        content.append(
+            blocks.actions(
+                blocks.button(t(locale, "bs.retry"), retry_action, value=retry_value, style="primary"),
+                block_id="notice_retry",
+            )
+        )
+    return blocks.modal(
+        t(locale, "bs.title"),
+        content,
+        callback_id=f.NOTICE_CALLBACK,
+        close=t(locale, "common.close"),
+        private_metadata=metadata,
+    )
+
+
+def saved_text(locale: str, form: SettingsForm, rates: list[TaxRate]) -> str:
+    address = ", ".join(
+        part
+        for part in (
+            form.address_line1,
+            form.address_line2,
+            " ".join(p for p in (form.postal_code, form.city) if p),
+            form.region,
+            countries.country_name(form.country, locale),
+        )
+        if part
+    )
+    lines = [
+        t(locale, "bs.saved"),
+        t(locale, "bs.saved.currency", currency=currencies.label(form.currency, locale)),
+        t(locale, "bs.saved.address", address=address),
+    ]
+    if rates:
+        lines.append(
+            t(locale, "bs.saved.rates", rates=", ".join(f"{r.name} {percent(r.percentage, locale)}" for r in rates))
+        )
+    return "\n".join(lines)
+
+
+# -- helpers ----------------------------------------------------------------------------------------------
+
+
+def _text_input(
+    locale: str,
+    block_id: str,
+    label_key: str,
+    initial: str | None,
+    max_length: int,
+    optional: bool = False,
+    *,
+    placeholder: str | None = None,
+) -> Block:
+    element = blocks.plain_text_input(
+        block_id,
+        initial_value=initial,
+        max_length=max_length,
+        placeholder=t(locale, placeholder) if placeholder else None,
+    )
+    return blocks.input_block(t(locale, label_key), element, block_id=block_id, optional=optional)
+
+
+def _grouped_select(action_id: str, options: list[Element], initial: str | None, placeholder: str) -> Element:
+    """Options grouped by initial letter (at most 100 per group, 100 groups), type-ahead searchable."""
+    groups: dict[str, list[Element]] = defaultdict(list)
+    for opt in options:
+        letter = currencies.sort_key(opt["text"]["text"])[:1].upper() or "#"
+        groups[letter if letter.isalpha() else "#"].append(opt)
+    option_groups = [blocks.option_group(letter, groups[letter]) for letter in sorted(groups)]
+    chosen = next((o for o in options if o["value"] == initial), None) if initial else None
+    return blocks.static_select(action_id, option_groups=option_groups, initial_option=chosen, placeholder=placeholder)
+
+
+def _currency_options(locale: str) -> list[Element]:
+    labelled = [(currencies.label(code, locale), code) for code in currencies.STRIPE_CURRENCIES]
+    return [blocks.option(text, code) for text, code in sorted(labelled, key=lambda p: currencies.sort_key(p[0]))]
+
+
+def _country_options(locale: str) -> list[Element]:
+    named = [(countries.country_name(code, locale), code) for code in countries.country_codes()]
+    return [blocks.option(name, code) for name, code in sorted(named, key=lambda p: currencies.sort_key(p[0]))]
