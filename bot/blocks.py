@@ -223,3 +223,132 @@ def confirm(title: str, text: str, *, yes: str, no: str, danger: bool = False) -
     if danger:
         dialog["style"] = "danger"
     return dialog
+
+
+def datepicker(action_id: str, *, initial_date: str | None = None, placeholder: str | None = None) -> Element:
+    """A date picker; ``initial_date`` as Slack wants it, ``YYYY-MM-DD``."""
+    element: Element = {"type": "datepicker", "action_id": action_id}
+    if initial_date:
+        element["initial_date"] = initial_date
+    if placeholder:
+        element["placeholder"] = plain(placeholder, PLACEHOLDER_MAX)
+    return element
+
+
+def number_input(
+    action_id: str,
+    *,
+    decimal: bool = False,
+    initial_value: str | None = None,
+    min_value: str | None = None,
+    max_value: str | None = None,
+    placeholder: str | None = None,
+) -> Element:
+    """A number field: Slack itself refuses what is not a number in range before the submission reaches us."""
+    element: Element = {"type": "number_input", "action_id": action_id, "is_decimal_allowed": decimal}
+    if initial_value:
+        element["initial_value"] = initial_value
+    if min_value is not None:
+        element["min_value"] = min_value
+    if max_value is not None:
+        element["max_value"] = max_value
+    if placeholder:
+        element["placeholder"] = plain(placeholder, PLACEHOLDER_MAX)
+    return element
+
+
+def external_select(
+    action_id: str,
+    *,
+    initial_option: Element | None = None,
+    placeholder: str | None = None,
+    min_query_length: int | None = None,
+) -> Element:
+    """A select whose options the app serves (block_suggestion, the manifest's options load URL), for long lists."""
+    element: Element = {"type": "external_select", "action_id": action_id}
+    if initial_option is not None:
+        element["initial_option"] = initial_option
+    if placeholder:
+        element["placeholder"] = plain(placeholder, PLACEHOLDER_MAX)
+    if min_query_length is not None:
+        element["min_query_length"] = min_query_length
+    return element
+
+
+DispatchTrigger = Literal["on_enter_pressed", "on_character_entered"]
+
+
+def dispatching(block: Block, *triggers: DispatchTrigger) -> Block:
+    """An input block that tells the app as soon as its element changes (block_actions), not only on submit.
+
+    ``triggers`` applies to text and number inputs; selects and pickers dispatch when a choice is made.
+    """
+    block["dispatch_action"] = True
+    if triggers:
+        block["element"]["dispatch_action_config"] = {"trigger_actions_on": list(triggers)}
+    return block
+
+
+ConversationType = Literal["public", "private", "im", "mpim"]
+
+
+def conversations_select(
+    action_id: str,
+    *,
+    initial_conversation: str | None = None,
+    placeholder: str | None = None,
+    include: tuple[ConversationType, ...] = ("public", "private"),
+) -> Element:
+    """One channel, picked from the member's own list (Slack serves the options; no scope needed)."""
+    element: Element = {
+        "type": "conversations_select",
+        "action_id": action_id,
+        "filter": {"include": list(include), "exclude_bot_users": True},
+    }
+    if initial_conversation:
+        element["initial_conversation"] = initial_conversation
+    if placeholder:
+        element["placeholder"] = plain(placeholder, PLACEHOLDER_MAX)
+    return element
+
+
+def multi_conversations_select(
+    action_id: str,
+    *,
+    initial_conversations: list[str] | None = None,
+    placeholder: str | None = None,
+    include: tuple[ConversationType, ...] = ("public", "private"),
+    max_selected_items: int | None = None,
+) -> Element:
+    element = conversations_select(action_id, placeholder=placeholder, include=include)
+    element["type"] = "multi_conversations_select"
+    if initial_conversations:
+        element["initial_conversations"] = list(initial_conversations)
+    if max_selected_items is not None:
+        element["max_selected_items"] = max_selected_items
+    return element
+
+
+def file_input(action_id: str, *, filetypes: list[str] | None = None, max_files: int = 1) -> Element:
+    """A file upload field (input blocks in modals only); the submission carries the files Slack stored."""
+    element: Element = {"type": "file_input", "action_id": action_id, "max_files": max(1, min(max_files, 10))}
+    if filetypes:
+        element["filetypes"] = filetypes
+    return element
+
+
+def checkboxes(action_id: str, options: list[Element], *, initial_options: list[Element] | None = None) -> Element:
+    element: Element = {"type": "checkboxes", "action_id": action_id, "options": options[:CHOICE_OPTIONS_MAX]}
+    if initial_options:
+        element["initial_options"] = initial_options
+    return element
+
+
+def timepicker(action_id: str, *, initial_time: str | None = None, placeholder: str | None = None) -> Element:
+    """A time of day, ``HH:mm`` as Slack sends it back (``selected_time``)."""
+    element: Element = {"type": "timepicker", "action_id": action_id}
+    if initial_time:
+        element["initial_time"] = initial_time
+    if placeholder:
+        element["placeholder"] = plain(placeholder, PLACEHOLDER_MAX)
+    return element

@@ -33,11 +33,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="DB_COMMAND")
     db_commands.add_parser("upgrade", help="apply the schema migrations")
+    ask = commands.add_parser("ask", help="the help channel's answer to a question, as JSON")
+    ask.add_argument("question")
+    ask.add_argument("--lang", choices=("fr", "en"), help="answer in this language (default: the question's own)")
     emulator = commands.add_parser("stripe-emulator", help="run the local Stripe emulator alone")
     emulator.add_argument("--host", default="127.0.0.1")
     emulator.add_argument("--port", type=int, default=12111)
     emulator.add_argument("--webhook", help="URL to deliver signed webhook events to")
     emulator.add_argument("--webhook-secret", help="whsec_… secret to sign those deliveries with")
+    playground = commands.add_parser("playground", help="everything on this machine, in a browser: no Slack or Stripe")
+    playground.add_argument("--host", default="127.0.0.1")
+    playground.add_argument("--port", type=int, default=3000, help="the page's port (default 3000)")
+    playground.add_argument("--database", default="billbot-playground.db", help="SQLite file, recreated at each start")
 
     args = parser.parse_args(argv)
     log.configure(os.environ.get("BILLBOT_LOG_LEVEL", "INFO"))
@@ -52,13 +59,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _scheduler(load_settings(Mode.SCHEDULER))
         if args.command == "db":
             return _db_upgrade(load_settings(Mode.DATABASE))
+        if args.command == "ask":
+            return _ask(args.question, args.lang)
         if args.command == "stripe-emulator":
             return _stripe_emulator(args.host, args.port, args.webhook, args.webhook_secret)
+        if args.command == "playground":
+            return _playground(args.host, args.port, args.database)
     except ConfigError as error:
         print("Billbot cannot start: its environment needs fixing.", file=sys.stderr)
         for problem in error.problems:
             print(f"  - {problem}", file=sys.stderr)
-        print("See README.md, section 'Configuration'.", file=sys.stderr)
+        print("See README.md, section '2. Configure'.", file=sys.stderr)
         return 2
     parser.error(f"unknown command {args.command}")
     return 2
@@ -148,6 +159,16 @@ def _db_upgrade(settings: Settings) -> int:
     return 0
 
 
+def _ask(question: str, language: str | None) -> int:
+    import json
+
+    from flows.help.retrieval import ask
+
+    # The knowledge base alone: no database or Slack needed, so it answers on any machine.
+    print(json.dumps(ask(question, language), ensure_ascii=False))
+    return 0
+
+
 def _stripe_emulator(host: str, port: int, webhook: str | None, webhook_secret: str | None) -> int:
     from bot.sandbox.stripe import serve_forever
 
@@ -155,6 +176,27 @@ def _stripe_emulator(host: str, port: int, webhook: str | None, webhook_secret: 
         print("--webhook and --webhook-secret go together.", file=sys.stderr)
         return 2
     serve_forever(host, port, webhook, webhook_secret)
+    return 0
+
+
+def _playground(host: str, port: int, database: str) -> int:
+    import signal
+    import threading
+    from pathlib import Path
+
+    from bot.sandbox.playground import Playground, options_from_environment
+
+    playground = Playground(options_from_environment(host, port, Path(database))).start()
+    stripe = "the Stripe emulator" if playground.stripe is not None else "Stripe, with your STRIPE_API_KEY"
+    print(f"Billbot playground: open {playground.url}  (app on {playground.app_url}, {stripe}; Ctrl-C stops)")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        playground.stop()
     return 0
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
-from sqlalchemy import Column, DateTime, Index, Numeric, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, DateTime, Index, LargeBinary, Numeric, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 TEAM_ID_LENGTH = 32
@@ -150,8 +150,310 @@ class TaxRate(SQLModel, table=True):
     created_at: datetime = _timestamp()  # type: ignore[assignment]
 
 
+def _money(**kwargs: object) -> object:
+    """An amount in the currency's minor unit (cents, yen…): an integer, never a float."""
+    return Field(default=0, sa_column=Column(BigInteger, nullable=False, **kwargs))
+
+
+class Client(SQLModel, table=True):
+    """Someone the practice bills. Their Stripe customer is made on first invoice and reused after."""
+
+    __tablename__ = "clients"
+    __table_args__ = (
+        Index("ix_clients_team_name_key", "team_id", "name_key"),
+        # The modal submission that created it: Slack's retry of the same submission finds this row.
+        UniqueConstraint("team_id", "request_key", name="uq_clients_team_request_key"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=TEAM_ID_LENGTH)
+    name: str = Field(max_length=200)
+    # The name folded for search and sorting (lower case, accents removed): "Élodie" is found by "elo".
+    name_key: str = Field(max_length=200)
+    email: str | None = Field(default=None, max_length=254)
+    phone: str | None = Field(default=None, max_length=40)
+    address_line1: str | None = Field(default=None, max_length=200)
+    address_line2: str | None = Field(default=None, max_length=200)
+    city: str | None = Field(default=None, max_length=100)
+    region: str | None = Field(default=None, max_length=100)
+    postal_code: str | None = Field(default=None, max_length=20)
+    country: str | None = Field(default=None, max_length=2)
+    # The Stripe customer, on the account it was made on (a practice that reconnects gets a new one there).
+    stripe_customer_id: str | None = Field(default=None, max_length=64)
+    stripe_account_id: str | None = Field(default=None, max_length=64)
+    # The card saved through "Add payment method", charged by "Charge card on file".
+    default_payment_method: str | None = Field(default=None, max_length=64)
+    created_by: str | None = Field(default=None, max_length=32)
+    request_key: str | None = Field(default=None, max_length=128)
+    created_at: datetime = _timestamp()  # type: ignore[assignment]
+
+
+class Service(SQLModel, table=True):
+    """An entry of the practice's catalogue: what an invoice line or a session is for, at what price."""
+
+    __tablename__ = "services"
+    __table_args__ = (Index("ix_services_team_active", "team_id", "active"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=TEAM_ID_LENGTH)
+    name: str = Field(max_length=100)
+    unit_amount: int = _money()  # type: ignore[assignment]
+    currency: str = Field(max_length=3)
+    tax_rate_id: int | None = Field(default=None, foreign_key="tax_rates.id")
+    active: bool = True
+    created_at: datetime = _timestamp()  # type: ignore[assignment]
+
+
+class Appointment(SQLModel, table=True):
+    """A client's session (appointment). Once invoiced it points at its invoice; a voided invoice frees it."""
+
+    __tablename__ = "appointments"
+    __table_args__ = (Index("ix_appointments_team_client", "team_id", "client_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=TEAM_ID_LENGTH)
+    client_id: int = Field(foreign_key="clients.id")
+    held_on: date
+    service_id: int | None = Field(default=None, foreign_key="services.id")
+    # The service's name when the session was recorded, so renaming a service does not rewrite history.
+    description: str = Field(max_length=100)
+    duration_minutes: int | None = None
+    # Private to the practice: never posted in a channel, never sent to Stripe.
+    notes: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    invoice_id: int | None = Field(default=None, foreign_key="invoices.id")
+    created_by: str | None = Field(default=None, max_length=32)
+    created_at: datetime = _timestamp()  # type: ignore[assignment]
+
+
+class InvoiceCounter(SQLModel, table=True):
+    """The last invoice number given in a workspace; incremented in one UPDATE so numbers never repeat."""
+
+    __tablename__ = "invoice_counters"
+
+    team_id: str = Field(primary_key=True, max_length=TEAM_ID_LENGTH)
+    last_number: int = 0
+
+
+class Invoice(SQLModel, table=True):
+    """Our invoice: written first (status draft), then mirrored on Stripe. Amounts in minor units."""
+
+    __tablename__ = "invoices"
+    __table_args__ = (
+        UniqueConstraint("team_id", "number", name="uq_invoices_team_number"),
+        # The submission that created it: Slack's retry or a double click finds this row, not a new one.
+        UniqueConstraint("team_id", "request_key", name="uq_invoices_team_request_key"),
+        UniqueConstraint("stripe_invoice_id", name="uq_invoices_stripe_invoice_id"),
+        Index("ix_invoices_team_status", "team_id", "status"),
+        Index("ix_invoices_team_client", "team_id", "client_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=TEAM_ID_LENGTH)
+    number: str = Field(max_length=16)  # INV-0001, per workspace
+    request_key: str = Field(max_length=128)
+    client_id: int = Field(foreign_key="clients.id")
+    currency: str = Field(max_length=3)
+    # draft (ours only, or Stripe failed midway), open, paid, void, uncollectible: Stripe's words.
+    status: str = Field(default="draft", max_length=16)
+    due_date: date
+    memo: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    subtotal: int = _money()  # type: ignore[assignment]
+    tax: int = _money()  # type: ignore[assignment]
+    total: int = _money()  # type: ignore[assignment]
+    amount_paid: int = _money()  # type: ignore[assignment]
+    amount_remaining: int = _money()  # type: ignore[assignment]
+    stripe_account_id: str | None = Field(default=None, max_length=64)
+    stripe_invoice_id: str | None = Field(default=None, max_length=64)
+    stripe_number: str | None = Field(default=None, max_length=64)
+    hosted_invoice_url: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    invoice_pdf: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # Why the last push to Stripe failed, shown with Retry; None once it went through.
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # Where its message lives (a channel, or the creator's DM), updated in place as it changes.
+    channel_id: str | None = Field(default=None, max_length=32)
+    message_ts: str | None = Field(default=None, max_length=32)
+    locale: str = Field(default="en", max_length=8)
+    created_by: str | None = Field(default=None, max_length=32)
+    created_at: datetime = _timestamp()  # type: ignore[assignment]
+    updated_at: datetime = _timestamp()  # type: ignore[assignment]
+    paid_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+
+
+class InvoiceLine(SQLModel, table=True):
+    """One line of an invoice, and the Stripe invoice item that mirrors it."""
+
+    __tablename__ = "invoice_lines"
+    __table_args__ = (UniqueConstraint("invoice_id", "position", name="uq_invoice_lines_invoice_position"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=TEAM_ID_LENGTH)
+    invoice_id: int = Field(foreign_key="invoices.id")
+    position: int
+    service_date: date
+    description: str = Field(max_length=200)
+    service_id: int | None = Field(default=None, foreign_key="services.id")
+    quantity: int
+    unit_amount: int = _money()  # type: ignore[assignment]
+    amount: int = _money()  # type: ignore[assignment]  # quantity × unit amount, tax included when inclusive
+    tax_rate_id: int | None = Field(default=None, foreign_key="tax_rates.id")
+    tax_amount: int = _money()  # type: ignore[assignment]
+    stripe_invoice_item_id: str | None = Field(default=None, max_length=64)
+
+
+
+class InvoiceModalSnapshot(SQLModel, table=True):
+    """An open invoice modal's shape and typed values, kept while a "New client" modal sits on top of it.
+
+    Slack offers no way to read a view back: when the new client is saved, the invoice modal is rebuilt
+    from this row with that client chosen and everything typed before still there.
+    """
+
+    __tablename__ = "invoice_modal_snapshots"
+
+    team_id: str = Field(primary_key=True, max_length=TEAM_ID_LENGTH)
+    view_id: str = Field(primary_key=True, max_length=32)
+    private_metadata: str = Field(sa_column=Column(Text, nullable=False))
+    state_values: str = Field(sa_column=Column(Text, nullable=False))  # the view's state.values, as JSON
+    saved_at: datetime = _timestamp(index=True)  # type: ignore[assignment]
+
+class InvoiceTemplate(SQLModel, table=True):
+    """How a workspace's invoices look: design, logo, colours, footer, and the default payment terms.
+
+    The logo is kept here (already checked and resized to what Stripe accepts) so that every process can
+    render a PDF without a shared disk; ``stripe_logo_file_id`` is that logo once uploaded to Stripe.
+    """
+
+    __tablename__ = "invoice_templates"
+
+    team_id: str = Field(primary_key=True, max_length=TEAM_ID_LENGTH)
+    template: str = Field(default="classic", max_length=16)
+    practice_name: str | None = Field(default=None, max_length=100)
+    primary_color: str = Field(default="#1f4e79", max_length=7)  # "#rrggbb", as Stripe's branding takes it
+    secondary_color: str = Field(default="#dce6f0", max_length=7)
+    footer: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    payment_terms_days: int = 30
+    logo: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    logo_mime: str | None = Field(default=None, max_length=32)
+    # Names the logo's bytes, so saving the same logo again does not upload it to Stripe again.
+    logo_sha256: str | None = Field(default=None, max_length=64)
+    stripe_logo_file_id: str | None = Field(default=None, max_length=64)
+    stripe_account_id: str | None = Field(default=None, max_length=64)
+    updated_by: str | None = Field(default=None, max_length=32)
+    updated_at: datetime = _timestamp()  # type: ignore[assignment]
+
+
 # Bolt's installation and OAuth state stores keep their rows in our database (several processes share
 # them); their tables join our metadata so that Alembic creates and migrates them with ours.
 SLACK_BOTS = SQLAlchemyInstallationStore.build_bots_table(SQLModel.metadata, "slack_bots")
 SLACK_INSTALLATIONS = SQLAlchemyInstallationStore.build_installations_table(SQLModel.metadata, "slack_installations")
 SLACK_OAUTH_STATES = SQLAlchemyOAuthStateStore.build_oauth_states_table(SQLModel.metadata, "slack_oauth_states")
+
+
+class HelpSettings(SQLModel, table=True):
+    """Where the help handler listens, and who takes over when it cannot answer."""
+
+    __tablename__ = "help_settings"
+
+    team_id: str = Field(primary_key=True, max_length=TEAM_ID_LENGTH)
+    # JSON list of channel ids whose every top-level message is a question for the bot.
+    channels: str = Field(default="[]", sa_column=Column(Text, nullable=False, server_default="[]"))
+    # Hand-over: the user group pinged in the question's thread, and/or the channel told with a link to it.
+    support_group: str | None = Field(default=None, max_length=32)
+    support_channel: str | None = Field(default=None, max_length=32)
+    updated_by: str | None = Field(default=None, max_length=32)
+    updated_at: datetime = _timestamp()  # type: ignore[assignment]
+
+
+class HelpQuestion(SQLModel, table=True):
+    """A question the help handler answered: what it matched and what the asker thought of it.
+
+    The question's text is not kept: it may name a client or an amount.
+    """
+
+    __tablename__ = "help_questions"
+    __table_args__ = (UniqueConstraint("team_id", "channel_id", "message_ts", name="uq_help_questions_message"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=TEAM_ID_LENGTH)
+    channel_id: str = Field(max_length=32)
+    message_ts: str = Field(max_length=32)
+    user_id: str = Field(max_length=32)
+    topic: str = Field(max_length=40)  # a knowledge-base topic, "human", or "data" (answered from the database)
+    score: float = 0.0
+    language: str = Field(max_length=8)
+    helpful: bool | None = None
+    handed_over: bool = False
+    asked_at: datetime = _timestamp()  # type: ignore[assignment]
+
+
+# -- payment reminders (flows/reminders) ---------------------------------------------------------------------
+
+
+class ReminderSettings(SQLModel, table=True):
+    """When a workspace's clients are reminded of unpaid invoices, and how."""
+
+    __tablename__ = "reminder_settings"
+
+    team_id: str = Field(primary_key=True, max_length=TEAM_ID_LENGTH)
+    # JSON list of days from the due date, ascending: -3 is three days before, 0 the due date, 7 a week after.
+    offsets: str = Field(default="[-3, 0, 7]", sa_column=Column(Text, nullable=False, server_default="[-3, 0, 7]"))
+    email_client: bool = True  # Stripe re-sends the invoice email
+    tell_team: bool = True  # one digest per sweep in channel_id
+    channel_id: str | None = Field(default=None, max_length=32)
+    send_minute: int = 540  # the time of day, in minutes after midnight in ``timezone``
+    timezone: str = Field(default="UTC", max_length=64)
+    locale: str = Field(default="en", max_length=8)  # the digest's language
+    # Reminders that came due before this moment are never sent: turning reminders on does not fire a
+    # burst of them for invoices that were already late.
+    active_since: datetime = _timestamp()  # type: ignore[assignment]
+    updated_by: str | None = Field(default=None, max_length=32)
+    updated_at: datetime = _timestamp()  # type: ignore[assignment]
+
+
+class ReminderSent(SQLModel, table=True):
+    """One reminder of one invoice under one rule: the row is the claim, inserted before anything is sent.
+
+    The unique (invoice, rule) lets exactly one scheduler insert it; a claim whose sweep died before
+    finishing is taken over once ``claimed_until`` has passed (Stripe's idempotency key, per invoice and
+    rule, keeps the email from going twice).
+    """
+
+    __tablename__ = "reminders_sent"
+    __table_args__ = (
+        UniqueConstraint("invoice_id", "rule", name="uq_reminders_sent_invoice_rule"),
+        Index("ix_reminders_sent_state_claimed_until", "state", "claimed_until"),
+        Index("ix_reminders_sent_team_due_at", "team_id", "due_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=TEAM_ID_LENGTH)
+    invoice_id: int = Field(foreign_key="invoices.id")
+    rule: int  # the rule's days from the due date
+    due_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    # claimed (being sent), sent, skipped (paid, voided, held or overtaken by the next rule meanwhile), failed.
+    state: str = Field(default="claimed", max_length=16)
+    claimed_until: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    attempts: int = 0
+    emailed: bool = False
+    digest_channel: str | None = Field(default=None, max_length=32)
+    digest_ts: str | None = Field(default=None, max_length=32)
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime = _timestamp()  # type: ignore[assignment]
+    sent_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+
+
+class InvoiceReminderHold(SQLModel, table=True):
+    """An invoice kept out of reminders: stopped from its message, or snoozed from a digest."""
+
+    __tablename__ = "invoice_reminder_holds"
+
+    invoice_id: int = Field(primary_key=True, foreign_key="invoices.id")
+    team_id: str = Field(max_length=TEAM_ID_LENGTH)
+    stopped: bool = False
+    snoozed_until: date | None = None  # no reminder before this day (the workspace's time zone)
+    updated_by: str | None = Field(default=None, max_length=32)
+    updated_at: datetime = _timestamp()  # type: ignore[assignment]
+
+
+# The sweep reads open invoices by due date across every workspace at once (bench/sweep.py).
+Index("ix_invoices_status_due_date", Invoice.__table__.c.status, Invoice.__table__.c.due_date)  # type: ignore[attr-defined]

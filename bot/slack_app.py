@@ -26,7 +26,20 @@ from bot.work_queue import DurableLazyRunner, QueueingListenerRunner, Worker
 log = logging.getLogger(__name__)
 
 # The least scopes the registered features need (each one is explained in the README).
-BOT_SCOPES = ("commands", "chat:write", "users:read", "usergroups:read")
+BOT_SCOPES = (
+    "commands",
+    "chat:write",
+    "users:read",
+    "usergroups:read",
+    # The help channel (flows.help): @mentions, and messages in help channels and DMs.
+    "app_mentions:read",
+    "channels:history",
+    "groups:history",
+    "im:history",
+    # Invoice PDFs and the template preview uploaded to Slack; the logo read back from the template modal.
+    "files:write",
+    "files:read",
+)
 OAUTH_STATE_SECONDS = 600
 
 
@@ -89,9 +102,18 @@ def build_app(services: Services, flows: list[Callable[[App, Services], None]] |
 
 
 def default_flows() -> list[Callable[[App, Services], None]]:
-    from flows import billing_settings, home, invoices, stripe_setup
+    from flows import billing_settings, home, invoice_template, invoices, reminders, stripe_setup
+    from flows import help as help_flow
 
-    return [home.register, stripe_setup.register, billing_settings.register, invoices.register]
+    return [
+        home.register,
+        stripe_setup.register,
+        billing_settings.register,
+        invoice_template.register,
+        invoices.register,
+        reminders.register,
+        help_flow.register,
+    ]
 
 
 def _claim_events_once(services: Services) -> Callable[..., Any]:

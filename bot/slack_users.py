@@ -13,6 +13,8 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from bot.db import Database
@@ -82,8 +84,7 @@ def member(db: Database, client: WebClient, team_id: str, user_id: str) -> Slack
         tz=user.get("tz"),
         fetched_at=utcnow(),
     )
-    with db.session() as session:
-        session.merge(fresh)
+    _upsert(db, fresh)
     _members.put(key, fresh)
     return fresh
 
@@ -117,6 +118,23 @@ def _workspace(db: Database, team_id: str) -> Workspace | None:
         if workspace is not None:
             _workspaces.put(key, workspace)
     return workspace
+
+
+def _upsert(db: Database, user: SlackUser) -> None:
+    """Insert or refresh the profile in one statement: two workers meeting the same new member both succeed.
+
+    (session.merge reads then inserts, so the second of two concurrent first looks failed on the key.)
+    """
+    values = user.model_dump()
+    dialect = db.engine.dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(SlackUser).values(**values)
+    statement = statement.on_conflict_do_update(
+        index_elements=["team_id", "user_id"],
+        set_={k: statement.excluded[k] for k in values if k not in ("team_id", "user_id")},
+    )
+    with db.write_lock(), db.session() as session:
+        session.execute(statement)
 
 
 def _aware(value: datetime) -> datetime:

@@ -7,6 +7,7 @@ Results come back as plain dicts; failures as GatewayError, with Stripe's code a
 
 from __future__ import annotations
 
+import io
 from decimal import Decimal
 from typing import Any
 
@@ -175,3 +176,193 @@ class StripeGateway:
     def archive_tax_rate(self, account_id: str | None, tax_rate_id: str) -> dict[str, Any]:
         """Stripe tax rates are never deleted: archiving keeps them on the invoices that used them."""
         return self._call(self._v1().tax_rates.update, tax_rate_id, {"active": False}, self._options(account_id))
+
+    # -- Customers and invoices -----------------------------------------------------------------------------
+
+    def create_customer(
+        self,
+        account_id: str | None,
+        *,
+        name: str,
+        email: str | None,
+        idempotency_key: str,
+        metadata: dict[str, str],
+        preferred_locale: str | None = None,
+    ) -> dict[str, Any]:
+        params: dict[str, Any] = {"name": name, "metadata": metadata}
+        if email:
+            params["email"] = email
+        if preferred_locale:
+            params["preferred_locales"] = [preferred_locale]  # the language of Stripe's emails and pages
+        return self._call(self._v1().customers.create, params, self._options(account_id, idempotency_key))
+
+    def update_customer(
+        self, account_id: str | None, customer_id: str, *, name: str, email: str | None
+    ) -> dict[str, Any]:
+        # "" unsets the email in Stripe's form encoding, as it does for any optional string.
+        params: dict[str, Any] = {"name": name, "email": email or ""}
+        return self._call(self._v1().customers.update, customer_id, params, self._options(account_id))
+
+    def create_invoice(
+        self,
+        account_id: str | None,
+        *,
+        customer_id: str,
+        currency: str,
+        due_date: int,
+        metadata: dict[str, str],
+        idempotency_key: str,
+    ) -> dict[str, Any]:
+        """A draft invoice sent for payment (not charged automatically), holding only the items added to it."""
+        params: dict[str, Any] = {
+            "customer": customer_id,
+            "currency": currency,
+            "collection_method": "send_invoice",
+            "due_date": due_date,
+            # Items left pending on the customer (by anything else) must not slip onto this invoice.
+            "pending_invoice_items_behavior": "exclude",
+            # Stripe emails the invoice only when the practice presses "Send payment link".
+            "auto_advance": False,
+            "metadata": metadata,
+        }
+        return self._call(self._v1().invoices.create, params, self._options(account_id, idempotency_key))
+
+    def create_invoice_item(
+        self,
+        account_id: str | None,
+        *,
+        invoice_id: str,
+        customer_id: str,
+        currency: str,
+        description: str,
+        quantity: int,
+        unit_amount: int,
+        tax_rate_ids: list[str],
+        period: tuple[int, int],
+        metadata: dict[str, str],
+        idempotency_key: str,
+    ) -> dict[str, Any]:
+        params: dict[str, Any] = {
+            "invoice": invoice_id,
+            "customer": customer_id,
+            "currency": currency,
+            "description": description,
+            "quantity": quantity,
+            # InvoiceItemCreateParams has no integer unit_amount: the decimal form, of a whole number of minor
+            # units, bills ``quantity`` units at that price (``amount`` would force quantity 1).
+            "unit_amount_decimal": str(unit_amount),
+            "period": {"start": period[0], "end": period[1]},
+            "metadata": metadata,
+        }
+        if tax_rate_ids:
+            params["tax_rates"] = tax_rate_ids
+        return self._call(self._v1().invoice_items.create, params, self._options(account_id, idempotency_key))
+
+    def finalize_invoice(self, account_id: str | None, invoice_id: str, *, idempotency_key: str) -> dict[str, Any]:
+        params = {"auto_advance": False}
+        return self._call(
+            self._v1().invoices.finalize_invoice, invoice_id, params, self._options(account_id, idempotency_key)
+        )
+
+    def retrieve_invoice(self, account_id: str | None, invoice_id: str) -> dict[str, Any]:
+        return self._call(self._v1().invoices.retrieve, invoice_id, None, self._options(account_id))
+
+    # -- Branding -----------------------------------------------------------------------------------------
+
+    def upload_business_logo(
+        self, account_id: str | None, *, data: bytes, filename: str, idempotency_key: str
+    ) -> dict[str, Any]:
+        """A logo for ``settings.branding`` (purpose business_logo: PNG, JPEG or GIF, at most 512 KB)."""
+        upload = io.BytesIO(data)
+        upload.name = filename  # the multipart part's filename, from which Stripe reads the file type
+        params = {"purpose": "business_logo", "file": upload}
+        return self._call(self._v1().files.create, params, self._options(account_id, idempotency_key))
+
+    def update_branding(
+        self,
+        account_id: str,
+        *,
+        primary_color: str,
+        secondary_color: str,
+        logo_file_id: str | None,
+        idempotency_key: str,
+    ) -> dict[str, Any]:
+        """Colours ("#rrggbb") and logo of a connected account's invoices, emails and payment pages.
+
+        ``logo_file_id`` None leaves the logo as it is; "" removes it.
+        """
+        branding: dict[str, Any] = {"primary_color": primary_color, "secondary_color": secondary_color}
+        if logo_file_id is not None:
+            branding["logo"] = logo_file_id
+        params = {"settings": {"branding": branding}}
+        return self._call(
+            self._v1().accounts.update, account_id, params, self._options(None, idempotency_key)
+        )
+
+    # -- Payments -------------------------------------------------------------------------------------------
+
+    def send_invoice(self, account_id: str | None, invoice_id: str, *, idempotency_key: str) -> dict[str, Any]:
+        """Stripe emails the invoice (with its payment link) to the customer's address."""
+        return self._call(
+            self._v1().invoices.send_invoice, invoice_id, None, self._options(account_id, idempotency_key)
+        )
+
+    def pay_invoice(
+        self,
+        account_id: str | None,
+        invoice_id: str,
+        *,
+        idempotency_key: str,
+        payment_method: str | None = None,
+        paid_out_of_band: bool = False,
+    ) -> dict[str, Any]:
+        """Charge ``payment_method`` for what is left to pay, or record a payment made outside Stripe."""
+        params: dict[str, Any] = {}
+        if paid_out_of_band:
+            params["paid_out_of_band"] = True
+        elif payment_method:
+            params["payment_method"] = payment_method
+        return self._call(
+            self._v1().invoices.pay, invoice_id, params or None, self._options(account_id, idempotency_key)
+        )
+
+    def void_invoice(self, account_id: str | None, invoice_id: str, *, idempotency_key: str) -> dict[str, Any]:
+        return self._call(
+            self._v1().invoices.void_invoice, invoice_id, None, self._options(account_id, idempotency_key)
+        )
+
+    def create_setup_session(
+        self,
+        account_id: str | None,
+        *,
+        customer_id: str,
+        currency: str,
+        success_url: str,
+        cancel_url: str,
+        metadata: dict[str, str],
+        idempotency_key: str,
+        locale: str | None = None,
+    ) -> dict[str, Any]:
+        """A Checkout Session in setup mode: the client saves a card for later charges, paying nothing now."""
+        params: dict[str, Any] = {
+            "mode": "setup",
+            "customer": customer_id,
+            "currency": currency,
+            "success_url": success_url,
+            "cancel_url": cancel_url,
+            "metadata": metadata,
+            "setup_intent_data": {"metadata": metadata},
+        }
+        if locale:
+            params["locale"] = locale
+        return self._call(self._v1().checkout.sessions.create, params, self._options(account_id, idempotency_key))
+
+    def retrieve_setup_intent(self, account_id: str | None, setup_intent_id: str) -> dict[str, Any]:
+        return self._call(self._v1().setup_intents.retrieve, setup_intent_id, None, self._options(account_id))
+
+    def set_default_payment_method(
+        self, account_id: str | None, customer_id: str, payment_method_id: str
+    ) -> dict[str, Any]:
+        """Make the card the one Stripe charges for this customer's invoices."""
+        params = {"invoice_settings": {"default_payment_method": payment_method_id}}
+        return self._call(self._v1().customers.update, customer_id, params, self._options(account_id))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from bot.sandbox.slack import check_view
@@ -35,8 +36,8 @@ def test_billing_opens_the_checklist_modal_after_a_fast_empty_ack(billbot: Billb
     assert "0 of 4 steps done" in text
     # Built steps offer their button; the others say they are coming rather than offer one that does nothing.
     buttons = {block["block_id"] for block in hub["blocks"] if block.get("accessory")}
-    assert buttons == {"step_stripe_setup", "step_billing_settings"}
-    assert text.count("Coming soon") == 2
+    assert buttons == {"step_stripe_setup", "step_billing_settings", "step_invoice_template"}
+    assert text.count("Coming soon") == 1
 
 
 def test_billing_speaks_the_users_language(billbot: Billbot) -> None:
@@ -57,9 +58,9 @@ def test_user_locale_is_looked_up_once_then_cached(billbot: Billbot) -> None:
 
 
 def test_billing_step_that_is_not_built_yet_says_so(billbot: Billbot) -> None:
-    billbot.requests.command("/billing", "template", user=ADMIN)
+    billbot.requests.command("/billing", "reminders", user=ADMIN)
     view = billbot.slack.wait_for(lambda: billbot.workspace.views(ADMIN))[-1]
-    assert "Invoice template* is coming soon" in _texts(view)
+    assert "Invoice reminders* is coming soon" in _texts(view)
 
 
 def test_billing_with_an_unknown_word_explains_the_usage_privately(billbot: Billbot) -> None:
@@ -114,19 +115,10 @@ def test_checklist_button_with_a_forged_value_does_nothing(billbot: Billbot) -> 
     assert billbot.slack.calls("views.push") == []
 
 
-def test_invoice_and_client_commands_say_they_are_coming(billbot: Billbot) -> None:
-    billbot.requests.command("/invoice", user=FRENCH_USER)
-    billbot.requests.command("/client", "new", user=ADMIN)
-    billbot.slack.wait_for(
-        lambda: (
-            billbot.workspace.ephemeral("C_GENERAL", FRENCH_USER) and billbot.workspace.ephemeral("C_GENERAL", ADMIN)
-        )
-    )
-    assert billbot.workspace.ephemeral("C_GENERAL", FRENCH_USER)[-1].text == "*Factures* arrive bientôt dans Billbot."
-    assert billbot.workspace.ephemeral("C_GENERAL", ADMIN)[-1].text == "*Clients* is coming soon to Billbot."
-
-
 def test_new_invoice_shortcut_opens_a_modal(billbot: Billbot) -> None:
     assert billbot.requests.shortcut("new_invoice", user=ADMIN).status_code == 200
     view = billbot.slack.wait_for(lambda: billbot.workspace.views(ADMIN))[-1]
-    assert view["title"]["text"] == "Invoices"
+    assert view["title"]["text"] == "New invoice"
+    assert view["callback_id"] == "invoice_modal"
+    # A global shortcut has no channel: the invoice will go to the user's DM with the bot.
+    assert json.loads(view["private_metadata"])["ch"] is None

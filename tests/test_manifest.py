@@ -10,10 +10,11 @@ import yaml
 
 from bot.slack_app import BOT_SCOPES
 from flows import billing_settings, home, invoices, stripe_setup
+from flows import help as help_flow
 from tests.conftest import ADMIN, Billbot
 from tests.paths import PROJECT_ROOT, shared_file
 
-FLOWS = (home, stripe_setup, billing_settings, invoices)
+FLOWS = (home, stripe_setup, billing_settings, invoices, help_flow)
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +54,11 @@ def test_every_declared_command_and_shortcut_is_really_handled(billbot: Billbot,
     for shortcut in manifest["features"]["shortcuts"]:
         assert billbot.requests.shortcut(shortcut["callback_id"], user=ADMIN).status_code == 200
     for event in manifest["settings"]["event_subscriptions"]["bot_events"]:
-        response = billbot.requests.event({"type": event, "user": ADMIN, "tab": "home"})
+        # "message.channels" is the subscription; the event itself is a "message" from that kind of channel.
+        kind, _, channel_type = event.partition(".")
+        channel_type = {"channels": "channel", "groups": "group"}.get(channel_type, channel_type)
+        body = {"type": kind, "user": ADMIN, "tab": "home", "channel": "C_GENERAL", "ts": "1.000001", "text": "hi"}
+        response = billbot.requests.event(body | ({"channel_type": channel_type} if channel_type else {}))
         assert response.status_code == 200, event
     assert billbot.requests.command("/undeclared", user=ADMIN).status_code == 404
 

@@ -32,6 +32,9 @@ from flows.billing_settings.validation import (
     SettingsForm,
 )
 
+# The services catalogue's button, handled by flows.invoices (the catalogue belongs to invoicing).
+SERVICES_OPEN_ACTION = "services_open"
+
 # The modal stays well under Slack's 100 blocks; a practice with more active rates than this sees the first ones.
 RATES_SHOWN = 40
 
@@ -91,6 +94,7 @@ def settings_modal(page: SettingsPage) -> dict[str, Any]:
         )
     )
     result.extend(_rate_blocks(page))
+    result.extend(_services_blocks(locale))
     result.append(blocks.header(t(locale, "bs.section.address")))
     result.extend(
         [
@@ -151,6 +155,15 @@ def _rate_blocks(page: SettingsPage) -> list[Block]:
         blocks.actions(blocks.button(t(locale, "bs.rate.add"), f.ADD_RATE_ACTION, value="add"), block_id="rates_add")
     )
     return result
+
+
+def _services_blocks(locale: str) -> list[Block]:
+    """The way to the services catalogue (flows/invoices registers the button and pushes its modal)."""
+    button = blocks.button(t(locale, "services.open"), SERVICES_OPEN_ACTION, value="open")
+    return [
+        blocks.header(t(locale, "services.title")),
+        blocks.section(t(locale, "services.open.hint"), accessory=button, block_id="services_open"),
+    ]
 
 
 def _group_blocks(page: SettingsPage) -> list[Block]:
@@ -319,6 +332,11 @@ def _grouped_select(action_id: str, options: list[Element], initial: str | None,
 def _currency_options(locale: str) -> list[Element]:
     labelled = [(currencies.label(code, locale), code) for code in currencies.STRIPE_CURRENCIES]
     return [blocks.option(text, code) for text, code in sorted(labelled, key=lambda p: currencies.sort_key(p[0]))]
+
+
+def country_select(action_id: str, locale: str, initial: str | None, placeholder: str) -> Element:
+    """The type-ahead country select, for other flows' address forms (a client's billing address)."""
+    return _grouped_select(action_id, _country_options(locale), initial, placeholder)
 
 
 def _country_options(locale: str) -> list[Element]:

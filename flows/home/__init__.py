@@ -50,7 +50,11 @@ def register(app: App, services: Services) -> None:
             step = StepContext(client, command["trigger_id"], team_id, user_id, locale, in_modal=False, respond=tell)
             _open_step(services, step, SUBCOMMAND_STEPS[word])
         elif word == HELP_SUBCOMMAND:
-            _open(client, command["trigger_id"], views.coming_soon_modal(locale, "feature.help"))
+            from flows import help as help_flow
+
+            help_flow.open_settings(
+                services, client, trigger_id=command["trigger_id"], team_id=team_id, user_id=user_id, locale=locale
+            )
         else:
             # response_url reaches the user wherever they typed, even where the bot is not a member.
             respond(text=t(locale, "billing.usage", word=word[:50]), response_type="ephemeral")

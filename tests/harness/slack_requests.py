@@ -166,3 +166,24 @@ class SlackRequests:
         if retry_num is not None:
             headers = {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": "http_timeout"}
         return self.post(json.dumps(envelope).encode(), "application/json", headers=headers)
+
+    def suggest(self, action_id: str, block_id: str, value: str, *, view: dict[str, Any], user: str) -> httpx.Response:
+        """The user types in an external select: Slack asks for its options (``block_suggestion``).
+
+        The app's answer, ``{"options": [...]}`` or ``{"option_groups": [...]}``, is the HTTP response body.
+        """
+        return self.interact(
+            {
+                "type": "block_suggestion",
+                "user": {"id": user, "team_id": self.team_id},
+                "container": {"type": "view", "view_id": view.get("id", "V0")},
+                "api_app_id": "A_BILLBOT",
+                "token": "deprecated-verification-token",
+                "action_id": action_id,
+                "block_id": block_id,
+                "value": value,
+                "team": {"id": self.team_id, "domain": "practice"},
+                "view": view,
+                "action_ts": f"{time.time():.6f}",
+            }
+        )

@@ -569,7 +569,13 @@ def views_publish(ctx: Context) -> dict[str, Any]:
 
 
 def _file_object(ctx: Context, file: File) -> dict[str, Any]:
-    ws = ctx.workspace
+    return file_object(ctx.standin, ctx.workspace, file)
+
+
+def file_object(standin: SlackStandIn, ws: Workspace, file: File) -> dict[str, Any]:
+    """A file as Slack describes it (files.info, file_input values). Its private URLs are served by the
+    stand-in itself, standing in for files.slack.com: a GET with the bot token (files:read) gets the bytes."""
+    files_root = f"{standin.root_url}files-pri/{ws.team_id}-{file.id}"
     mimetype = mimetypes.guess_type(file.filename)[0] or "application/octet-stream"
     filetype = file.filename.rsplit(".", 1)[-1].lower() if "." in file.filename else "binary"
     return {
@@ -592,8 +598,8 @@ def _file_object(ctx: Context, file: File) -> dict[str, Any]:
         "public_url_shared": False,
         "display_as_bot": False,
         "username": "",
-        "url_private": f"https://files.slack.com/files-pri/{ws.team_id}-{file.id}/{file.filename}",
-        "url_private_download": f"https://files.slack.com/files-pri/{ws.team_id}-{file.id}/download/{file.filename}",
+        "url_private": f"{files_root}/{file.filename}",
+        "url_private_download": f"{files_root}/download/{file.filename}",
         "permalink": f"https://{ws.domain}.slack.com/files/{file.user}/{file.id}/{file.filename}",
         "alt_txt": file.alt_txt,
         "comments_count": 0,

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 API_PREFIX = "/api/"
 UPLOAD_PREFIX = "/upload/v1/"
 RESPONSE_PREFIX = "/response/"
+FILES_PREFIX = "/files-pri/"  # files.slack.com's private file URLs
 JSON_TYPE = "application/json; charset=utf-8"
 
 
@@ -109,6 +110,11 @@ class _Handler(BaseHTTPRequestHandler):
         standin = self.server.standin
         if url.path.startswith(UPLOAD_PREFIX):
             self._handle_upload(url.path[len(UPLOAD_PREFIX) :], body)
+            return
+        if url.path.startswith(FILES_PREFIX) and self.command == "GET":
+            token, _ = self._credentials({})
+            status, payload, content_type = standin.download(url.path[len(FILES_PREFIX) :], token)
+            self._send(status, payload, content_type)
             return
         if url.path.startswith(RESPONSE_PREFIX):
             status, answer = standin.response_urls.post(url.path[len(RESPONSE_PREFIX) :], body)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import mimetypes
 import re
 import secrets
 import threading
@@ -15,7 +16,7 @@ from typing import Any
 
 from . import methods
 from .methods import ApiError, Context
-from .records import Call
+from .records import Call, File
 from .response_urls import ResponseUrls
 from .server import HttpServer
 from .state import Workspace
@@ -39,6 +40,7 @@ DEFAULT_SCOPES = (
     "usergroups:read",
     "reactions:write",
     "files:write",
+    "files:read",
 )
 
 
@@ -348,6 +350,42 @@ class SlackStandIn:
                 return False
             file.data = bytes(data)
             return True
+
+    def user_upload(self, team_id: str, user_id: str, filename: str, data: bytes) -> dict[str, Any]:
+        """A member uploads a file in a modal's file input: the file object Slack puts in the view's state
+        (``{"type": "file_input", "files": [this]}``)."""
+        with self._lock:
+            ws = self._workspaces[team_id]
+            file = File(
+                id=ws.next_file_id(),
+                filename=filename,
+                length=len(data),
+                user=user_id,
+                team_id=team_id,
+                created=time.time(),
+                data=bytes(data),
+                completed=True,
+            )
+            ws.store_file(file)
+            return methods.file_object(self, ws, file)
+
+    def download(self, path: str, token: str | None) -> tuple[int, bytes, str]:
+        """GET of a file's url_private(_download), as files.slack.com answers it: the bytes for a token of the
+        file's workspace holding files:read; otherwise Slack's sign-in page (HTTP 200, HTML), not an error."""
+        team_and_file = path.split("/", 1)[0]
+        team_id, _, file_id = team_and_file.rpartition("-")
+        sign_in = (200, b"<!DOCTYPE html><html><head><title>Slack</title></head><body>Sign in</body></html>",
+                   "text/html; charset=utf-8")  # fmt: skip
+        with self._lock:
+            owner = self._tokens.get(token or "")
+            ws = self._workspaces.get(team_id)
+            file = ws.find_file(file_id) if ws is not None else None
+            if owner is None or ws is None or owner[0] != team_id or "files:read" not in ws.scopes:
+                return sign_in
+            if file is None or file.data is None:
+                return 404, b"file not found", "text/plain; charset=utf-8"
+            content_type = mimetypes.guess_type(file.filename)[0] or "application/octet-stream"
+            return 200, file.data, content_type
 
     # ---- what tests read -----------------------------------------------------------------------
 

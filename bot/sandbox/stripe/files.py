@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 MAX_SIZE = 32 * 1024 * 1024  # Stripe's documented upload limit
 IMAGE_PURPOSES = {"business_icon", "business_logo"}
 IMAGE_TYPES = {"png", "jpg", "gif"}
+# Stripe's file upload guide: business icons and logos are at most 512 KB.
+PURPOSE_MAX_SIZE = {"business_icon": 512 * 1024, "business_logo": 512 * 1024}
 
 
 @renderer("file")
@@ -43,6 +45,11 @@ def create_file(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
         raise invalid("The `file` parameter must be a file sent as multipart/form-data.", param="file")
     if len(upload.data) > MAX_SIZE:
         raise invalid("File size exceeds the maximum of 32MB.", param="file")
+    limit = PURPOSE_MAX_SIZE.get(params["purpose"])
+    if limit is not None and len(upload.data) > limit:
+        raise invalid(
+            f"File size exceeds the maximum of {limit // 1024}KB for purpose {params['purpose']}.", param="file"
+        )
     file_type = _file_type(upload)
     if params["purpose"] in IMAGE_PURPOSES and file_type not in IMAGE_TYPES:
         raise invalid(

@@ -1,0 +1,151 @@
+"""Questions about the practice's own invoices, answered from the database.
+
+"Is INV-0042 paid?", "Qu'est-ce qui est impayé ?", "How much does Jane owe?". Each answer names a client
+or an amount, so the handler shows it to the asker alone.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+
+from sqlmodel import Session, col, select
+
+from bot.i18n import format_date, format_money, t
+from bot.models import Client, Invoice
+from flows.help import text
+from flows.help.text import word_set
+
+_INVOICE_REF = re.compile(r"\binv[-\s#]*(\d{1,6})\b", re.IGNORECASE)
+_UNPAID_WORDS = word_set(
+    "unpaid impaye impayes impayee impayees outstanding overdue retard owe owes owed doit doivent due reste "
+    "encaisser hasn hasnt"
+)
+_OWE_WORDS = word_set("owe owes owed doit doivent devoir")
+UNPAID_SHOWN = 15  # lines in one answer: the full list is `/invoice list open`
+OPEN_STATUSES = ("open",)
+
+
+@dataclass(frozen=True)
+class DataAnswer:
+    text: str
+    private: bool  # names a client or an amount: for the asker's eyes only
+
+
+def invoice_reference(question: str) -> str | None:
+    """``INV-0042`` from "is inv 42 paid?", "INV-0042 payée ?"; None when the question names no invoice."""
+    found = _INVOICE_REF.search(question)
+    return f"INV-{int(found.group(1)):04d}" if found else None
+
+
+def answer(session: Session, team_id: str, question: str, locale: str, today: date) -> DataAnswer | None:
+    """The answer from the database, or None when the question is not about one invoice, the unpaid ones,
+    or what a named client owes (then the knowledge base answers)."""
+    number = invoice_reference(question)
+    if number is not None:
+        return _one_invoice(session, team_id, number, locale)
+    found = set(text.words(question.replace("'", " ").replace("’", " ")))
+    client = _named_client(session, team_id, found)
+    if client is not None and (found & _OWE_WORDS or found & _UNPAID_WORDS or "combien" in found or "much" in found):
+        return _client_owes(session, team_id, client, locale)
+    if found & _UNPAID_WORDS or ({"paid", "pay", "payes", "paye", "payee"} & found and found & {"not", "pas", "yet"}):
+        return _unpaid(session, team_id, locale, today)
+    return None
+
+
+def _status(invoice: Invoice, locale: str) -> str:
+    return t(locale, f"help.data.status.{invoice.status}") if invoice.status in _STATUSES else invoice.status
+
+
+_STATUSES = frozenset({"draft", "open", "paid", "void", "uncollectible"})
+
+
+def _client_name(session: Session, client_id: int) -> str:
+    client = session.get(Client, client_id)
+    return client.name if client is not None else "?"
+
+
+def _one_invoice(session: Session, team_id: str, number: str, locale: str) -> DataAnswer:
+    invoice = session.exec(select(Invoice).where(Invoice.team_id == team_id, Invoice.number == number)).first()
+    if invoice is None:
+        return DataAnswer(t(locale, "help.data.invoice.not_found", number=number), private=False)
+    client = _client_name(session, invoice.client_id)
+    if invoice.status == "paid":
+        total = format_money(invoice.total, invoice.currency, locale)
+        return DataAnswer(t(locale, "help.data.invoice.paid", number=number, client=client, total=total), True)
+    return DataAnswer(
+        t(
+            locale,
+            "help.data.invoice",
+            number=number,
+            client=client,
+            status=_status(invoice, locale),
+            total=format_money(invoice.total, invoice.currency, locale),
+            remaining=format_money(invoice.amount_remaining, invoice.currency, locale),
+            due=format_date(invoice.due_date, locale),
+        ),
+        private=True,
+    )
+
+
+def _unpaid(session: Session, team_id: str, locale: str, today: date) -> DataAnswer:
+    rows = session.exec(
+        select(Invoice, Client)
+        .join(Client, col(Client.id) == col(Invoice.client_id))
+        .where(Invoice.team_id == team_id, col(Invoice.status).in_(OPEN_STATUSES))
+        .order_by(col(Invoice.due_date), col(Invoice.id))
+    ).all()
+    if not rows:
+        return DataAnswer(t(locale, "help.data.unpaid.none"), private=False)
+    lines = [t(locale, "help.data.unpaid.header", count=len(rows))]
+    for invoice, client in rows[:UNPAID_SHOWN]:
+        line = t(
+            locale,
+            "help.data.unpaid.line",
+            number=invoice.number,
+            client=client.name,
+            remaining=format_money(invoice.amount_remaining, invoice.currency, locale),
+            due=format_date(invoice.due_date, locale),
+        )
+        lines.append(line + (t(locale, "help.data.unpaid.overdue") if invoice.due_date < today else ""))
+    if len(rows) > UNPAID_SHOWN:
+        lines.append(t(locale, "help.data.unpaid.more", count=len(rows) - UNPAID_SHOWN))
+    return DataAnswer("\n".join(lines), private=True)
+
+
+def _named_client(session: Session, team_id: str, found: set[str]) -> Client | None:
+    """The client whose every name word (or whose first name, when only one client has it) the question holds."""
+    clients = session.exec(select(Client).where(Client.team_id == team_id)).all()
+    full: list[Client] = []
+    first: list[Client] = []
+    for client in clients:
+        parts = [w for w in text.words(client.name) if len(w) > 1]
+        if not parts:
+            continue
+        if all(p in found for p in parts):
+            full.append(client)
+        elif parts[0] in found and parts[0] not in text.STOPWORDS:
+            first.append(client)
+    if len(full) == 1:
+        return full[0]
+    if not full and len(first) == 1:
+        return first[0]
+    return None
+
+
+def _client_owes(session: Session, team_id: str, client: Client, locale: str) -> DataAnswer:
+    invoices = session.exec(
+        select(Invoice).where(
+            Invoice.team_id == team_id, Invoice.client_id == client.id, col(Invoice.status).in_(OPEN_STATUSES)
+        )
+    ).all()
+    owed: dict[str, int] = defaultdict(int)
+    for invoice in invoices:
+        owed[invoice.currency] += invoice.amount_remaining
+    owed = {currency: amount for currency, amount in owed.items() if amount}
+    if not owed:
+        return DataAnswer(t(locale, "help.data.owes.nothing", client=client.name), private=True)
+    amounts = " + ".join(format_money(amount, currency, locale) for currency, amount in sorted(owed.items()))
+    return DataAnswer(t(locale, "help.data.owes", client=client.name, amounts=amounts, count=len(invoices)), True)

@@ -1,0 +1,104 @@
+"""The knowledge base: one short article per topic and language, written for Billbot itself.
+
+Articles live in ``flows/help/articles/<lang>/<topic>.md``: a YAML header (title, the button that opens
+the step's modal, example questions and keywords the matcher learns from) and a Slack mrkdwn body with
+the steps. Loaded once per process.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+ARTICLES_DIR = Path(__file__).resolve().parent / "articles"
+LANGUAGES = ("en", "fr")
+
+# Contract (issue 8): these ids, in `billbot ask`'s JSON and in the knowledge base.
+TOPICS = (
+    "stripe-setup",
+    "stripe-existing-account",
+    "stripe-status",
+    "currency",
+    "tax-rates",
+    "billing-address",
+    "invoice-template",
+    "reminders",
+    "clients",
+    "new-invoice",
+    "payment-link",
+    "payment-method",
+    "invoice-from-session",
+    "invoice-from-client",
+    "invoice-pdf",
+    "void-invoice",
+    "invoice-status",
+)
+HUMAN = "human"
+
+# What an answer's button does: "step:<checklist key>" opens that setup step's modal, "invoice" the
+# invoice modal, "client" the new-client modal; None when the way in is a button on an invoice message.
+ACTIONS = ("step:stripe_setup", "step:billing_settings", "step:invoice_template", "step:reminders", "invoice", "client")
+
+
+@dataclass(frozen=True)
+class Article:
+    topic: str
+    language: str
+    title: str
+    body: str
+    action: str | None
+    button: str | None
+    examples: tuple[str, ...]
+    keywords: tuple[str, ...]
+    # Only in the `human` article: questions about things Billbot does not do, so a question near them
+    # hands over instead of meeting a how-to that shares one word with it ("tax return" is not "tax rates").
+    out_of_scope: tuple[str, ...] = ()
+
+
+class ArticleError(ValueError):
+    pass
+
+
+def parse(text: str, *, topic: str, language: str) -> Article:
+    if not text.startswith("---\n"):
+        raise ArticleError(f"{language}/{topic}: an article starts with a '---' header")
+    header_text, _, body = text[4:].partition("\n---\n")
+    header = yaml.safe_load(header_text) or {}
+    action = header.get("action")
+    if action is not None and action not in ACTIONS:
+        raise ArticleError(f"{language}/{topic}: unknown action {action!r}")
+    if action is not None and not header.get("button"):
+        raise ArticleError(f"{language}/{topic}: an action needs a button label")
+    if not header.get("title") or not body.strip():
+        raise ArticleError(f"{language}/{topic}: title and body are required")
+    return Article(
+        topic=topic,
+        language=language,
+        title=str(header["title"]),
+        body=body.strip(),
+        action=action,
+        button=header.get("button"),
+        examples=tuple(str(q) for q in header.get("examples") or ()),
+        keywords=tuple(str(k) for k in header.get("keywords") or ()),
+        out_of_scope=tuple(str(q) for q in header.get("out_of_scope") or ()),
+    )
+
+
+@cache
+def articles() -> dict[tuple[str, str], Article]:
+    """Every article, by (topic, language); fails loudly when one is missing."""
+    found: dict[tuple[str, str], Article] = {}
+    for language in LANGUAGES:
+        for topic in (*TOPICS, HUMAN):
+            path = ARTICLES_DIR / language / f"{topic}.md"
+            if topic == HUMAN and not path.exists():
+                continue
+            found[(topic, language)] = parse(path.read_text(encoding="utf-8"), topic=topic, language=language)
+    return found
+
+
+def article(topic: str, language: str) -> Article:
+    return articles()[(topic, language if language in LANGUAGES else "en")]

@@ -1,0 +1,256 @@
+"""Questions as the matcher sees them: folded, split, stemmed, and told apart as French or English.
+
+Hand-written on purpose: a light suffix stripper and character n-grams are enough for short questions
+about one app, need no model download, and run in microseconds. Accents are folded ("impayé" and
+"impaye" are one word) because people type without them in chat.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def word_set(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+# Function words: they say which language a question is in, and nothing about what it asks.
+FRENCH_WORDS = word_set(
+    """
+    le la les un une des de du d l au aux et ou est sont je j me m mon ma mes ton ta tes son sa ses notre nos
+    votre vos leur leurs ce cet cette ces c ca qui que qu quoi quel quelle quels quelles comment pourquoi ou
+    quand combien il elle ils elles on nous vous tu y en ne n pas plus avec pour par sur dans sans chez
+    faire fait peut peux puis dois doit faut veux voudrais aimerais est-ce estce avoir ai as a ont etre suis
+    bonjour salut merci svp stp encore deja aussi tres tout toute tous toutes si mais donc car alors
+    cest jai ya quelqu quelque mettre mets met place billbot
+    """
+)
+ENGLISH_WORDS = word_set(
+    """
+    the a an and or is are was were be been i me my you your we our they their it its this that these
+    those what which who whom whose how why where when do does did done can could should would will shall
+    may might must to of in on at by for with without from into about not no yes there here have has had
+    hi hello thanks please any some all also just still yet get got go going want need up out so if but
+    hasn hasnt isn isnt don dont doesn doesnt didn didnt cant won wont aren arent haven havent wasn wasnt
+    whats thats im ive id ll ve re hey pls plz put make billbot
+    """
+)
+STOPWORDS = FRENCH_WORDS | ENGLISH_WORDS
+
+# Words that name the same thing, across the two languages and common spellings: the matcher sees one.
+SYNONYMS: dict[str, str] = {
+    "bill": "invoice",
+    "bills": "invoice",
+    "billing": "invoice",
+    "invoices": "invoice",
+    "invoicing": "invoice",
+    "invoiced": "invoice",
+    "facture": "invoice",
+    "factures": "invoice",
+    "facturer": "invoice",
+    "facturation": "invoice",
+    "facturee": "invoice",
+    "facturees": "invoice",
+    "fact": "invoice",
+    "inv": "invoice",
+    "devise": "currency",
+    "devises": "currency",
+    "monnaie": "currency",
+    "currencies": "currency",
+    "eur": "currency",
+    "euro": "currency",
+    "euros": "currency",
+    "usd": "currency",
+    "dollar": "currency",
+    "dollars": "currency",
+    "gbp": "currency",
+    "chf": "currency",
+    "yen": "currency",
+    "jpy": "currency",
+    "cad": "currency",
+    "aud": "currency",
+    "sek": "currency",
+    "nok": "currency",
+    "dkk": "currency",
+    "pln": "currency",
+    "pound": "currency",
+    "pounds": "currency",
+    "sterling": "currency",
+    "livre": "currency",
+    "livres": "currency",
+    "franc": "currency",
+    "francs": "currency",
+    "nzd": "currency",
+    "sgd": "currency",
+    "hkd": "currency",
+    "mxn": "currency",
+    "brl": "currency",
+    "inr": "currency",
+    "tva": "tax",
+    "taxe": "tax",
+    "taxes": "tax",
+    "vat": "tax",
+    "gst": "tax",
+    "hst": "tax",
+    "rappel": "reminder",
+    "rappels": "reminder",
+    "relance": "reminder",
+    "relances": "reminder",
+    "relancer": "reminder",
+    "reminders": "reminder",
+    "remind": "reminder",
+    "nudge": "reminder",
+    "annuler": "void",
+    "annule": "void",
+    "annulee": "void",
+    "annulation": "void",
+    "cancel": "void",
+    "cancelled": "void",
+    "canceled": "void",
+    "voided": "void",
+    "voiding": "void",
+    "telecharger": "download",
+    "downloaded": "download",
+    "modele": "template",
+    "modeles": "template",
+    "gabarit": "template",
+    "templates": "template",
+    "logo": "logo",
+    "patient": "client",
+    "patients": "client",
+    "patiente": "client",
+    "customer": "client",
+    "customers": "client",
+    "clients": "client",
+    "cliente": "client",
+    "clientes": "client",
+    "seance": "session",
+    "seances": "session",
+    "sessions": "session",
+    "rdv": "session",
+    "rendezvous": "session",
+    "appointment": "session",
+    "appointments": "session",
+    "lien": "link",
+    "liens": "link",
+    "links": "link",
+    "carte": "card",
+    "cartes": "card",
+    "cards": "card",
+    "cb": "card",
+    "adresse": "address",
+    "adresses": "address",
+    "paid": "paid",
+    "payee": "paid",
+    "payees": "paid",
+    "paye": "paid",
+    "regle": "paid",
+    "reglee": "paid",
+    "impaye": "unpaid",
+    "impayee": "unpaid",
+    "impayees": "unpaid",
+    "impayes": "unpaid",
+    "outstanding": "unpaid",
+    "paiement": "payment",
+    "paiements": "payment",
+    "paiment": "payment",
+    "payments": "payment",
+    "inscris": "inscrire",
+    "inscrit": "inscrire",
+    "inscription": "inscrire",
+    "compte": "account",
+    "comptes": "account",
+    "accounts": "account",
+    "statut": "status",
+    "etat": "status",
+    "state": "status",
+}
+
+# Suffixes stripped once, longest first: French and English inflections and derivations.
+_SUFFIXES = tuple(
+    sorted(
+        word_set(
+            """
+            ications ication issements issement atrices atrice ateurs ateur ations ation ements ement ments ment
+            ances ance ables able ibles ible ities ity ives ive ings ing ions ion euses euse eurs eur ees ee ers er
+            ez es ed ies ly s e
+            """
+        ),
+        key=len,
+        reverse=True,
+    )
+)
+
+
+def fold(text: str) -> str:
+    """Lower case without accents or ligatures: ``Qu'est-ce qui est impayé ?`` → ``qu'est-ce qui est impaye ?``."""
+    decomposed = unicodedata.normalize("NFKD", text.lower().replace("œ", "oe").replace("æ", "ae"))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def words(text: str) -> list[str]:
+    """The folded words of ``text``, stop words included."""
+    return _WORD.findall(fold(text).replace("rendez-vous", "rendez_vous").replace("_", ""))
+
+
+@lru_cache(maxsize=20_000)
+def stem(word: str) -> str:
+    word = SYNONYMS.get(word, word)
+    if len(word) <= 4 or word.isdigit():
+        return word
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            # "verification" meets "verified" and "vérifié" at "verifi".
+            return word[: -len(suffix)] + ("i" if suffix.startswith("ication") else "")
+    return word
+
+
+def content_stems(text: str) -> list[str]:
+    """What a question is about: its words minus function words, each reduced to its stem."""
+    # Numbers ("INV-0042", "20 %", "3 days") say nothing about which article answers.
+    return [stem(w) for w in words(text) if w not in STOPWORDS and len(w) > 1 and not w.isdigit()]
+
+
+def char_grams(stems: list[str], n: int = 3) -> list[str]:
+    """Character n-grams of each word with its edges marked, so "invocie" still shares most of "invoice"."""
+    grams: list[str] = []
+    for word in stems:
+        padded = f"<{word}>"
+        grams.extend(padded[i : i + n] for i in range(len(padded) - n + 1))
+    return grams
+
+
+_FRENCH_LETTERS = re.compile(r"[éèêàùçôîœ]")
+
+
+def detect_language(text: str, default: str = "en") -> str:
+    """``fr`` or ``en`` from the question's own words (function words, accents), ``default`` when unsure."""
+    found = words(text.replace("'", " ").replace("’", " "))
+    french = sum(w in FRENCH_WORDS and w not in ENGLISH_WORDS for w in found)
+    english = sum(w in ENGLISH_WORDS and w not in FRENCH_WORDS for w in found)
+    french += 2 * len(_FRENCH_LETTERS.findall(text.lower()))
+    french += sum(w in _FRENCH_CONTENT for w in found)
+    english += sum(w in _ENGLISH_CONTENT for w in found)
+    if french == english:
+        return default
+    return "fr" if french > english else "en"
+
+
+# Content words that only one of the two languages uses: they settle questions with few function words.
+_FRENCH_CONTENT = word_set(
+    """
+    facture factures facturer paiement paiements payer impaye impayee impayes impayees devise tva taxe relance
+    relances rappel rappels modele adresse seance seances lien carte annuler telecharger combien doit
+    regle reglee compte configurer parametres envoyer creer nouvelle nouveau patiente
+    """
+)
+_ENGLISH_CONTENT = word_set(
+    """
+    invoice invoices bill payment payments pay unpaid owe owes currency tax reminder reminders template address
+    session sessions link card cancel download setup settings send create new status paid overdue
+    """
+)

@@ -1,0 +1,147 @@
+"""What the user chose → a typed template form, or one message per wrong field (by block id, in their language)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from bot.documents.model import TEMPLATES
+from bot.i18n import t
+from flows.invoice_template import ids as f
+from flows.invoice_template.presets import BY_KEY, tint
+
+FOOTER_MAX = 500
+NAME_MAX = 100
+TERMS_MIN, TERMS_MAX = 1, 365
+DEFAULT_TERMS = 30
+_HEX = re.compile(r"#?([0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
+
+Values = dict[str, dict[str, dict[str, Any]]]
+Errors = dict[str, str]
+
+
+@dataclass(frozen=True)
+class LogoFile:
+    """A file the user put in the file input: Slack's id and where the bot may download it."""
+
+    id: str
+    url: str
+
+
+@dataclass(frozen=True)
+class TemplateForm:
+    template: str
+    practice_name: str | None
+    primary_color: str
+    secondary_color: str
+    footer: str | None
+    payment_terms_days: int
+    logo_file: LogoFile | None
+    remove_logo: bool
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str) -> TemplateForm | None:
+        try:
+            data = json.loads(text)
+            logo = data.get("logo_file")
+            return cls(**{**data, "logo_file": LogoFile(**logo) if logo else None})
+        except (ValueError, TypeError, AttributeError):
+            return None
+
+    def digest(self) -> str:
+        return hashlib.sha256(self.to_json().encode()).hexdigest()[:16]
+
+
+def parse_colour(text: str) -> str | None:
+    """``"#2A9D8F"``, ``"2a9d8f"``, ``"#29f"`` → ``"#2a9d8f"``/``"#2299ff"``; None when it is not a hex colour."""
+    match = _HEX.fullmatch(text.strip())
+    if match is None:
+        return None
+    digits = match.group(1).lower()
+    if len(digits) == 3:
+        digits = "".join(c * 2 for c in digits)
+    return "#" + digits
+
+
+def template_form(values: Values, locale: str) -> tuple[TemplateForm | None, Errors]:
+    errors: Errors = {}
+    design = _selected(values, f.DESIGN)
+    if design not in TEMPLATES:
+        errors[f.DESIGN] = t(locale, "template.error.design")
+    name = _text(values, f.PRACTICE_NAME, NAME_MAX, errors, locale, single_line=True)
+    primary = secondary = ""
+    custom = _raw(values, f.CUSTOM_COLOUR)
+    preset = _selected(values, f.COLOUR)
+    if custom:
+        colour = parse_colour(custom)
+        if colour is None:
+            errors[f.CUSTOM_COLOUR] = t(locale, "template.error.colour", value=custom[:20])
+        else:
+            primary, secondary = colour, tint(colour)
+    elif preset in BY_KEY:
+        primary, secondary = BY_KEY[preset].primary, BY_KEY[preset].secondary
+    elif preset == f.CUSTOM:
+        errors[f.CUSTOM_COLOUR] = t(locale, "template.error.required")
+    else:
+        errors[f.COLOUR] = t(locale, "template.error.required")
+    footer = _text(values, f.FOOTER, FOOTER_MAX, errors, locale, single_line=False)
+    terms = DEFAULT_TERMS
+    raw_terms = _raw(values, f.TERMS)
+    if not raw_terms:
+        errors[f.TERMS] = t(locale, "template.error.required")
+    elif not raw_terms.isdigit() or not TERMS_MIN <= int(raw_terms) <= TERMS_MAX:
+        errors[f.TERMS] = t(locale, "template.error.terms")
+    else:
+        terms = int(raw_terms)
+    files = _element(values, f.LOGO).get("files") or []
+    logo_file = None
+    if len(files) > 1:
+        errors[f.LOGO] = t(locale, "template.error.logo_many")
+    elif files:
+        found = files[0] if isinstance(files[0], dict) else {}
+        url = found.get("url_private_download") or found.get("url_private")
+        if not isinstance(found.get("id"), str) or not isinstance(url, str):
+            errors[f.LOGO] = t(locale, "template.error.logo_fetch")
+        else:
+            logo_file = LogoFile(found["id"], url)
+    chosen = _element(values, f.LOGO_REMOVE).get("selected_options") or []
+    remove = any(isinstance(o, dict) and o.get("value") == f.REMOVE for o in chosen)
+    if errors:
+        return None, errors
+    assert design is not None
+    form = TemplateForm(design, name, primary, secondary, footer, terms, logo_file, remove and logo_file is None)
+    return form, {}
+
+
+def _element(values: Values, block_id: str) -> dict[str, Any]:
+    block = values.get(block_id) or {}
+    element = block.get(block_id) or next(iter(block.values()), None)
+    return element if isinstance(element, dict) else {}
+
+
+def _selected(values: Values, block_id: str) -> str | None:
+    chosen = _element(values, block_id).get("selected_option")
+    value = chosen.get("value") if isinstance(chosen, dict) else None
+    return value if isinstance(value, str) and value else None
+
+
+def _raw(values: Values, block_id: str) -> str:
+    value = _element(values, block_id).get("value")
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _text(values: Values, block_id: str, limit: int, errors: Errors, locale: str, *, single_line: bool) -> str | None:
+    text = _raw(values, block_id)
+    lines = [" ".join(text.split())] if single_line else [line.rstrip() for line in text.splitlines()]
+    text = "\n".join(lines).strip()
+    if not text:
+        return None
+    if len(text) > limit:
+        errors[block_id] = t(locale, "template.error.too_long", limit=limit, length=len(text))
+    return text

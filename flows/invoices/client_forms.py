@@ -1,0 +1,218 @@
+"""What the user typed in the client, session and service modals → typed forms, or one message per wrong
+field keyed by block id (response_action: errors), in the user's language. Pure: no database, no Slack.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from bot import money
+from bot.i18n import format_money, t
+from flows.billing_settings import countries
+from flows.invoices import client_ids as f
+
+NAME_MAX = 200
+EMAIL_MAX = 254
+PHONE_MAX = 40
+LINE_MAX = 200
+CITY_MAX = 100
+REGION_MAX = 100
+POSTAL_CODE_MAX = 20
+SERVICE_NAME_MAX = 100
+NOTES_MAX = 3000
+DURATION_MAX = 24 * 60
+# Stripe refuses amounts above eight digits of the minor unit (999,999.99 for EUR).
+PRICE_MAX = 99_999_999
+EARLIEST_SESSION = date(1900, 1, 1)
+
+# Deliberately loose: one address with an @ and a dotted domain, no spaces. Stripe and the mail server
+# have the last word; this catches typos such as a missing @ or a space.
+_EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+")
+_PHONE = re.compile(r"[0-9 +\-().]+")
+
+Values = dict[str, dict[str, dict[str, Any]]]
+Errors = dict[str, str]
+
+
+@dataclass(frozen=True)
+class ClientForm:
+    name: str
+    email: str | None
+    phone: str | None
+    address_line1: str | None
+    address_line2: str | None
+    city: str | None
+    region: str | None
+    postal_code: str | None
+    country: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class SessionForm:
+    held_on: date
+    service_id: int
+    duration_minutes: int | None
+    notes: str | None
+
+
+@dataclass(frozen=True)
+class ServiceForm:
+    name: str
+    unit_amount: int
+    tax_rate_id: int | None
+
+
+def client_form(values: Values, locale: str) -> tuple[ClientForm | None, Errors]:
+    errors: Errors = {}
+    name = _text(values, f.NAME, NAME_MAX, errors, locale, required=True)
+    email = _text(values, f.EMAIL, EMAIL_MAX, errors, locale)
+    if email and f.EMAIL not in errors and not _EMAIL.fullmatch(email):
+        errors[f.EMAIL] = t(locale, "client.error.email")
+    phone = _text(values, f.PHONE, PHONE_MAX, errors, locale)
+    if phone and f.PHONE not in errors and (not _PHONE.fullmatch(phone) or sum(c.isdigit() for c in phone) < 4):
+        errors[f.PHONE] = t(locale, "client.error.phone")
+    line1 = _text(values, f.ADDRESS_LINE1, LINE_MAX, errors, locale)
+    line2 = _text(values, f.ADDRESS_LINE2, LINE_MAX, errors, locale)
+    city = _text(values, f.CITY, CITY_MAX, errors, locale)
+    region = _text(values, f.REGION, REGION_MAX, errors, locale)
+    postal_code = _text(values, f.POSTAL_CODE, POSTAL_CODE_MAX, errors, locale)
+    country = _selected(values, f.COUNTRY)
+    # The address is optional as a whole; once started, it must be one Stripe and a letter can use.
+    if any((line1, line2, city, region, postal_code, country)):
+        for block_id, given in ((f.ADDRESS_LINE1, line1), (f.CITY, city), (f.COUNTRY, country)):
+            if not given and block_id not in errors:
+                errors[block_id] = t(locale, "client.error.address_incomplete")
+    if country and not countries.is_country(country):
+        errors[f.COUNTRY] = t(locale, "client.error.unknown_country")
+    elif country and f.POSTAL_CODE not in errors:
+        if postal_code:
+            postal_code = countries.normalise_postal_code(postal_code)
+            if not countries.postal_code_ok(country, postal_code):
+                errors[f.POSTAL_CODE] = t(
+                    locale,
+                    "client.error.postal_code",
+                    country=countries.country_name(country, locale),
+                    example=countries.POSTAL_CODE_EXAMPLES[country],
+                )
+        elif country in countries.POSTAL_CODE_FORMATS:
+            errors[f.POSTAL_CODE] = t(locale, "client.error.required")
+    if errors:
+        return None, errors
+    assert name
+    return ClientForm(name, email, phone, line1, line2, city, region, postal_code, country), {}
+
+
+def session_form(
+    values: Values, locale: str, *, service_ids: set[int], today: date
+) -> tuple[SessionForm | None, Errors]:
+    errors: Errors = {}
+    held_on: date | None = None
+    raw_date = _element(values, f.SESSION_DATE).get("selected_date")
+    if not isinstance(raw_date, str) or not raw_date:
+        errors[f.SESSION_DATE] = t(locale, "client.error.required")
+    else:
+        try:
+            held_on = date.fromisoformat(raw_date)
+        except ValueError:
+            errors[f.SESSION_DATE] = t(locale, "client.error.date")
+        else:
+            # A year ahead allows booking recurring sessions; further is most likely a typo.
+            if not EARLIEST_SESSION <= held_on <= today + timedelta(days=366):
+                errors[f.SESSION_DATE] = t(locale, "client.error.date")
+    service_id = _int(_selected(values, f.SESSION_SERVICE))
+    if service_id is None:
+        errors[f.SESSION_SERVICE] = t(locale, "client.error.required")
+    elif service_id not in service_ids:
+        errors[f.SESSION_SERVICE] = t(locale, "client.error.service_gone")
+    duration: int | None = None
+    raw_duration = _raw_text(values, f.SESSION_DURATION)
+    if raw_duration:
+        duration = _int(raw_duration)
+        if duration is None or not 1 <= duration <= DURATION_MAX:
+            errors[f.SESSION_DURATION] = t(locale, "client.error.duration", max=DURATION_MAX)
+    raw_notes = _raw_text(values, f.SESSION_NOTES)
+    if len(raw_notes) > NOTES_MAX:
+        errors[f.SESSION_NOTES] = t(locale, "client.error.too_long", limit=NOTES_MAX)
+    if errors:
+        return None, errors
+    assert held_on is not None and service_id is not None
+    return SessionForm(held_on, service_id, duration, raw_notes or None), {}
+
+
+def service_form(
+    values: Values, locale: str, *, currency: str, tax_rate_ids: set[int]
+) -> tuple[ServiceForm | None, Errors]:
+    errors: Errors = {}
+    name = _text(values, f.SERVICE_NAME, SERVICE_NAME_MAX, errors, locale, required=True)
+    amount = 0
+    raw_price = _raw_text(values, f.SERVICE_PRICE)
+    if not raw_price:
+        errors[f.SERVICE_PRICE] = t(locale, "client.error.required")
+    else:
+        try:
+            amount = money.parse_amount(raw_price, currency)
+        except ValueError:
+            example = format_money(120 * 10 ** money.exponent(currency), currency, locale)
+            errors[f.SERVICE_PRICE] = t(locale, "services.error.price", example=example)
+        else:
+            if amount <= 0:
+                errors[f.SERVICE_PRICE] = t(locale, "services.error.price_positive")
+            elif amount > PRICE_MAX:
+                errors[f.SERVICE_PRICE] = t(
+                    locale, "services.error.price_too_large", max=format_money(PRICE_MAX, currency, locale)
+                )
+    tax = _selected(values, f.SERVICE_TAX_RATE) or f.NO_TAX
+    tax_rate_id: int | None = None
+    if tax != f.NO_TAX:
+        tax_rate_id = _int(tax)
+        if tax_rate_id is None or tax_rate_id not in tax_rate_ids:
+            errors[f.SERVICE_TAX_RATE] = t(locale, "services.error.tax_rate_gone")
+    if errors:
+        return None, errors
+    assert name
+    return ServiceForm(name, amount, tax_rate_id), {}
+
+
+# -- reading Slack's view state -------------------------------------------------------------------------
+
+
+def _element(values: Values, block_id: str) -> dict[str, Any]:
+    block = values.get(block_id) or {}
+    element = block.get(block_id) or next(iter(block.values()), None) if block else None
+    return element if isinstance(element, dict) else {}
+
+
+def _selected(values: Values, block_id: str) -> str | None:
+    chosen = _element(values, block_id).get("selected_option")
+    value = chosen.get("value") if isinstance(chosen, dict) else None
+    return value if isinstance(value, str) and value else None
+
+
+def _raw_text(values: Values, block_id: str) -> str:
+    value = _element(values, block_id).get("value")
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _text(
+    values: Values, block_id: str, limit: int, errors: Errors, locale: str, *, required: bool = False
+) -> str | None:
+    text = " ".join(_raw_text(values, block_id).split())
+    if not text:
+        if required:
+            errors[block_id] = t(locale, "client.error.required")
+        return None
+    if len(text) > limit:
+        errors[block_id] = t(locale, "client.error.too_long", limit=limit)
+    return text
+
+
+def _int(text: str | None) -> int | None:
+    if text is None or not text.strip().isdigit():
+        return None
+    return int(text.strip())

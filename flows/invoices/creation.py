@@ -1,0 +1,167 @@
+"""Creating an invoice: our draft row first, then Stripe, then the invoice message where the user asked.
+
+The modal's submit (``flows.invoices.modal``) calls ``create_invoice`` from its lazy listener, and its Retry
+button ``retry_invoice``. Both can run any number of times for the same submission and end in the same
+place: one invoice row per ``request_key``, one Stripe invoice per row (see ``creation_stripe``), one
+message per invoice (claimed in the ledger before it is posted).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt import App
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.i18n import t
+from bot.models import Invoice
+from bot.services import Services
+from flows.invoices import creation_store as store
+from flows.invoices.creation_stripe import PushFailure, push
+from flows.invoices.forms import InvoiceForm
+from flows.invoices.invoice_message import invoice_message
+
+log = logging.getLogger(__name__)
+
+MESSAGE_CLAIM = "invoice_message"
+# chat.postMessage's answers that mean "not in this conversation": the invoice goes to the creator's DM.
+CANNOT_POST_IN_CHANNEL = frozenset(
+    {
+        "not_in_channel",
+        "channel_not_found",
+        "is_archived",
+        "restricted_action",
+        "restricted_action_read_only_channel",
+        "restricted_action_thread_only_channel",
+        "restricted_action_non_threadable_channel",
+        "team_access_not_granted",
+        "ekm_access_denied",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    invoice: Invoice  # as stored: status "draft" when Stripe failed midway
+    error: str | None = None  # localized, for the modal (shown with Retry); None on success
+
+
+def register(app: App, services: Services) -> None:
+    """Creation has no listener of its own: the invoice modal's submit and Retry call into this module."""
+
+
+def create_invoice(
+    services: Services,
+    web: WebClient,
+    *,
+    team_id: str,
+    user_id: str,
+    locale: str,
+    form: InvoiceForm,
+    request_key: str,
+    channel_id: str | None,
+) -> Outcome:
+    """Create the invoice the modal submitted; the same ``request_key`` again resumes the same invoice."""
+    invoice, created = store.create_draft(
+        services,
+        team_id=team_id,
+        user_id=user_id,
+        locale=locale,
+        form=form,
+        request_key=request_key,
+        channel_id=channel_id,
+    )
+    if created:
+        log.info("invoice %s (%s) drafted for %s by %s", invoice.id, invoice.number, team_id, user_id)
+    assert invoice.id is not None
+    return _finish(services, web, invoice.id, user_id, locale)
+
+
+def retry_invoice(
+    services: Services, web: WebClient, *, team_id: str, user_id: str, locale: str, invoice_id: int
+) -> Outcome:
+    """Resume a draft Stripe failed on: what was made at Stripe is kept, the rest is made; one message."""
+    bundle = store.load(services, invoice_id)
+    if bundle is None or bundle.invoice.team_id != team_id:
+        raise ValueError(f"invoice {invoice_id} is not one of {team_id}'s")
+    return _finish(services, web, invoice_id, user_id, locale)
+
+
+def _finish(services: Services, web: WebClient, invoice_id: int, user_id: str, locale: str) -> Outcome:
+    failure = push(services, invoice_id)
+    bundle = store.load(services, invoice_id)
+    assert bundle is not None
+    if failure is not None:
+        return Outcome(bundle.invoice, failure_text(failure, bundle.invoice, locale))
+    post_invoice_message(services, web, bundle, user_id)
+    fresh = store.load(services, invoice_id)
+    assert fresh is not None
+    return Outcome(fresh.invoice)
+
+
+def failure_text(failure: PushFailure, invoice: Invoice, locale: str) -> str:
+    what = t(locale, f"invoice.error.{failure.step}", detail=failure.detail, position=failure.position or "")
+    return t(locale, "invoice.error.kept", what=what, number=invoice.number)
+
+
+# -- the message --------------------------------------------------------------------------------------------
+
+
+def is_private(channel_id: str | None) -> bool:
+    """A DM (Slack's ``D…`` ids): the bot can only post in its own DM with the member, so only they read it."""
+    return channel_id is None or channel_id.startswith("D")
+
+
+def post_invoice_message(services: Services, web: WebClient, bundle: store.InvoiceBundle, user_id: str) -> None:
+    """Post the invoice where it was asked for, once; in the creator's DM when the bot cannot post there."""
+    invoice = bundle.invoice
+    assert invoice.id is not None
+    if invoice.message_ts is not None:
+        return
+    key = str(invoice.id)
+    if not services.db.claim_once(invoice.team_id, MESSAGE_CLAIM, key):
+        return  # posted by an earlier run (a replay, a double submit), or being posted right now
+    try:
+        target = invoice.channel_id or user_id
+        posted = _post(web, bundle, target, private=target == user_id or is_private(target))
+    except SlackApiError as exc:
+        error = exc.response.get("error")
+        if invoice.channel_id is None or error not in CANNOT_POST_IN_CHANNEL:
+            services.db.release(invoice.team_id, MESSAGE_CLAIM, key)
+            raise  # Slack itself failing: the work queue runs the submission again, and it lands here again
+        log.info("invoice %s: cannot post in %s (%s), posting to %s's DM", invoice.id, invoice.channel_id, error,
+                 user_id)  # fmt: skip
+        notice = t(invoice.locale, "invoice.message.moved_to_dm", channel=invoice.channel_id)
+        try:
+            posted = _post(web, bundle, user_id, private=True, notice=notice)
+        except SlackApiError:
+            services.db.release(invoice.team_id, MESSAGE_CLAIM, key)
+            raise
+    store.save_invoice(services, invoice.id, channel_id=posted["channel"], message_ts=posted["ts"])
+
+
+def _post(
+    web: WebClient, bundle: store.InvoiceBundle, channel: str, *, private: bool, notice: str | None = None
+) -> dict[str, Any]:
+    text, message_blocks = invoice_message(
+        bundle.invoice, bundle.lines, bundle.client, bundle.rates, bundle.invoice.locale, private=private,
+        notice=notice,
+    )  # fmt: skip
+    response = web.chat_postMessage(channel=channel, text=text, blocks=message_blocks, unfurl_links=False)
+    return {"channel": str(response["channel"]), "ts": str(response["ts"])}
+
+
+def update_invoice_message(services: Services, web: WebClient, invoice_id: int) -> bool:
+    """Re-render the invoice's message in place (after a payment, a void…); False when it has none yet."""
+    bundle = store.load(services, invoice_id)
+    if bundle is None or bundle.invoice.message_ts is None or bundle.invoice.channel_id is None:
+        return False
+    invoice = bundle.invoice
+    text, message_blocks = invoice_message(
+        invoice, bundle.lines, bundle.client, bundle.rates, invoice.locale, private=is_private(invoice.channel_id)
+    )
+    web.chat_update(channel=invoice.channel_id, ts=invoice.message_ts, text=text, blocks=message_blocks)
+    return True

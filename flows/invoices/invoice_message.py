@@ -1,0 +1,145 @@
+"""The invoice message's Block Kit: client, number, lines, totals, due date, status and buttons.
+
+``private`` is True where only the practice's member reads it (their DM with the bot, an ephemeral answer):
+only there does the memo appear. A channel sees the client's name, the lines and the amounts, nothing more.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
+
+from bot import blocks
+from bot.i18n import format_date, format_money, t
+from bot.models import Client, Invoice, InvoiceLine, TaxRate
+from flows.billing_settings.views import percent
+from flows.invoices.payments_views import invoice_actions
+
+# Room left for the header, totals, memo, notices and buttons under Slack's 50 blocks per message.
+LINE_SECTIONS_MAX = 30
+
+
+def escape(text: str) -> str:
+    """Slack's three control characters in mrkdwn, so a client named "<!channel>" stays a name."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def today_utc() -> date:
+    return datetime.now(UTC).date()
+
+
+def status_label(invoice: Invoice, locale: str, today: date | None = None) -> str:
+    if invoice.status == "open" and invoice.due_date < (today or today_utc()):
+        return t(locale, "invoice.status.overdue")
+    return t(locale, f"invoice.status.{invoice.status}")
+
+
+def line_text(line: InvoiceLine, currency: str, rates: dict[int, TaxRate], locale: str) -> str:
+    text = t(
+        locale,
+        "invoice.message.line",
+        date=format_date(line.service_date, locale),
+        description=escape(line.description),
+        quantity=line.quantity,
+        unit=format_money(line.unit_amount, currency, locale),
+        amount=format_money(line.amount, currency, locale),
+    )
+    rate = rates.get(line.tax_rate_id) if line.tax_rate_id is not None else None
+    if rate is not None:
+        key = "invoice.message.line_tax_inclusive" if rate.inclusive else "invoice.message.line_tax"
+        text += t(
+            locale,
+            key,
+            name=escape(rate.name),
+            percent=percent(rate.percentage, locale),
+            tax=format_money(line.tax_amount, currency, locale),
+        )
+    return text
+
+
+def chunks(rows: Iterable[str], limit: int = blocks.SECTION_TEXT_MAX) -> list[str]:
+    """Rows joined by newlines into texts of at most ``limit`` characters, no row split across two."""
+    found: list[str] = []
+    current = ""
+    for row in rows:
+        row = blocks.clip(row, limit)
+        if current and len(current) + 1 + len(row) > limit:
+            found.append(current)
+            current = row
+        else:
+            current = f"{current}\n{row}" if current else row
+    if current:
+        found.append(current)
+    return found
+
+
+def summary_text(invoice: Invoice, client: Client, locale: str, today: date | None = None) -> str:
+    """The notification text (and the fallback where blocks are not shown)."""
+    return t(
+        locale,
+        "invoice.message.text",
+        number=invoice.number,
+        client=client.name,
+        total=format_money(invoice.total, invoice.currency, locale),
+        due=format_date(invoice.due_date, locale),
+        status=status_label(invoice, locale, today),
+    )
+
+
+def invoice_message(
+    invoice: Invoice,
+    lines: list[InvoiceLine],
+    client: Client,
+    rates: dict[int, TaxRate],
+    locale: str,
+    *,
+    private: bool = False,
+    notice: str | None = None,
+    today: date | None = None,
+) -> tuple[str, list[blocks.Block]]:
+    """(text fallback, blocks) of the invoice's message; ``notice`` is a line shown above the buttons."""
+    currency = invoice.currency
+    result: list[blocks.Block] = [
+        blocks.header(t(locale, "invoice.message.title", number=invoice.number, client=client.name)),
+        blocks.section(
+            t(
+                locale,
+                "invoice.message.status",
+                client=escape(client.name),
+                status=status_label(invoice, locale, today),
+                due=format_date(invoice.due_date, locale),
+            )
+        ),
+        blocks.divider(),
+    ]
+    rows = [line_text(line, currency, rates, locale) for line in lines]
+    sections = chunks(rows)
+    if len(sections) > LINE_SECTIONS_MAX:
+        shown = sections[: LINE_SECTIONS_MAX - 1]
+        shown.append(t(locale, "invoice.message.more_lines", count=len(lines)))
+        sections = shown
+    result.extend(blocks.section(text) for text in sections)
+    result.append(blocks.divider())
+    total_rows = [
+        t(locale, "invoice.message.subtotal", amount=format_money(invoice.subtotal, currency, locale)),
+        t(locale, "invoice.message.tax", amount=format_money(invoice.tax, currency, locale)),
+        t(locale, "invoice.message.total", amount=format_money(invoice.total, currency, locale)),
+    ]
+    if invoice.status in ("open", "uncollectible") and 0 < invoice.amount_remaining != invoice.total:
+        total_rows.append(
+            t(locale, "invoice.message.remaining", amount=format_money(invoice.amount_remaining, currency, locale))
+        )
+    result.append(blocks.section("\n".join(total_rows)))
+    if private and invoice.memo:
+        result.append(blocks.section(t(locale, "invoice.message.memo", memo=escape(invoice.memo))))
+    footer = [t(locale, "invoice.message.created_by", user=invoice.created_by)] if invoice.created_by else []
+    if invoice.stripe_number:
+        footer.append(t(locale, "invoice.message.stripe_number", number=escape(invoice.stripe_number)))
+    if footer:
+        result.append(blocks.context(" · ".join(footer)))
+    if notice:
+        result.append(blocks.context(notice))
+    actions = invoice_actions(invoice, client, locale)
+    if actions is not None:
+        result.append(actions)
+    return summary_text(invoice, client, locale, today), result[: blocks.MESSAGE_BLOCKS_MAX]

@@ -1,0 +1,112 @@
+"""`/invoice list [open|paid|overdue]` and `/invoice INV-0042`: answered only to the asker (ephemeral)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from slack_bolt import Respond
+from slack_sdk import WebClient
+from sqlalchemy import func
+from sqlmodel import col, select
+
+from bot.models import Client, Invoice
+from bot.services import Services
+from bot.slack_users import member
+from flows.invoices import creation_store as store
+from flows.invoices import listing_views as views
+from flows.invoices.invoice_message import invoice_message
+
+# What the asker may type, in English or French, for each list.
+LIST_WORDS = frozenset({"list", "liste", "ls"})
+FILTERS = {
+    "all": None,
+    "tout": None,
+    "toutes": None,
+    "open": "open",
+    "ouvertes": "open",
+    "ouverte": "open",
+    "unpaid": "open",
+    "impayées": "open",
+    "impayees": "open",
+    "paid": "paid",
+    "payées": "paid",
+    "payees": "paid",
+    "overdue": "overdue",
+    "retard": "overdue",
+    "en retard": "overdue",
+}
+LIST_MAX = 40  # rows in one answer: well under a message's 50 blocks and 3,000 characters per section
+
+
+@dataclass(frozen=True)
+class Listed:
+    rows: list[tuple[Invoice, str]]  # newest first, with the client's name
+    total: int  # how many match, of which ``rows`` shows the first
+
+
+def answer(
+    services: Services, client: WebClient, *, team_id: str, user_id: str, locale: str, text: str, respond: Respond
+) -> None:
+    words = text.strip().lower().split(maxsplit=1)
+    today = member_today(services, client, team_id, user_id)
+    if words and words[0] in LIST_WORDS:
+        wanted = words[1].strip() if len(words) > 1 else "all"
+        if wanted not in FILTERS:
+            respond(**views.usage(locale), response_type="ephemeral")
+            return
+        which = FILTERS[wanted]
+        listed = find_invoices(services, team_id, which, today)
+        respond(**views.list_message(listed.rows, listed.total, which, locale, today), response_type="ephemeral")
+        return
+    number = store.parse_number(text)
+    if number is None:
+        respond(**views.usage(locale), response_type="ephemeral")
+        return
+    bundle = find_by_number(services, team_id, number)
+    if bundle is None:
+        respond(**views.unknown_number(number, locale), response_type="ephemeral")
+        return
+    message_text, message_blocks = invoice_message(
+        bundle.invoice, bundle.lines, bundle.client, bundle.rates, locale, private=True, today=today
+    )
+    respond(text=message_text, blocks=message_blocks, response_type="ephemeral")
+
+
+def member_today(services: Services, client: WebClient, team_id: str, user_id: str) -> date:
+    """Today where the asker is (Slack's time zone for them), for what counts as overdue."""
+    tz = member(services.db, client, team_id, user_id).tz
+    try:
+        return datetime.now(ZoneInfo(tz)).date() if tz else datetime.now(UTC).date()
+    except (ZoneInfoNotFoundError, ValueError):
+        return datetime.now(UTC).date()
+
+
+def find_invoices(
+    services: Services, team_id: str, which: str | None, today: date, limit: int = LIST_MAX
+) -> Listed:
+    conditions = [col(Invoice.team_id) == team_id]
+    if which == "open":
+        conditions.append(col(Invoice.status) == "open")
+    elif which == "paid":
+        conditions.append(col(Invoice.status) == "paid")
+    elif which == "overdue":
+        conditions += [col(Invoice.status) == "open", col(Invoice.due_date) < today]
+    with services.db.session() as session:
+        total = session.exec(select(func.count()).select_from(Invoice).where(*conditions)).one()
+        query = (
+            select(Invoice, Client.name)
+            .join(Client, col(Client.id) == col(Invoice.client_id))
+            .where(*conditions)
+            .order_by(col(Invoice.created_at).desc(), col(Invoice.id).desc())
+            .limit(limit)
+        )
+        rows = [(invoice, name) for invoice, name in session.exec(query).all()]
+    return Listed(rows=rows, total=int(total))
+
+
+def find_by_number(services: Services, team_id: str, number: str) -> store.InvoiceBundle | None:
+    with services.db.session() as session:
+        invoice = session.exec(select(Invoice).where(Invoice.team_id == team_id, Invoice.number == number)).first()
+        return store.bundle_of(session, invoice) if invoice is not None else None

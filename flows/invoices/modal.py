@@ -1,0 +1,309 @@
+"""The invoice modal: `/invoice`, the "New invoice" shortcut and the buttons on a client's record open it.
+
+Listeners stay thin. The client select's options are answered in the request itself (Slack waits 3 s for
+them); every change to the modal (a line added or removed, a service chosen, a number typed) is acknowledged
+at once and the modal is rebuilt by a lazy part from the state Slack sends, then updated with the view's
+hash so an older rebuild never overwrites a newer one. Create validates in the ack (database reads only)
+and hands the slow part, our invoice row and Stripe, to ``creation`` after the ack.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import asdict, replace
+from datetime import date, timedelta
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlmodel import col, delete
+
+from bot import blocks
+from bot.i18n import t
+from bot.models import InvoiceModalSnapshot, utcnow
+from bot.services import Services
+from bot.slack_users import locale_for
+from flows.invoices import creation, modal_logic, modal_validation, modal_views
+from flows.invoices import modal_ids as ids
+from flows.invoices.forms import InvoiceForm
+from flows.invoices.modal_draft import ClientChoice, Draft, from_view
+from flows.invoices.modal_logic import DEFAULT_PAYMENT_TERMS_DAYS
+from flows.invoices.modal_views import MAX_LINES
+
+log = logging.getLogger(__name__)
+
+__all__ = ["DEFAULT_PAYMENT_TERMS_DAYS", "MAX_LINES", "on_client_created", "open_invoice_modal", "register"]
+
+SNAPSHOT_DAYS = 1  # a "New client" modal left open longer than this comes back to a modal we no longer rebuild
+
+
+def open_invoice_modal(
+    services: Services,
+    client: WebClient,
+    *,
+    trigger_id: str,
+    team_id: str,
+    user_id: str,
+    locale: str,
+    channel_id: str | None = None,
+    client_id: int | None = None,
+    appointment_ids: tuple[int, ...] = (),
+    push: bool = False,
+) -> None:
+    """Open (or, from inside a modal, push) the invoice modal; ``client_id``/``appointment_ids`` prefill it.
+
+    ``channel_id`` is where the invoice message goes once created (None: the user's DM with the bot).
+    """
+    catalog = modal_logic.load_catalog(services, team_id)
+    draft = modal_logic.new_draft(
+        services,
+        team_id=team_id,
+        locale=locale,
+        today=date.today(),
+        max_lines=MAX_LINES,
+        channel_id=channel_id,
+        client_id=client_id,
+        appointment_ids=tuple(appointment_ids),
+        catalog=catalog,
+    )
+    view = modal_views.invoice_modal(draft, catalog, locale)
+    (client.views_push if push else client.views_open)(trigger_id=trigger_id, view=view)
+
+
+def on_client_created(
+    services: Services,
+    web_client: WebClient,
+    *,
+    team_id: str,
+    user_id: str,
+    locale: str,
+    parent_view_id: str,
+    client_id: int,
+) -> None:
+    """The "New client" modal pushed from the invoice modal saved ``client_id``: choose it in the invoice modal.
+
+    Everything typed in the invoice modal before "New client" was pressed is kept (from its snapshot).
+    """
+    with services.db.session() as session:
+        snapshot = session.get(InvoiceModalSnapshot, (team_id, parent_view_id))
+        if snapshot is None:
+            return
+        view = {
+            "private_metadata": snapshot.private_metadata,
+            "state": {"values": json.loads(snapshot.state_values)},
+        }
+        session.delete(snapshot)
+    choice = modal_logic.client_choice(services, team_id, client_id)
+    if choice is None:
+        return
+    draft = from_view(view, MAX_LINES)
+    # A new block id for the client select: Slack would otherwise keep showing what it held before.
+    draft = replace(draft, client=choice, client_revision=draft.client_revision + 1)
+    catalog = modal_logic.load_catalog(services, team_id)
+    _update(web_client, parent_view_id, modal_views.invoice_modal(draft, catalog, locale))
+
+
+def request_key(view_id: str, form: InvoiceForm) -> str:
+    """Names one submission: Slack's retry or a second press of Create with the same form makes one invoice."""
+    digest = hashlib.sha256(json.dumps(asdict(form), default=str, sort_keys=True).encode()).hexdigest()[:16]
+    return f"{view_id}:{digest}"
+
+
+def _update(web_client: WebClient, view_id: str, view: dict[str, Any], view_hash: str | None = None) -> None:
+    try:
+        if view_hash:
+            web_client.views_update(view_id=view_id, hash=view_hash, view=view)
+        else:
+            web_client.views_update(view_id=view_id, view=view)
+    except SlackApiError as exc:
+        # hash_conflict: a newer change already rebuilt the modal; not_found: the user closed it.
+        log.info("views.update %s failed: %s", view_id, exc.response.get("error"))
+
+
+def register(app: App, services: Services) -> None:
+    def locale_of(client: WebClient, team_id: str, user_id: str) -> str:
+        return locale_for(services.db, client, team_id, user_id, services.settings.default_locale)
+
+    def ack_now(ack: Ack) -> None:
+        ack()
+
+    # -- the client select's options ------------------------------------------------------------------------
+
+    def suggest_clients(ack: Ack, body: dict[str, Any]) -> None:
+        team_id = (body.get("team") or {}).get("id") or (body.get("view") or {}).get("team_id") or ""
+        query = str(body.get("value") or "")
+        found = modal_logic.search(services, team_id, query)
+        options = [blocks.option(name, str(client_id), description=email or None) for client_id, name, email in found]
+        ack(options=options[: blocks.SELECT_OPTIONS_MAX])
+
+    # -- changes inside the modal ---------------------------------------------------------------------------
+
+    def rebuild(body: dict[str, Any], client: WebClient, change: Any) -> None:
+        team_id, user_id = body["team"]["id"], body["user"]["id"]
+        view = body.get("view") or {}
+        if view.get("callback_id") != ids.CALLBACK or not view.get("id"):
+            return
+        locale = locale_of(client, team_id, user_id)
+        catalog = modal_logic.load_catalog(services, team_id)
+        draft = change(from_view(view, MAX_LINES), catalog, locale, body)
+        _update(client, view["id"], modal_views.invoice_modal(draft, catalog, locale), view.get("hash"))
+
+    def add_line(body: dict[str, Any], client: WebClient) -> None:
+        def change(draft: Draft, catalog: Any, locale: str, body: dict[str, Any]) -> Draft:
+            if len(draft.lines) >= MAX_LINES:
+                return draft
+            last = draft.lines[-1].service_date if draft.lines else None
+            return draft.new_line(date.fromisoformat(last) if last else date.today())
+
+        rebuild(body, client, change)
+
+    def remove_line(body: dict[str, Any], client: WebClient) -> None:
+        def change(draft: Draft, catalog: Any, locale: str, body: dict[str, Any]) -> Draft:
+            value = str(body["actions"][0].get("value") or "")
+            return draft.without_line(int(value)) if value.isdigit() else draft
+
+        rebuild(body, client, change)
+
+    def service_chosen(body: dict[str, Any], client: WebClient) -> None:
+        def change(draft: Draft, catalog: modal_logic.Catalog, locale: str, body: dict[str, Any]) -> Draft:
+            where = ids.parse_line_block(str(body["actions"][0].get("block_id") or ""))
+            line = draft.line(where[0]) if where else None
+            if line is None:
+                return draft
+            filled = modal_logic.filled_from_service(line, catalog.service(line.service_id), catalog, locale)
+            return draft.replace_line(filled)
+
+        rebuild(body, client, change)
+
+    def amounts_changed(body: dict[str, Any], client: WebClient) -> None:
+        rebuild(body, client, lambda draft, catalog, locale, body: draft)
+
+    def new_client_clicked(body: dict[str, Any], client: WebClient) -> None:
+        team_id, user_id = body["team"]["id"], body["user"]["id"]
+        view = body.get("view") or {}
+        if view.get("callback_id") != ids.CALLBACK or not view.get("id"):
+            return
+        locale = locale_of(client, team_id, user_id)
+        state = json.dumps((view.get("state") or {}).get("values") or {}, separators=(",", ":"))
+        with services.db.session() as session:
+            session.exec(  # type: ignore[call-overload]
+                delete(InvoiceModalSnapshot).where(
+                    col(InvoiceModalSnapshot.saved_at) < utcnow() - timedelta(days=SNAPSHOT_DAYS)
+                )
+            )
+            snapshot = session.get(InvoiceModalSnapshot, (team_id, view["id"]))
+            if snapshot is None:
+                snapshot = InvoiceModalSnapshot(
+                    team_id=team_id, view_id=view["id"], private_metadata="", state_values=""
+                )
+            snapshot.private_metadata = view.get("private_metadata") or ""
+            snapshot.state_values = state
+            snapshot.saved_at = utcnow()
+            session.add(snapshot)
+        from flows.invoices import clients  # imported here: clients may open this modal too
+
+        child = clients.new_client_modal(locale, parent_view_id=view["id"])
+        try:
+            client.views_push(trigger_id=body["trigger_id"], view=child)
+        except SlackApiError as exc:
+            log.info("views.push of the new client modal failed: %s", exc.response.get("error"))
+
+    # -- Create ---------------------------------------------------------------------------------------------
+
+    def checked(body: dict[str, Any], view: dict[str, Any], client: WebClient) -> tuple[
+        str, Draft, InvoiceForm | None, dict[str, str]
+    ]:  # fmt: skip
+        team_id, user_id = body["team"]["id"], body["user"]["id"]
+        locale = locale_of(client, team_id, user_id)
+        draft = from_view(view, MAX_LINES)
+        catalog = modal_logic.load_catalog(services, team_id)
+        chosen = modal_logic.client_to_invoice(services, team_id, draft.client.id) if draft.client else None
+        form, errors = modal_validation.validate(draft, catalog, chosen, locale, date.today())
+        return locale, draft, form, errors
+
+    def validate_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+        locale, _, form, errors = checked(body, view, client)
+        if form is None:
+            ack(response_action="errors", errors=errors)
+            return
+        ack(response_action="update", view=modal_views.creating_modal(locale))
+
+    def create(body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+        team_id, user_id = body["team"]["id"], body["user"]["id"]
+        locale, draft, form, _ = checked(body, view, client)
+        if form is None:
+            return  # the ack answered with these errors; the form stays open for the user to fix them
+        try:
+            outcome = creation.create_invoice(
+                services,
+                client,
+                team_id=team_id,
+                user_id=user_id,
+                locale=locale,
+                form=form,
+                request_key=request_key(view["id"], form),
+                channel_id=draft.channel_id,
+            )
+        except Exception:
+            # Slack or our database failing, not Stripe (creation reports that in the outcome): the work queue
+            # runs this again with the same request key, which resumes the same invoice and updates the modal.
+            _update(client, view["id"], modal_views.status_modal(locale, t(locale, "invoice_modal.failed")))
+            raise
+        show_outcome(client, view["id"], locale, outcome, draft.client)
+
+    def retry(body: dict[str, Any], client: WebClient) -> None:
+        team_id, user_id = body["team"]["id"], body["user"]["id"]
+        view = body.get("view") or {}
+        value = str(body["actions"][0].get("value") or "")
+        if not value.isdigit() or not view.get("id"):
+            return
+        locale = locale_of(client, team_id, user_id)
+        metadata = view.get("private_metadata") or ""
+        _update(client, view["id"], modal_views.creating_modal(locale, metadata))
+        try:
+            outcome = creation.retry_invoice(
+                services, client, team_id=team_id, user_id=user_id, locale=locale, invoice_id=int(value)
+            )
+        except Exception:
+            failed = modal_views.status_modal(
+                locale, t(locale, "invoice_modal.failed"), retry_invoice_id=int(value), metadata=metadata
+            )
+            _update(client, view["id"], failed)
+            raise
+        show_outcome(client, view["id"], locale, outcome, None)
+
+    def show_outcome(
+        client: WebClient, view_id: str, locale: str, outcome: creation.Outcome, chosen: ClientChoice | None
+    ) -> None:
+        invoice = outcome.invoice
+        if outcome.error is not None:
+            text = t(locale, "invoice_modal.failed_with", error=outcome.error)
+            view = modal_views.status_modal(locale, text, retry_invoice_id=invoice.id)
+        else:
+            # Where it went in the end: creation falls back to the DM when the bot cannot post in the channel.
+            channel_id = invoice.channel_id if invoice.channel_id and not invoice.channel_id.startswith("D") else None
+            name = chosen.label if chosen else modal_logic.client_name(services, invoice.team_id, invoice.client_id)
+            text = modal_views.created_text(
+                locale,
+                number=invoice.number,
+                total=invoice.total,
+                currency=invoice.currency,
+                client_name=name,
+                channel_id=channel_id,
+                due=invoice.due_date,
+            )
+            view = modal_views.status_modal(locale, text)
+        _update(client, view_id, view)
+
+    app.options(ids.CLIENT_ACTION)(suggest_clients)
+    app.action(ids.ADD_LINE_ACTION)(ack=ack_now, lazy=[add_line])
+    app.action(ids.REMOVE_LINE_ACTION)(ack=ack_now, lazy=[remove_line])
+    app.action(ids.line_action(ids.LINE_SERVICE))(ack=ack_now, lazy=[service_chosen])
+    for field in (ids.LINE_QUANTITY, ids.LINE_PRICE, ids.LINE_TAX):
+        app.action(ids.line_action(field))(ack=ack_now, lazy=[amounts_changed])
+    app.action(ids.NEW_CLIENT_ACTION)(ack=ack_now, lazy=[new_client_clicked])
+    app.view(ids.CALLBACK)(ack=validate_submission, lazy=[create])
+    app.action(ids.RETRY_ACTION)(ack=ack_now, lazy=[retry])

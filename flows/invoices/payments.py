@@ -1,0 +1,396 @@
+"""Getting paid: the invoice message's buttons and the Stripe webhooks that move an invoice along.
+
+Each click is acknowledged at once; its work runs from the durable work queue, at least once. Nothing is
+sent, charged or voided twice because every Stripe call carries an idempotency key derived from our
+invoice (and, for a charge, the card and the attempt), and because Slack hears of each change once:
+``payments_logic.apply_stripe_invoice`` hands a change to exactly one caller, whether a button's own
+result or the webhook reporting it got there first.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from html import escape
+from typing import Any
+from urllib.parse import urlencode
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.i18n import normalise_locale, t
+from bot.models import Client, Invoice
+from bot.permissions import is_billing_admin
+from bot.services import Services
+from bot.slack_app import web_client
+from bot.slack_users import locale_for
+from bot.stripe_gateway import GatewayError
+from flows.invoices import action_ids, payments_logic, payments_views
+from flows.invoices.creation import update_invoice_message
+from flows.invoices.payments_logic import COLLECTABLE, Change
+
+log = logging.getLogger(__name__)
+
+INVOICE_EVENTS = ("invoice.paid", "invoice.voided", "invoice.marked_uncollectible")
+
+
+@dataclass(frozen=True)
+class _Click:
+    web: WebClient
+    team_id: str
+    user_id: str
+    locale: str
+    channel_id: str | None
+    action_ts: str
+    invoice: Invoice
+    client: Client
+
+
+def register(app: App, services: Services) -> None:
+    flow = _Payments(app, services)
+
+    def ack_now(ack: Ack) -> None:
+        ack()
+
+    def send_link(body: dict[str, Any], client: WebClient) -> None:
+        click = flow.begin(body, client)
+        if click is not None:
+            flow.send_link(click)
+
+    def add_payment_method(body: dict[str, Any], client: WebClient) -> None:
+        click = flow.begin(body, client)
+        if click is not None:
+            flow.add_payment_method(click)
+
+    def charge_card(body: dict[str, Any], client: WebClient) -> None:
+        click = flow.begin(body, client)
+        if click is not None:
+            flow.charge_card(click)
+
+    def mark_paid(body: dict[str, Any], client: WebClient) -> None:
+        click = flow.begin(body, client)
+        if click is not None:
+            flow.mark_paid(click)
+
+    def void(body: dict[str, Any], client: WebClient) -> None:
+        click = flow.begin(body, client)
+        if click is not None:
+            flow.void(click)
+
+    app.action(action_ids.SEND_LINK)(ack=ack_now, lazy=[send_link])
+    app.action(action_ids.ADD_PAYMENT_METHOD)(ack=ack_now, lazy=[add_payment_method])
+    app.action(action_ids.CHARGE_CARD)(ack=ack_now, lazy=[charge_card])
+    app.action(action_ids.MARK_PAID)(ack=ack_now, lazy=[mark_paid])
+    app.action(action_ids.VOID)(ack=ack_now, lazy=[void])
+    # A URL button opens the PDF in the browser; Slack still tells the app about the click.
+    app.action(action_ids.DOWNLOAD_PDF)(ack_now)
+
+    for event_type in INVOICE_EVENTS:
+        services.stripe_events.on(event_type, flow.on_invoice_event)
+    services.stripe_events.on("invoice.payment_failed", flow.on_payment_failed)
+    services.stripe_events.on("checkout.session.completed", flow.on_checkout_completed)
+
+    # Where the client's browser lands after saving a card: the contract's /stripe/return route, which the
+    # set-up flow serves for its own links; ours carry ``card_saved`` and are answered here.
+    previous = services.pages.get("stripe_return")
+
+    def stripe_return(query: dict[str, str]) -> tuple[int, str]:
+        if "card_saved" in query or previous is None:
+            return card_saved_page(query)
+        return previous(query)
+
+    services.pages["stripe_return"] = stripe_return
+
+
+def card_saved_page(query: dict[str, str]) -> tuple[int, str]:
+    locale = normalise_locale(query.get("lang"))
+    key = "payments.page.saved" if query.get("card_saved") == "1" else "payments.page.cancelled"
+    title, text = escape(t(locale, f"{key}.title")), escape(t(locale, f"{key}.text"))
+    html = (
+        f"<!doctype html><html lang='{locale}'><head><meta charset='utf-8'><title>{title}</title></head>"
+        f"<body style='font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto'>"
+        f"<h1>{title}</h1><p>{text}</p></body></html>"
+    )
+    return 200, html
+
+
+class _Payments:
+    def __init__(self, app: App, services: Services) -> None:
+        self.app = app
+        self.services = services
+
+    # -- Slack plumbing -------------------------------------------------------------------------------------
+
+    def client_for(self, team_id: str) -> WebClient:
+        """A Web API client for the workspace, outside any Slack request (Stripe's webhooks)."""
+        store = self.app.installation_store
+        if store is None:
+            return self.app.client  # single workspace: the app's client carries SLACK_BOT_TOKEN
+        bot = store.find_bot(enterprise_id=None, team_id=team_id)
+        return web_client(self.services, bot.bot_token if bot else None)
+
+    def tell(self, click: _Click, text: str) -> None:
+        """Only the person who clicked sees it: links, email addresses and decline reasons stay with them."""
+        channel = click.channel_id or click.invoice.channel_id
+        try:
+            if channel:
+                click.web.chat_postEphemeral(channel=channel, user=click.user_id, text=text)
+            else:
+                click.web.chat_postMessage(channel=click.user_id, text=text)
+        except SlackApiError as exc:
+            log.warning("could not tell %s: %s", click.user_id, exc.response.get("error"))
+
+    def reply(self, web: WebClient, invoice: Invoice, text: str) -> None:
+        """A thread reply under the invoice message, in the invoice's language."""
+        if not invoice.channel_id or not invoice.message_ts:
+            return
+        try:
+            web.chat_postMessage(channel=invoice.channel_id, thread_ts=invoice.message_ts, text=text)
+        except SlackApiError as exc:
+            log.warning("thread reply on invoice %s failed: %s", invoice.id, exc.response.get("error"))
+
+    def refresh_message(self, web: WebClient, invoice_id: int) -> None:
+        """Re-render the invoice message in place: its status and the buttons left."""
+        try:
+            update_invoice_message(self.services, web, invoice_id)
+        except SlackApiError as exc:
+            log.warning("invoice message %s not updated: %s", invoice_id, exc.response.get("error"))
+
+    def announce(self, web: WebClient, change: Change) -> None:
+        invoice = change.invoice
+        self.refresh_message(web, invoice.id)  # type: ignore[arg-type]
+        self.reply(web, invoice, payments_views.status_reply(invoice, invoice.locale,
+                                                             out_of_band=change.paid_out_of_band))
+
+    # -- the buttons ----------------------------------------------------------------------------------------
+
+    def begin(self, body: dict[str, Any], web: WebClient) -> _Click | None:
+        """The click's invoice, once we know this person may act on it (else they are told, and that is all)."""
+        services = self.services
+        team_id, user_id = body["team"]["id"], body["user"]["id"]
+        locale = locale_for(services.db, web, team_id, user_id, services.settings.default_locale)
+        action = (body.get("actions") or [{}])[0]
+        channel_id = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
+        try:
+            invoice_id = int(action.get("value") or "")
+        except ValueError:
+            log.warning("invoice button with value %r ignored", action.get("value"))
+            return None
+        found = payments_logic.load(services.db, team_id, invoice_id)
+        if found is None:
+            if channel_id:
+                web.chat_postEphemeral(channel=channel_id, user=user_id, text=t(locale, "payments.not_found"))
+            return None
+        invoice, client = found
+        click = _Click(web, team_id, user_id, locale, channel_id, str(action.get("action_ts") or ""), invoice, client)
+        if invoice.created_by != user_id and not is_billing_admin(services.db, web, team_id, user_id):
+            self.tell(click, t(locale, "payments.refused", number=invoice.number))
+            return None
+        if invoice.status not in COLLECTABLE or not invoice.stripe_invoice_id:
+            self.tell(click, t(locale, "payments.not_open", number=invoice.number,
+                               status=payments_views.status_word(invoice.status, locale)))
+            self.refresh_message(web, invoice.id)  # type: ignore[arg-type]  # that copy showed stale buttons
+            return None
+        return click
+
+    def stripe_failed(self, click: _Click, exc: GatewayError) -> None:
+        log.warning("invoice %s: Stripe refused (%s): %s", click.invoice.id, exc.code, exc)
+        key = "payments.stripe_down" if exc.retryable else "payments.stripe_refused"
+        self.tell(click, t(click.locale, key, reason=str(exc)[:300]))
+
+    def catch_up(self, click: _Click) -> Invoice:
+        """Stripe's current status of the invoice, recorded (and announced) if ours was behind."""
+        invoice = click.invoice
+        try:
+            current = self.services.stripe.retrieve_invoice(invoice.stripe_account_id, invoice.stripe_invoice_id or "")
+        except GatewayError as exc:
+            log.warning("invoice %s not read back from Stripe: %s", invoice.id, exc)
+            return invoice
+        change = payments_logic.apply_stripe_invoice(self.services.db, current, invoice.stripe_account_id)
+        if change is not None:
+            self.announce(click.web, change)
+            return change.invoice
+        return invoice
+
+    def send_link(self, click: _Click) -> None:
+        invoice, client, locale = click.invoice, click.client, click.locale
+        if not client.email:
+            self.tell(click, t(locale, "payments.no_email", client=client.name))
+            return
+        # One email per invoice from this button; the reminders re-send later ones on their schedule.
+        first = self.services.db.claim_once(click.team_id, "invoice_link_sent", str(invoice.id))
+        if first:
+            try:
+                sent = self.services.stripe.send_invoice(
+                    invoice.stripe_account_id,
+                    invoice.stripe_invoice_id or "",
+                    idempotency_key=f"billbot-invoice-{invoice.id}-send",
+                )
+            except GatewayError as exc:
+                self.services.db.release(click.team_id, "invoice_link_sent", str(invoice.id))
+                self.stripe_failed(click, exc)
+                self.catch_up(click)
+                return
+            url = sent.get("hosted_invoice_url") or invoice.hosted_invoice_url or ""
+            self.reply(click.web, invoice, t(invoice.locale, "payments.thread.link_sent", number=invoice.number,
+                                             user=click.user_id))
+            self.tell(click, t(locale, "payments.link_sent", number=invoice.number, email=client.email, url=url))
+            return
+        self.tell(click, t(locale, "payments.link_already_sent", number=invoice.number, email=client.email,
+                           url=invoice.hosted_invoice_url or ""))
+
+    def add_payment_method(self, click: _Click) -> None:
+        invoice, client, locale = click.invoice, click.client, click.locale
+        if not client.stripe_customer_id:
+            self.tell(click, t(locale, "payments.no_customer", client=client.name))
+            return
+        public = self.services.settings.public_url.rstrip("/")
+        lang = normalise_locale(invoice.locale)
+
+        def back(saved: str) -> str:
+            return f"{public}/stripe/return?{urlencode({'card_saved': saved, 'lang': lang})}"
+
+        metadata = {"billbot_team": click.team_id, "billbot_client": str(client.id), "billbot_invoice": str(invoice.id)}
+        try:
+            session = self.services.stripe.create_setup_session(
+                client.stripe_account_id,
+                customer_id=client.stripe_customer_id,
+                currency=invoice.currency.lower(),
+                success_url=back("1"),
+                cancel_url=back("0"),
+                metadata=metadata,
+                locale=lang,
+                # Slack's retry of this click gets the same session; another click, a fresh one.
+                idempotency_key=f"billbot-invoice-{invoice.id}-setup-{click.user_id}-{click.action_ts}",
+            )
+        except GatewayError as exc:
+            self.stripe_failed(click, exc)
+            return
+        self.tell(click, t(locale, "payments.setup_link", client=client.name, url=session.get("url") or ""))
+
+    def charge_card(self, click: _Click) -> None:
+        invoice, client, locale = click.invoice, click.client, click.locale
+        card = client.default_payment_method
+        if not card:
+            self.tell(click, t(locale, "payments.no_card", client=client.name))
+            return
+        gateway = self.services.stripe
+        account, stripe_id = invoice.stripe_account_id, invoice.stripe_invoice_id or ""
+        try:
+            current = gateway.retrieve_invoice(account, stripe_id)
+        except GatewayError as exc:
+            self.stripe_failed(click, exc)
+            return
+        if current.get("status") not in COLLECTABLE:
+            self.catch_up(click)
+            self.tell(click, t(locale, "payments.not_open", number=invoice.number,
+                               status=payments_views.status_word(str(current.get("status")), locale)))
+            return
+        attempt = int(current.get("attempt_count") or 0)
+        try:
+            # A double click reads the same attempt count, so both send this key: Stripe charges once.
+            paid = gateway.pay_invoice(account, stripe_id, payment_method=card,
+                                       idempotency_key=f"billbot-invoice-{invoice.id}-charge-{card}-{attempt}")
+        except GatewayError as exc:
+            if exc.code != "card_declined" and exc.status != 402:
+                self.stripe_failed(click, exc)
+                return
+            self.tell(click, t(locale, "payments.declined", number=invoice.number, reason=str(exc)[:300]))
+            # The webhook may be first to report this attempt; whoever claims it tells the thread.
+            if payments_logic.claim_payment_failure(self.services.db, invoice, attempt + 1):
+                self.reply(click.web, invoice, t(invoice.locale, "payments.thread.payment_failed",
+                                                 number=invoice.number))
+            return
+        change = payments_logic.apply_stripe_invoice(self.services.db, paid, account)
+        if change is not None:
+            self.announce(click.web, change)
+
+    def mark_paid(self, click: _Click) -> None:
+        invoice = click.invoice
+        payments_logic.note_marked_paid(self.services.db, invoice)
+        try:
+            paid = self.services.stripe.pay_invoice(
+                invoice.stripe_account_id,
+                invoice.stripe_invoice_id or "",
+                paid_out_of_band=True,
+                idempotency_key=f"billbot-invoice-{invoice.id}-mark-paid",
+            )
+        except GatewayError as exc:
+            payments_logic.forget_marked_paid(self.services.db, invoice)
+            self.stripe_failed(click, exc)
+            self.catch_up(click)
+            return
+        change = payments_logic.apply_stripe_invoice(self.services.db, paid, invoice.stripe_account_id)
+        if change is not None:
+            self.announce(click.web, change)
+
+    def void(self, click: _Click) -> None:
+        invoice = click.invoice
+        try:
+            voided = self.services.stripe.void_invoice(
+                invoice.stripe_account_id,
+                invoice.stripe_invoice_id or "",
+                idempotency_key=f"billbot-invoice-{invoice.id}-void",
+            )
+        except GatewayError as exc:
+            self.stripe_failed(click, exc)
+            self.catch_up(click)
+            return
+        change = payments_logic.apply_stripe_invoice(self.services.db, voided, invoice.stripe_account_id)
+        if change is not None:
+            self.announce(click.web, change)
+
+    # -- Stripe's word --------------------------------------------------------------------------------------
+
+    def on_invoice_event(self, event: dict[str, Any]) -> None:
+        """invoice.paid / voided / marked_uncollectible: our row, the message and a thread reply, once."""
+        change = payments_logic.apply_stripe_invoice(self.services.db, event["data"]["object"], event.get("account"))
+        if change is not None:
+            self.announce(self.client_for(change.invoice.team_id), change)
+
+    def on_payment_failed(self, event: dict[str, Any]) -> None:
+        obj = event["data"]["object"]
+        invoice = payments_logic.find_by_stripe(self.services.db, str(obj["id"]), event.get("account"))
+        if invoice is None:
+            log.info("invoice.payment_failed for %s, not one of ours: ignored", obj.get("id"))
+            return
+        # A failure reported after the invoice was paid or voided changes nothing (claim_payment_failure).
+        if payments_logic.claim_payment_failure(self.services.db, invoice, int(obj.get("attempt_count") or 0)):
+            web = self.client_for(invoice.team_id)
+            self.reply(web, invoice, t(invoice.locale, "payments.thread.payment_failed", number=invoice.number))
+
+    def on_checkout_completed(self, event: dict[str, Any]) -> None:
+        """A client saved a card through "Add payment method": it becomes their default for invoices."""
+        session = event["data"]["object"]
+        metadata = session.get("metadata") or {}
+        if session.get("mode") != "setup" or "billbot_client" not in metadata:
+            return
+        account = event.get("account")
+        services = self.services
+        with services.db.session() as db_session:
+            client = db_session.get(Client, int(metadata["billbot_client"]))
+        if (
+            client is None
+            or client.team_id != metadata.get("billbot_team")
+            or client.stripe_customer_id != session.get("customer")
+            or client.stripe_account_id != account
+        ):
+            log.info("checkout.session.completed %s matches none of our clients: ignored", session.get("id"))
+            return
+        intent = services.stripe.retrieve_setup_intent(account, str(session["setup_intent"]))
+        card = intent.get("payment_method")
+        if isinstance(card, dict):
+            card = card.get("id")
+        if not card:
+            log.warning("setup intent %s of session %s has no payment method", intent.get("id"), session.get("id"))
+            return
+        services.stripe.set_default_payment_method(account, client.stripe_customer_id or "", str(card))
+        open_invoices = payments_logic.save_default_card(services.db, client.id, str(card))  # type: ignore[arg-type]
+        web = self.client_for(client.team_id)
+        for invoice in open_invoices:
+            if invoice.message_ts:
+                self.refresh_message(web, invoice.id)  # type: ignore[arg-type]
+        asked_from = next((i for i in open_invoices if str(i.id) == metadata.get("billbot_invoice")), None)
+        if asked_from is not None and services.db.claim_once(client.team_id, "invoice_card_saved", str(session["id"])):
+            self.reply(web, asked_from, t(asked_from.locale, "payments.thread.card_saved", client=client.name))

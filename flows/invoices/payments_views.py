@@ -1,0 +1,104 @@
+"""The invoice message's buttons, as the invoice's status allows them, and the words payments send back.
+
+Every button carries our invoice id as its value; the handlers in ``payments`` read the invoice afresh,
+so a button left on an old copy of the message can never act on a stale status.
+"""
+
+from __future__ import annotations
+
+from bot import blocks
+from bot.i18n import format_money, t
+from bot.models import Client, Invoice
+from flows.invoices import action_ids
+
+ACTIONS_BLOCK_ID = "invoice_payments"
+# What Stripe still lets a practice do to an invoice in each status.
+COLLECTABLE = ("open", "uncollectible")
+
+
+def _with_confirm(element: blocks.Element, dialog: dict[str, object]) -> blocks.Element:
+    return {**element, "confirm": dialog}
+
+
+def _amount_left(invoice: Invoice, locale: str) -> str:
+    left = invoice.amount_remaining if invoice.amount_remaining or invoice.amount_paid else invoice.total
+    return format_money(left, invoice.currency, locale)
+
+
+def invoice_actions(invoice: Invoice, client: Client, locale: str) -> blocks.Block | None:
+    """The actions block under an invoice message, or None when nothing is left to do."""
+    value = str(invoice.id)
+    number = invoice.number
+    elements: list[blocks.Element] = []
+    if invoice.status in COLLECTABLE and invoice.stripe_invoice_id:
+        if client.email:
+            send = blocks.button(t(locale, "payments.button.send_link"), action_ids.SEND_LINK, value=value,
+                                 style="primary")
+            elements.append(_with_confirm(send, blocks.confirm(
+                t(locale, "payments.confirm.send_link.title"),
+                t(locale, "payments.confirm.send_link.text", number=number, email=client.email),
+                yes=t(locale, "payments.confirm.send_link.yes"),
+                no=t(locale, "payments.confirm.no"),
+            )))
+        if client.default_payment_method:
+            charge = blocks.button(t(locale, "payments.button.charge_card"), action_ids.CHARGE_CARD, value=value)
+            elements.append(_with_confirm(charge, blocks.confirm(
+                t(locale, "payments.confirm.charge.title"),
+                t(locale, "payments.confirm.charge.text", number=number, amount=_amount_left(invoice, locale),
+                  client=client.name),
+                yes=t(locale, "payments.confirm.charge.yes"),
+                no=t(locale, "payments.confirm.no"),
+            )))
+        else:
+            elements.append(
+                blocks.button(t(locale, "payments.button.add_payment_method"), action_ids.ADD_PAYMENT_METHOD,
+                              value=value)
+            )
+    if invoice.invoice_pdf and invoice.status != "draft":
+        elements.append(
+            blocks.button(t(locale, "payments.button.download_pdf"), action_ids.DOWNLOAD_PDF, value=value,
+                          url=invoice.invoice_pdf)
+        )
+    if invoice.status in COLLECTABLE and invoice.stripe_invoice_id:
+        mark = blocks.button(t(locale, "payments.button.mark_paid"), action_ids.MARK_PAID, value=value)
+        elements.append(_with_confirm(mark, blocks.confirm(
+            t(locale, "payments.confirm.mark_paid.title"),
+            t(locale, "payments.confirm.mark_paid.text", number=number, amount=_amount_left(invoice, locale)),
+            yes=t(locale, "payments.confirm.mark_paid.yes"),
+            no=t(locale, "payments.confirm.no"),
+        )))
+    if invoice.status == "open" and invoice.stripe_invoice_id:
+        # Handled by flows.reminders (its ids.STOP_ACTION): this invoice gets no more reminders.
+        elements.append(blocks.button(t(locale, "reminders.stop"), "reminders_stop", value=value))
+    if invoice.status in COLLECTABLE and invoice.stripe_invoice_id:
+        void = blocks.button(t(locale, "payments.button.void"), action_ids.VOID, value=value, style="danger")
+        elements.append(_with_confirm(void, blocks.confirm(
+            t(locale, "payments.confirm.void.title"),
+            t(locale, "payments.confirm.void.text", number=number),
+            yes=t(locale, "payments.confirm.void.yes"),
+            no=t(locale, "payments.confirm.no"),
+            danger=True,
+        )))
+    if not elements:
+        return None
+    return blocks.actions(*elements, block_id=ACTIONS_BLOCK_ID)
+
+
+# -- what the channel reads in the invoice's thread (client name and amounts only) ---------------------------
+
+
+def status_word(status: str, locale: str) -> str:
+    return t(locale, f"payments.status.{status}")
+
+
+def paid_reply(invoice: Invoice, locale: str, *, out_of_band: bool) -> str:
+    if out_of_band:
+        return t(locale, "payments.thread.marked_paid", number=invoice.number)
+    amount = format_money(invoice.amount_paid or invoice.total, invoice.currency, locale)
+    return t(locale, "payments.thread.paid", number=invoice.number, amount=amount)
+
+
+def status_reply(invoice: Invoice, locale: str, *, out_of_band: bool = False) -> str:
+    if invoice.status == "paid":
+        return paid_reply(invoice, locale, out_of_band=out_of_band)
+    return t(locale, f"payments.thread.{invoice.status}", number=invoice.number)

@@ -1,0 +1,162 @@
+"""The services catalogue's listeners: the "Services" button of the billing settings modal pushes one
+modal that shows the list, or the form for one service (add, edit, archive), in turn.
+
+Only billing admins change the catalogue; the check is made in the lazy part, from the database and
+Slack, so a forged or stale submission from anyone else changes nothing and says why.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.i18n import t
+from bot.permissions import is_billing_admin
+from bot.services import Services
+from bot.slack_users import locale_for
+from flows.invoices import client_forms, client_logic, services_views
+from flows.invoices import client_ids as f
+
+log = logging.getLogger(__name__)
+
+
+def register(app: App, services: Services) -> None:
+    def locale_of(client: WebClient, team_id: str, user_id: str) -> str:
+        return locale_for(services.db, client, team_id, user_id, services.settings.default_locale)
+
+    def page(client: WebClient, team_id: str, user_id: str, locale: str, banner: str | None = None) -> dict[str, Any]:
+        with services.db.session() as session:
+            currency = client_logic.practice_currency(session, team_id)
+            catalogue = client_logic.active_services(session, team_id)
+            rates = client_logic.active_tax_rates(session, team_id)
+            # Archived rates still name the tax of services that use them until those are edited.
+            used = {s.tax_rate_id for s in catalogue if s.tax_rate_id is not None} - {r.id for r in rates}
+            rates += client_logic.tax_rates_by_id(session, team_id, used)
+        may_edit = is_billing_admin(services.db, client, team_id, user_id)
+        return services_views.catalog_view(
+            services_views.CatalogPage(locale, currency, catalogue, rates, may_edit, banner)
+        )
+
+    def update_view(client: WebClient, view_id: str, view: dict[str, Any]) -> None:
+        try:
+            client.views_update(view_id=view_id, view=view)
+        except SlackApiError as exc:
+            log.info("views.update %s failed: %s", view_id, exc.response.get("error"))
+
+    def ack_now(ack: Ack) -> None:
+        ack()
+
+    def open_clicked(body: dict[str, Any], client: WebClient) -> None:
+        team_id, user_id = body["team"]["id"], body["user"]["id"]
+        locale = locale_of(client, team_id, user_id)
+        client.views_push(trigger_id=body["trigger_id"], view=page(client, team_id, user_id, locale))
+
+    def form_clicked(body: dict[str, Any], client: WebClient) -> None:
+        """Add or Edit: the catalogue view becomes the form (views.update keeps the stack as it is)."""
+        team_id, user_id = body["team"]["id"], body["user"]["id"]
+        locale = locale_of(client, team_id, user_id)
+        view_id = body["view"]["id"]
+        if not is_billing_admin(services.db, client, team_id, user_id):
+            update_view(client, view_id, page(client, team_id, user_id, locale, t(locale, "services.forbidden")))
+            return
+        action = body["actions"][0]
+        with services.db.session() as session:
+            currency = client_logic.practice_currency(session, team_id)
+            rates = client_logic.active_tax_rates(session, team_id)
+            service = None
+            if action["action_id"] == f.SERVICE_EDIT_ACTION:
+                service_id = _int(action.get("value"))
+                service = client_logic.get_service(session, team_id, service_id) if service_id is not None else None
+                if service is None or not service.active:
+                    currency = None  # gone meanwhile: back to the list, which says so
+        if currency is None:
+            banner = t(locale, "services.gone") if action["action_id"] == f.SERVICE_EDIT_ACTION else None
+            update_view(client, view_id, page(client, team_id, user_id, locale, banner))
+            return
+        form = services_views.service_form_view(locale, currency=currency, rates=rates, service=service)
+        update_view(client, view_id, form)
+
+    def back_clicked(body: dict[str, Any], client: WebClient) -> None:
+        team_id, user_id = body["team"]["id"], body["user"]["id"]
+        locale = locale_of(client, team_id, user_id)
+        update_view(client, body["view"]["id"], page(client, team_id, user_id, locale))
+
+    def archive_clicked(body: dict[str, Any], client: WebClient) -> None:
+        team_id, user_id = body["team"]["id"], body["user"]["id"]
+        locale = locale_of(client, team_id, user_id)
+        view_id = body["view"]["id"]
+        if not is_billing_admin(services.db, client, team_id, user_id):
+            update_view(client, view_id, page(client, team_id, user_id, locale, t(locale, "services.forbidden")))
+            return
+        service_id = _int(body["actions"][0].get("value"))
+        archived = client_logic.archive_service(services.db, team_id, service_id) if service_id is not None else None
+        banner = t(locale, "services.archived", name=archived.name) if archived else t(locale, "services.gone")
+        update_view(client, view_id, page(client, team_id, user_id, locale, banner))
+
+    def validated(
+        body: dict[str, Any], view: dict[str, Any], client: WebClient
+    ) -> tuple[str, str | None, client_forms.ServiceForm | None, dict[str, str]]:
+        team_id = body["team"]["id"]
+        locale = locale_of(client, team_id, body["user"]["id"])
+        with services.db.session() as session:
+            currency = client_logic.practice_currency(session, team_id)
+            rate_ids = {r.id for r in client_logic.active_tax_rates(session, team_id) if r.id is not None}
+        if currency is None:
+            return locale, None, None, {f.SERVICE_NAME: t(locale, "services.no_settings")}
+        values = view.get("state", {}).get("values", {})
+        form, errors = client_forms.service_form(values, locale, currency=currency, tax_rate_ids=rate_ids)
+        return locale, currency, form, errors
+
+    def validate_service(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+        locale, _, form, errors = validated(body, view, client)
+        if form is None:
+            ack(response_action="errors", errors=errors)
+        else:
+            ack(response_action="update", view=services_views.saving_view(locale))
+
+    def save_service(body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+        team_id, user_id = body["team"]["id"], body["user"]["id"]
+        locale, currency, form, _ = validated(body, view, client)
+        if form is None or currency is None:
+            return
+        view_id = view["id"]
+        if not is_billing_admin(services.db, client, team_id, user_id):
+            update_view(client, view_id, page(client, team_id, user_id, locale, t(locale, "services.forbidden")))
+            return
+        service_id = _metadata(view).get("service")
+        if isinstance(service_id, int):
+            changed = client_logic.update_service(services.db, team_id, service_id, form, currency)
+            banner = t(locale, "services.updated", name=form.name) if changed else t(locale, "services.gone")
+        else:
+            # The same modal serves one add after another; its hash names this very submission.
+            key = f"{view_id}:{view.get('hash') or ''}"
+            client_logic.add_service(services.db, team_id, form, currency, key)
+            banner = t(locale, "services.added", name=form.name)
+        update_view(client, view_id, page(client, team_id, user_id, locale, banner))
+
+    app.action(f.SERVICES_OPEN_ACTION)(ack=ack_now, lazy=[open_clicked])
+    app.action(f.SERVICE_ADD_ACTION)(ack=ack_now, lazy=[form_clicked])
+    app.action(f.SERVICE_EDIT_ACTION)(ack=ack_now, lazy=[form_clicked])
+    app.action(f.SERVICES_BACK_ACTION)(ack=ack_now, lazy=[back_clicked])
+    app.action(f.SERVICE_ARCHIVE_ACTION)(ack=ack_now, lazy=[archive_clicked])
+    app.view(f.SERVICES_FORM_CALLBACK)(ack=validate_service, lazy=[save_service])
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _metadata(view: dict[str, Any]) -> dict[str, Any]:
+    try:
+        found = json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        return {}
+    return found if isinstance(found, dict) else {}

@@ -1,0 +1,61 @@
+"""The reminders modal's submission → a SettingsForm, or errors keyed by block id (shown under each field)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from bot.i18n import t
+from flows.reminders import ids
+from flows.reminders.logic import SettingsForm
+from flows.reminders.rules import MAX_DAYS, MAX_RULES
+
+_TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+
+
+def _element(values: dict[str, Any], block_id: str) -> dict[str, Any]:
+    found = values.get(block_id, {}).get(block_id)
+    return found if isinstance(found, dict) else {}
+
+
+def _chosen(values: dict[str, Any], block_id: str) -> set[str]:
+    return {str(o.get("value")) for o in _element(values, block_id).get("selected_options") or []}
+
+
+def _days(raw: str | None) -> list[int] | None:
+    """"7, 3" → [7, 3]; None when the text is not whole numbers of days in range."""
+    words = [w for w in re.split(r"[\s,;]+", (raw or "").strip()) if w]
+    if not all(w.isdigit() for w in words):
+        return None
+    days = [int(w) for w in words]
+    return days if all(1 <= d <= MAX_DAYS for d in days) else None
+
+
+def settings_form(values: dict[str, Any], locale: str) -> tuple[SettingsForm | None, dict[str, str]]:
+    errors: dict[str, str] = {}
+    before = _days(_element(values, ids.DAYS_BEFORE).get("value"))
+    after = _days(_element(values, ids.DAYS_AFTER).get("value"))
+    for block_id, parsed in ((ids.DAYS_BEFORE, before), (ids.DAYS_AFTER, after)):
+        if parsed is None:
+            errors[block_id] = t(locale, "reminders.error.days", max=MAX_DAYS)
+    offsets = sorted({-d for d in before or []} | {d for d in after or []}
+                     | ({0} if ids.ON_DUE_DATE_VALUE in _chosen(values, ids.ON_DUE_DATE) else set()))
+    if not errors and not offsets:
+        errors[ids.ON_DUE_DATE] = t(locale, "reminders.error.no_rules")
+    elif len(offsets) > MAX_RULES:
+        errors[ids.DAYS_AFTER] = t(locale, "reminders.error.too_many", max=MAX_RULES)
+    delivery = _chosen(values, ids.DELIVERY)
+    email, tell = ids.EMAIL_CLIENT_VALUE in delivery, ids.TELL_TEAM_VALUE in delivery
+    if not email and not tell:
+        errors[ids.DELIVERY] = t(locale, "reminders.error.no_delivery")
+    channel = _element(values, ids.CHANNEL).get("selected_conversation") or None
+    if tell and not channel:
+        errors[ids.CHANNEL] = t(locale, "reminders.error.no_channel")
+    match = _TIME.match(str(_element(values, ids.SEND_TIME).get("selected_time") or ""))
+    if match is None:
+        errors[ids.SEND_TIME] = t(locale, "reminders.error.time")
+    if errors:
+        return None, errors
+    assert match is not None
+    minute = int(match.group(1)) * 60 + int(match.group(2))
+    return SettingsForm(tuple(offsets), email, tell, channel if tell else None, minute), {}

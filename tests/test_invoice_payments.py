@@ -1,0 +1,466 @@
+"""The invoice message's buttons, through the harness: clicks in, Slack calls, our rows and Stripe objects out."""
+
+from __future__ import annotations
+
+import time
+from datetime import date, timedelta
+from typing import Any
+
+import httpx
+import pytest
+import stripe
+from slack_sdk import WebClient
+from sqlmodel import select
+
+from bot.models import Appointment, Client, Invoice, StripeAccount
+from bot.sandbox.slack import check_view
+from bot.sandbox.slack.limits import check_blocks
+from bot.sandbox.slack.records import Message
+from flows.invoices import action_ids
+from flows.invoices.client_logic import fold_name, uninvoiced_appointments
+from flows.invoices.creation import create_invoice
+from flows.invoices.forms import InvoiceForm, LineForm
+from flows.invoices.payments_views import invoice_actions
+from tests.conftest import ADMIN, FRENCH_USER, MEMBER, TEAM_ID, Billbot
+
+CHANNEL = "C_PAYMENTS"
+CREATOR = MEMBER  # a member who is no admin: creating the invoice is what lets them act on it
+PUBLIC_URL = "https://billbot.example.com"
+EMAIL = "elodie@example.com"
+_keys = iter(range(1, 1_000_000))
+
+
+# -- setting the scene: a connected practice, a client, an invoice posted by the real creation code ----------
+
+
+def web(bb: Billbot) -> WebClient:
+    return WebClient(token=f"xoxb-test-{TEAM_ID}", base_url=bb.slack.url)
+
+
+def stripe_api(bb: Billbot) -> stripe.StripeClient:
+    return stripe.StripeClient(bb.stripe.api_key, base_addresses={"api": bb.stripe.url}, max_network_retries=0)
+
+
+def connect(bb: Billbot) -> str:
+    account = bb.app.services.stripe.create_account("express", idempotency_key="test-account", metadata={})
+    bb.stripe.complete_onboarding(account["id"])
+    with bb.app.services.db.session() as session:
+        session.add(StripeAccount(team_id=TEAM_ID, account_id=account["id"], connection="express",
+                                  charges_enabled=True, payouts_enabled=True, details_submitted=True))
+    return str(account["id"])
+
+
+def make_client(bb: Billbot, name: str = "Élodie Martin", email: str | None = EMAIL) -> int:
+    with bb.app.services.db.session() as session:
+        client = Client(team_id=TEAM_ID, name=name, name_key=fold_name(name), email=email, created_by=CREATOR)
+        session.add(client)
+        session.flush()
+        assert client.id is not None
+        return client.id
+
+
+def make_invoice(
+    bb: Billbot,
+    client_id: int,
+    *,
+    user: str = CREATOR,
+    locale: str = "en",
+    amounts: tuple[int, ...] = (12000,),
+    appointment_ids: tuple[int, ...] = (),
+) -> Invoice:
+    bb.workspace.add_channel(CHANNEL, "payments", members=[ADMIN, FRENCH_USER, MEMBER, "U0BOT"])
+    lines = tuple(
+        LineForm(service_date=date(2026, 11, 2), description="Consultation", quantity=1, unit_amount=amount)
+        for amount in amounts
+    )
+    form = InvoiceForm(client_id=client_id, currency="eur", due_date=date.today() + timedelta(days=14), lines=lines,
+                       appointment_ids=appointment_ids)
+    outcome = create_invoice(bb.app.services, web(bb), team_id=TEAM_ID, user_id=user, locale=locale, form=form,
+                             request_key=f"test-{next(_keys)}", channel_id=CHANNEL)
+    assert outcome.error is None, outcome.error
+    invoice = row(bb, outcome.invoice.id)  # type: ignore[arg-type]
+    assert invoice.status == "open" and invoice.message_ts and invoice.channel_id == CHANNEL
+    return invoice
+
+
+def set_scene(billbot: Billbot) -> tuple[Billbot, str, int, Invoice]:
+    """A connected practice, a client with an email and one open invoice of €120.00 posted in CHANNEL."""
+    account = connect(billbot)
+    client_id = make_client(billbot)
+    return billbot, account, client_id, make_invoice(billbot, client_id)
+
+
+@pytest.fixture
+def scene(billbot: Billbot) -> tuple[Billbot, str, int, Invoice]:
+    return set_scene(billbot)
+
+
+# -- reading what happened -----------------------------------------------------------------------------------
+
+
+def row(bb: Billbot, invoice_id: int) -> Invoice:
+    with bb.app.services.db.session() as session:
+        found = session.get(Invoice, invoice_id)
+    assert found is not None
+    return found
+
+
+def client_row(bb: Billbot, client_id: int) -> Client:
+    with bb.app.services.db.session() as session:
+        found = session.get(Client, client_id)
+    assert found is not None
+    return found
+
+
+def message(bb: Billbot, invoice: Invoice) -> Message:
+    return bb.workspace.message(CHANNEL, invoice.message_ts or "")
+
+
+def buttons(msg: Message) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    for block in msg.blocks or []:
+        for element in block.get("elements", []):
+            if element.get("type") == "button":
+                found[element["action_id"]] = element
+    return found
+
+
+def replies(bb: Billbot, invoice: Invoice) -> list[str]:
+    return [m.text or "" for m in bb.workspace.thread(CHANNEL, invoice.message_ts or "") if m.ts != invoice.message_ts]
+
+
+def ephemerals(bb: Billbot, user: str) -> list[str]:
+    return [m.text or "" for m in bb.workspace.ephemeral(CHANNEL, user)]
+
+
+def click(bb: Billbot, action_id: str, invoice: Invoice, user: str = CREATOR) -> None:
+    response = bb.requests.click(action_id, user=user, value=str(invoice.id), channel=CHANNEL,
+                                 message_ts=invoice.message_ts)
+    assert response.status_code == 200, response.text
+
+
+def wait(bb: Billbot, predicate: Any, timeout: float = 10) -> Any:
+    return bb.slack.wait_for(predicate, timeout=timeout)
+
+
+def settle(bb: Billbot) -> None:
+    """Let Stripe's webhooks and the queued work after them finish, so "nothing more" can be asserted."""
+    bb.stripe.wait_for_deliveries()
+    deadline = time.monotonic() + 10
+    while bb.app.services.work.counts()["pending"] and time.monotonic() < deadline:
+        time.sleep(0.02)
+    bb.stripe.wait_for_deliveries()
+    time.sleep(0.2)
+
+
+def stripe_invoice(bb: Billbot, account: str, invoice: Invoice) -> Any:
+    return stripe_api(bb).v1.invoices.retrieve(invoice.stripe_invoice_id or "", None,
+                                               {"stripe_account": account})  # type: ignore[arg-type]
+
+
+def events(bb: Billbot, kind: str, invoice: Invoice) -> list[dict[str, Any]]:
+    return [e for e in bb.stripe.events(kind) if e["data"]["object"].get("id") == invoice.stripe_invoice_id]
+
+
+def save_card(bb: Billbot, invoice: Invoice, card_number: str = "4242 4242 4242 4242",
+              user: str = CREATOR) -> str:
+    """Press Add payment method, then be the client on Stripe's Checkout page; where Stripe sends them after."""
+    before = len(ephemerals(bb, user))
+    click(bb, action_ids.ADD_PAYMENT_METHOD, invoice, user)
+    text = wait(bb, lambda: ephemerals(bb, user)[before:] and ephemerals(bb, user)[-1])
+    url = next(word for word in text.split() if word.startswith(bb.stripe.url + "/c/pay/"))
+    page = httpx.post(url, data={"card_number": card_number, "email": EMAIL}, timeout=10)
+    assert page.status_code == 303, page.text
+    return str(page.headers["location"])
+
+
+# -- the buttons, by status ----------------------------------------------------------------------------------
+
+
+def _sample(status: str, card: str | None = None) -> tuple[Invoice, Client]:
+    invoice = Invoice(id=7, team_id=TEAM_ID, number="INV-0007", request_key="k", client_id=1, currency="eur",
+                      status=status, due_date=date(2026, 12, 1), subtotal=10000, tax=0, total=10000,
+                      amount_remaining=10000, stripe_invoice_id="in_1", invoice_pdf="https://files.test/in_1.pdf")
+    client = Client(id=1, team_id=TEAM_ID, name="Élodie", name_key="elodie", email=EMAIL, default_payment_method=card)
+    return invoice, client
+
+
+@pytest.mark.parametrize(
+    ("status", "card", "expected"),
+    [
+        ("open", None, [action_ids.SEND_LINK, action_ids.ADD_PAYMENT_METHOD, action_ids.DOWNLOAD_PDF,
+                        action_ids.MARK_PAID, action_ids.VOID]),
+        ("open", "pm_1", [action_ids.SEND_LINK, action_ids.CHARGE_CARD, action_ids.DOWNLOAD_PDF,
+                          action_ids.MARK_PAID, action_ids.VOID]),
+        ("uncollectible", None, [action_ids.SEND_LINK, action_ids.ADD_PAYMENT_METHOD, action_ids.DOWNLOAD_PDF,
+                                 action_ids.MARK_PAID, action_ids.VOID]),
+        ("paid", "pm_1", [action_ids.DOWNLOAD_PDF]),
+        ("void", None, [action_ids.DOWNLOAD_PDF]),
+    ],
+)
+def test_buttons_follow_the_status(status: str, card: str | None, expected: list[str]) -> None:
+    invoice, client = _sample(status, card)
+    for locale in ("en", "fr"):
+        block = invoice_actions(invoice, client, locale)
+        assert block is not None
+        assert check_blocks([block]) == []
+        assert [e["action_id"] for e in block["elements"]] == expected
+        assert all(e["value"] == "7" for e in block["elements"])
+
+
+def test_confirm_dialogs_show_the_recipient_and_void_is_dangerous() -> None:
+    invoice, client = _sample("open")
+    block = invoice_actions(invoice, client, "en")
+    assert block is not None
+    found = {e["action_id"]: e for e in block["elements"]}
+    assert EMAIL in found[action_ids.SEND_LINK]["confirm"]["text"]["text"]
+    assert found[action_ids.VOID]["confirm"]["style"] == "danger" and found[action_ids.VOID]["style"] == "danger"
+    assert "€100.00" in found[action_ids.MARK_PAID]["confirm"]["text"]["text"]
+    assert found[action_ids.DOWNLOAD_PDF]["url"] == "https://files.test/in_1.pdf"
+    french = invoice_actions(invoice, client, "fr")
+    assert french is not None
+    assert [e["text"]["text"] for e in french["elements"]][:2] == ["Envoyer le lien de paiement",
+                                                                  "Ajouter un moyen de paiement"]
+    assert "100,00\u00a0€" in french["elements"][3]["confirm"]["text"]["text"]
+
+
+def test_nothing_to_offer_on_a_draft_without_a_pdf() -> None:
+    invoice, client = _sample("draft")
+    invoice.invoice_pdf = None
+    invoice.stripe_invoice_id = None
+    assert invoice_actions(invoice, client, "en") is None
+
+
+def test_the_posted_invoice_message_carries_the_buttons(scene: tuple[Billbot, str, int, Invoice]) -> None:
+    bb, _, _, invoice = scene
+    posted = message(bb, invoice)
+    assert set(buttons(posted)) == {action_ids.SEND_LINK, action_ids.ADD_PAYMENT_METHOD, action_ids.DOWNLOAD_PDF,
+                                    action_ids.MARK_PAID, action_ids.VOID}
+    assert check_view({"type": "modal", "title": {"type": "plain_text", "text": "x"},
+                       "blocks": posted.blocks}) == []
+
+
+# -- send the payment link -----------------------------------------------------------------------------------
+
+
+def test_send_payment_link_emails_once_and_shows_the_link_to_the_clicker(
+    scene: tuple[Billbot, str, int, Invoice],
+) -> None:
+    bb, _, _, invoice = scene
+    click(bb, action_ids.SEND_LINK, invoice)
+    told = wait(bb, lambda: ephemerals(bb, CREATOR))
+    assert EMAIL in told[0] and invoice.hosted_invoice_url and invoice.hosted_invoice_url in told[0]
+    thread = wait(bb, lambda: replies(bb, invoice))
+    assert thread == [f"<@{CREATOR}> sent the payment link for invoice {invoice.number} by email."]
+    assert EMAIL not in thread[0]
+    assert len(events(bb, "invoice.sent", invoice)) == 1
+
+    click(bb, action_ids.SEND_LINK, invoice)  # the second press: the link again, no second email
+    again = wait(bb, lambda: len(ephemerals(bb, CREATOR)) == 2 and ephemerals(bb, CREATOR))
+    assert "already sent" in again[1] and invoice.hosted_invoice_url in again[1]
+    settle(bb)
+    assert len(events(bb, "invoice.sent", invoice)) == 1
+    assert len(replies(bb, invoice)) == 1
+
+
+def test_a_double_click_on_send_link_sends_one_email(scene: tuple[Billbot, str, int, Invoice]) -> None:
+    bb, _, _, invoice = scene
+    click(bb, action_ids.SEND_LINK, invoice)
+    click(bb, action_ids.SEND_LINK, invoice)
+    wait(bb, lambda: len(ephemerals(bb, CREATOR)) == 2)
+    settle(bb)
+    assert len(events(bb, "invoice.sent", invoice)) == 1
+    assert len(replies(bb, invoice)) == 1
+
+
+# -- add a payment method, then charge it ----------------------------------------------------------------------
+
+
+def test_add_payment_method_then_charge_the_card_on_file(scene: tuple[Billbot, str, int, Invoice]) -> None:
+    bb, account, client_id, invoice = scene
+    landing = save_card(bb, invoice)
+    assert landing == f"{PUBLIC_URL}/stripe/return?card_saved=1&lang=en"
+    page = httpx.get(bb.app.url + landing[len(PUBLIC_URL):], timeout=10)
+    assert page.status_code == 200 and "Card saved" in page.text
+
+    card = wait(bb, lambda: client_row(bb, client_id).default_payment_method)
+    customer = stripe_api(bb).v1.customers.retrieve(client_row(bb, client_id).stripe_customer_id or "", None,
+                                                    {"stripe_account": account})  # type: ignore[arg-type]
+    assert customer.invoice_settings and customer.invoice_settings.default_payment_method == card
+    updated = wait(bb, lambda: action_ids.CHARGE_CARD in buttons(message(bb, invoice)) and message(bb, invoice))
+    assert action_ids.ADD_PAYMENT_METHOD not in buttons(updated)
+    saved = wait(bb, lambda: replies(bb, invoice))
+    assert saved == ["Élodie Martin saved a card: Charge card on file is now available."]
+
+    click(bb, action_ids.CHARGE_CARD, invoice)
+    wait(bb, lambda: row(bb, invoice.id).status == "paid")  # type: ignore[arg-type]
+    paid = row(bb, invoice.id)  # type: ignore[arg-type]
+    assert (paid.amount_paid, paid.amount_remaining) == (12000, 0) and paid.paid_at is not None
+    assert stripe_invoice(bb, account, invoice).status == "paid"
+    wait(bb, lambda: set(buttons(message(bb, invoice))) == {action_ids.DOWNLOAD_PDF})
+    settle(bb)
+    assert replies(bb, invoice)[1:] == [f"Invoice {invoice.number} is paid: €120.00 received."]
+    assert len(events(bb, "invoice.paid", invoice)) == 1
+
+
+def test_a_declined_card_leaves_the_invoice_open_with_one_thread_reply(
+    scene: tuple[Billbot, str, int, Invoice],
+) -> None:
+    bb, account, _, invoice = scene
+    save_card(bb, invoice, "4000 0000 0000 0341")  # saves fine, declines when charged
+    wait(bb, lambda: action_ids.CHARGE_CARD in buttons(message(bb, invoice)))
+    click(bb, action_ids.CHARGE_CARD, invoice)
+    declined = wait(bb, lambda: [m for m in ephemerals(bb, CREATOR) if "declined" in m])
+    assert "Your card was declined." in declined[0] and "still open" in declined[0]
+    settle(bb)
+    failures = [r for r in replies(bb, invoice) if "failed" in r]
+    assert failures == [f"A payment for invoice {invoice.number} failed. The invoice is still open."]
+    assert row(bb, invoice.id).status == "open"  # type: ignore[arg-type]
+    assert stripe_invoice(bb, account, invoice).status == "open"
+    assert action_ids.CHARGE_CARD in buttons(message(bb, invoice))
+
+
+def test_a_double_click_on_charge_charges_once(scene: tuple[Billbot, str, int, Invoice]) -> None:
+    bb, account, _, invoice = scene
+    save_card(bb, invoice)
+    wait(bb, lambda: action_ids.CHARGE_CARD in buttons(message(bb, invoice)))
+    click(bb, action_ids.CHARGE_CARD, invoice)
+    click(bb, action_ids.CHARGE_CARD, invoice)
+    wait(bb, lambda: row(bb, invoice.id).status == "paid")  # type: ignore[arg-type]
+    settle(bb)
+    charged = stripe_invoice(bb, account, invoice)
+    assert (charged.status, charged.amount_paid, charged.attempt_count) == ("paid", 12000, 1)
+    assert len(events(bb, "invoice.paid", invoice)) == 1
+    assert [r for r in replies(bb, invoice) if "is paid" in r] == [
+        f"Invoice {invoice.number} is paid: €120.00 received."
+    ]
+
+
+def test_charge_without_a_saved_card_explains(scene: tuple[Billbot, str, int, Invoice]) -> None:
+    bb, account, _, invoice = scene
+    click(bb, action_ids.CHARGE_CARD, invoice)  # an old copy of the message, say
+    told = wait(bb, lambda: ephemerals(bb, CREATOR))
+    assert told == ["Élodie Martin has no saved card yet: use Add payment method first."]
+    assert stripe_invoice(bb, account, invoice).attempt_count == 0
+
+
+# -- mark as paid, void --------------------------------------------------------------------------------------
+
+
+def test_mark_as_paid(scene: tuple[Billbot, str, int, Invoice]) -> None:
+    bb, account, _, invoice = scene
+    click(bb, action_ids.MARK_PAID, invoice)
+    wait(bb, lambda: row(bb, invoice.id).status == "paid")  # type: ignore[arg-type]
+    assert stripe_invoice(bb, account, invoice).status == "paid"
+    wait(bb, lambda: set(buttons(message(bb, invoice))) == {action_ids.DOWNLOAD_PDF})
+    click(bb, action_ids.MARK_PAID, invoice)  # pressed again on a stale copy
+    wait(bb, lambda: [m for m in ephemerals(bb, CREATOR) if "is paid" in m])
+    settle(bb)
+    assert replies(bb, invoice) == [f"Invoice {invoice.number} was marked as paid (paid outside Stripe)."]
+    assert len(events(bb, "invoice.paid", invoice)) == 1
+
+
+def test_void_frees_the_sessions_it_billed(billbot: Billbot) -> None:
+    bb = billbot
+    account = connect(bb)
+    client_id = make_client(bb)
+    with bb.app.services.db.session() as session:
+        sessions = [Appointment(team_id=TEAM_ID, client_id=client_id, held_on=date(2026, 11, day),
+                                description="Consultation") for day in (2, 9)]
+        session.add_all(sessions)
+        session.flush()
+        ids = tuple(s.id for s in sessions if s.id is not None)
+    invoice = make_invoice(bb, client_id, amounts=(8000, 8000), appointment_ids=ids)
+    with bb.app.services.db.session() as session:
+        assert uninvoiced_appointments(session, TEAM_ID, client_id) == []
+    click(bb, action_ids.VOID, invoice)
+    wait(bb, lambda: row(bb, invoice.id).status == "void")  # type: ignore[arg-type]
+    with bb.app.services.db.session() as session:
+        assert [a.id for a in uninvoiced_appointments(session, TEAM_ID, client_id)] == list(ids)
+    assert stripe_invoice(bb, account, invoice).status == "void"
+    wait(bb, lambda: set(buttons(message(bb, invoice))) == {action_ids.DOWNLOAD_PDF})
+    click(bb, action_ids.VOID, invoice)  # a double click
+    settle(bb)
+    assert replies(bb, invoice) == [f"Invoice {invoice.number} was voided. Its sessions can be invoiced again."]
+    assert len(events(bb, "invoice.voided", invoice)) == 1
+
+
+# -- who may act -------------------------------------------------------------------------------------------
+
+
+def test_someone_who_neither_created_it_nor_administers_billing_is_refused(
+    scene: tuple[Billbot, str, int, Invoice],
+) -> None:
+    bb, account, _, invoice = scene
+    for action in (action_ids.VOID, action_ids.MARK_PAID, action_ids.SEND_LINK, action_ids.ADD_PAYMENT_METHOD):
+        click(bb, action, invoice, user=FRENCH_USER)
+    told = wait(bb, lambda: len(ephemerals(bb, FRENCH_USER)) == 4 and ephemerals(bb, FRENCH_USER))
+    assert set(told) == {f"Seule la personne qui a créé la facture {invoice.number} ou un administrateur de la "
+                         "facturation peut faire cela. Rien n’a été modifié."}
+    settle(bb)
+    assert stripe_invoice(bb, account, invoice).status == "open"
+    assert not events(bb, "invoice.sent", invoice)
+    assert row(bb, invoice.id).status == "open" and replies(bb, invoice) == []  # type: ignore[arg-type]
+    assert not stripe_api(bb).v1.checkout.sessions.list(None, {"stripe_account": account}).data  # type: ignore[arg-type]
+
+
+def test_a_billing_admin_who_did_not_create_it_may_act(scene: tuple[Billbot, str, int, Invoice]) -> None:
+    bb, _, _, invoice = scene
+    click(bb, action_ids.VOID, invoice, user=ADMIN)
+    wait(bb, lambda: row(bb, invoice.id).status == "void")  # type: ignore[arg-type]
+
+
+def test_in_french_from_button_to_thread(billbot: Billbot) -> None:
+    bb = billbot
+    connect(bb)
+    client_id = make_client(bb, "Chloé Dubois")
+    invoice = make_invoice(bb, client_id, user=FRENCH_USER, locale="fr")
+    posted = buttons(message(bb, invoice))
+    assert posted[action_ids.SEND_LINK]["text"]["text"] == "Envoyer le lien de paiement"
+    click(bb, action_ids.SEND_LINK, invoice, user=FRENCH_USER)
+    told = wait(bb, lambda: ephemerals(bb, FRENCH_USER))
+    assert told[0].startswith(f"Stripe a envoyé la facture {invoice.number} à {EMAIL}.")
+    click(bb, action_ids.MARK_PAID, invoice, user=FRENCH_USER)
+    wait(bb, lambda: row(bb, invoice.id).status == "paid")  # type: ignore[arg-type]
+    settle(bb)
+    assert replies(bb, invoice) == [
+        f"<@{FRENCH_USER}> a envoyé le lien de paiement de la facture {invoice.number} par e-mail.",
+        f"La facture {invoice.number} a été marquée comme payée (paiement hors Stripe).",
+    ]
+    landing = httpx.get(f"{bb.app.url}/stripe/return", params={"card_saved": "0", "lang": "fr"}, timeout=10)
+    assert "Aucune carte enregistrée" in landing.text
+
+
+def test_a_click_for_another_workspaces_invoice_finds_nothing(scene: tuple[Billbot, str, int, Invoice]) -> None:
+    bb, account, _, invoice = scene
+    with bb.app.services.db.session() as session:
+        stored = session.exec(select(Invoice).where(Invoice.id == invoice.id)).one()
+        stored.team_id = "T0SOMEONE"
+        session.add(stored)
+    click(bb, action_ids.VOID, invoice)
+    assert wait(bb, lambda: ephemerals(bb, CREATOR)) == ["This invoice no longer exists."]
+    assert stripe_invoice(bb, account, invoice).status == "open"
+
+
+def test_slacks_retry_of_one_click_makes_one_checkout_session(scene: tuple[Billbot, str, int, Invoice]) -> None:
+    bb, account, _, invoice = scene
+    payload = {
+        "type": "block_actions",
+        "team": {"id": TEAM_ID, "domain": "practice"},
+        "user": {"id": CREATOR, "team_id": TEAM_ID},
+        "api_app_id": "A_BILLBOT",
+        "trigger_id": bb.slack.issue_trigger_id(TEAM_ID, CREATOR),
+        "channel": {"id": CHANNEL},
+        "container": {"type": "message", "channel_id": CHANNEL, "message_ts": invoice.message_ts},
+        "message": {"ts": invoice.message_ts},
+        "actions": [{"type": "button", "action_id": action_ids.ADD_PAYMENT_METHOD, "block_id": "invoice_payments",
+                     "value": str(invoice.id), "action_ts": "1764140000.000100"}],
+    }
+    for _ in range(2):
+        assert bb.requests.interact(payload).status_code == 200
+    told = wait(bb, lambda: len(ephemerals(bb, CREATOR)) == 2 and ephemerals(bb, CREATOR))
+    assert told[0] == told[1]
+    listed = stripe_api(bb).v1.checkout.sessions.list(None, {"stripe_account": account})  # type: ignore[arg-type]
+    assert len(listed.data) == 1
+    assert listed.data[0].to_dict()["metadata"] == {"billbot_team": TEAM_ID, "billbot_client": str(invoice.client_id),
+                                       "billbot_invoice": str(invoice.id)}

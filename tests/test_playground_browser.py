@@ -1,0 +1,211 @@
+"""The playground in a real browser: headless Chromium walks a practice's first invoice, from connecting Stripe to
+seeing it paid, through the page, the app's real code and the Stripe emulator's hosted pages.
+
+Screenshots of each step land in the test's tmp_path (``screenshots/``), so a failure shows where it stopped.
+Chromium is Debian's (``/usr/bin/chromium``, installed by `.ci/run`); Playwright drives it through its
+``executable_path`` and never downloads a browser. Without Chromium the test skips, except under CI, where a
+missing browser is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from bot.i18n import t
+from bot.sandbox.playground import Options, Playground
+from bot.sandbox.playground.demo import GENERAL
+from flows.invoices import action_ids, modal_ids
+from flows.stripe_setup import views as setup_views
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+STEP_TIMEOUT_MS = 10_000
+
+
+def _chromium() -> str:
+    path = os.environ.get("BILLBOT_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    if path is None:
+        if IN_CI:
+            pytest.fail("Chromium is missing: .ci/run installs Debian's chromium package for this test")
+        pytest.skip("Chromium is not installed (apt-get install chromium); CI installs it and runs this test")
+    return path
+
+
+@pytest.fixture
+def browser_page(tmp_path: Path) -> Iterator[Any]:
+    chromium = _chromium()
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        if IN_CI:
+            pytest.fail("playwright is missing: it is in the test extra (pip install -e '.[test]')")
+        pytest.skip("playwright is not installed (pip install -e '.[test]')")
+    with sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=chromium, headless=True, args=["--no-sandbox"])
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        context.set_default_timeout(STEP_TIMEOUT_MS)
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        yield page
+        browser.close()
+        assert not errors, f"the page raised: {errors}"
+
+
+@pytest.fixture
+def playground(tmp_path: Path) -> Iterator[Playground]:
+    running = Playground(Options(port=0, database=tmp_path / "playground.db")).start()
+    yield running
+    running.stop()
+
+
+class Journey:
+    """The member's hands and eyes on the page, with a screenshot after each step."""
+
+    def __init__(self, page: Any, playground: Playground, shots: Path) -> None:
+        self.page = page
+        self.playground = playground
+        self.shots = shots
+        self.count = 0
+
+    def shot(self, name: str) -> None:
+        self.count += 1
+        self.page.wait_for_timeout(300)  # the next poll draws what the app just sent
+        self.page.screenshot(path=str(self.shots / f"{self.count:02d}-{name}.png"))
+
+    def command(self, text: str) -> None:
+        self.page.fill("#composer-input", text)
+        self.page.press("#composer-input", "Enter")
+
+    def modal(self, callback_id: str) -> str:
+        selector = f".modal[data-callback-id='{callback_id}']"
+        self.page.wait_for_selector(selector)
+        return selector + " "
+
+    def close_modals(self) -> None:
+        self.page.click(".modal-x")
+        self.page.wait_for_selector("#modal-overlay .modal", state="detached")
+
+    def see(self, text: str, where: str = "body") -> None:
+        self.page.locator(where, has_text=text).first.wait_for()
+
+
+def test_a_practice_walks_from_stripe_setup_to_a_paid_invoice(
+    playground: Playground, browser_page: Any, tmp_path: Path
+) -> None:
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+    logo = tmp_path / "logo.png"
+    Image.new("RGB", (240, 120), (20, 60, 140)).save(logo)
+    me = Journey(browser_page, playground, shots)
+    page = browser_page
+    page.goto(playground.url)
+    page.click(f"[data-channel='{GENERAL}']")
+    me.shot("channel")
+
+    # 1. Connect Stripe: the modal's button makes an account link; Stripe's onboarding page completes it.
+    me.command("/billing setup")
+    modal = me.modal("stripe_setup")
+    page.click(modal + f"[data-action-id='{setup_views.START_ACTION}']")
+    link = page.wait_for_selector(modal + f"[data-action-id='{setup_views.LINK_ACTION}']")
+    me.shot("setup-modal")
+    with page.context.expect_page() as opened:
+        link.click()
+    stripe_page = opened.value
+    stripe_page.wait_for_load_state()
+    stripe_page.screenshot(path=str(shots / "02b-stripe-onboarding.png"))
+    stripe_page.click("button[value='complete']")
+    stripe_page.wait_for_load_state()
+    assert stripe_page.url.startswith(playground.url + "stripe/return"), stripe_page.url
+    stripe_page.screenshot(path=str(shots / "02c-stripe-return.png"))
+    stripe_page.close()
+    # account.updated reaches the app as a signed webhook; the open modal turns to "connected".
+    page.wait_for_selector(modal + f"[data-action-id='{setup_views.LINK_ACTION}']", state="detached")
+    me.shot("stripe-connected")
+    me.close_modals()
+
+    # 2. Billing settings, with a tax rate in a pushed modal whose first try shows an inline error.
+    me.command("/billing settings")
+    modal = me.modal("billing_settings")
+    page.select_option(modal + "select[data-action-id='currency']", "eur")
+    page.fill(modal + "[data-action-id='address_line1']", "12 rue de la Paix")
+    page.fill(modal + "[data-action-id='city']", "Paris")
+    page.fill(modal + "[data-action-id='postal_code']", "75002")
+    page.select_option(modal + "select[data-action-id='country']", "FR")
+    page.click(modal + "[data-action-id='billing_settings_add_rate']")
+    rate = me.modal("billing_settings_rate")
+    page.fill(rate + "[data-action-id='rate_name']", "TVA")
+    page.fill(rate + "[data-action-id='rate_percentage']", "twenty")
+    page.click(rate + ".modal-submit")
+    page.wait_for_selector(rate + "[data-error-for='rate_percentage']")
+    me.shot("tax-rate-error")
+    page.fill(rate + "[data-action-id='rate_percentage']", "20")
+    page.click(rate + ".modal-submit")
+    page.wait_for_selector(modal + "[data-block-id='rate_1']")
+    assert page.input_value(modal + "select[data-action-id='currency']") == "eur"  # kept across the push
+    me.shot("settings-filled")
+    page.click(modal + ".modal-submit")
+    page.wait_for_selector(modal + ".modal-submit", state="detached")
+    me.shot("settings-saved")
+    me.close_modals()
+
+    # 3. The invoice template: a design, the practice's name, a logo through the file input, a footer.
+    me.command("/billing template")
+    modal = me.modal("invoice_template")
+    page.locator(modal + "[data-action-id='template_design'] input").nth(1).check()
+    page.fill(modal + "[data-action-id='template_practice_name']", "Cabinet Morgan")
+    page.set_input_files(modal + "[data-action-id='template_logo'] input[type=file]", str(logo))
+    page.wait_for_selector(modal + "[data-action-id='template_logo'] .bk-chip")
+    page.fill(modal + "[data-action-id='template_footer']", "Merci de votre confiance.")
+    me.shot("template")
+    page.click(modal + ".modal-submit")
+    me.modal("invoice_template_notice")
+    me.shot("template-saved")
+    me.close_modals()
+
+    # 4. A client, then a two-line invoice; the client is found through the external select's suggestions.
+    me.command("/client new")
+    modal = me.modal("client_new")
+    page.fill(modal + "[data-action-id='client_name']", "Élodie Martin")
+    page.fill(modal + "[data-action-id='client_email']", "elodie@example.com")
+    page.click(modal + ".modal-submit")
+    page.wait_for_selector(modal, state="detached")
+    me.shot("client")
+    if page.locator("#modal-overlay .modal").count():
+        me.close_modals()
+
+    me.command("/invoice")
+    modal = me.modal(modal_ids.CALLBACK)
+    client = page.locator(modal + f".bk-external[data-action-id='{modal_ids.CLIENT_ACTION}'] input")
+    client.fill("Élodie")
+    page.click(modal + ".bk-suggestion")
+    me.shot("invoice-client")
+    fill_line(page, modal, 0, "Consultation", "1", "120")
+    page.click(modal + f"[data-action-id='{modal_ids.ADD_LINE_ACTION}']")
+    page.locator(modal + f"[data-action-id='{line(modal_ids.LINE_DESCRIPTION)}']").nth(1).wait_for()
+    fill_line(page, modal, 1, "Follow-up session", "2", "80")
+    page.locator(modal + f"[data-block-id='{modal_ids.TOTALS_BLOCK}']", has_text="€280.00").wait_for()
+    me.shot("invoice-two-lines")
+    page.click(modal + ".modal-submit")
+    page.wait_for_selector(f".modal[data-callback-id='{modal_ids.RESULT_CALLBACK}']")
+    me.shot("invoice-created")
+    import json
+    print(json.dumps(playground.workspace.views("U0ADMIN")[-1]["blocks"], indent=0)[:3000])
+    print([ (m.text, m.blocks) for m in playground.workspace.messages(GENERAL)][-1])
+
+
+def line(field: str) -> str:
+    return modal_ids.line_action(field)
+
+
+def fill_line(page: Any, modal: str, index: int, description: str, quantity: str, price: str) -> None:
+    for field, value in ((modal_ids.LINE_DESCRIPTION, description), (modal_ids.LINE_QUANTITY, quantity),
+                         (modal_ids.LINE_PRICE, price)):
+        page.locator(modal + f"[data-action-id='{line(field)}']").nth(index).fill(value)
