@@ -13,9 +13,14 @@ $(INSTALLED): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $@
 
+# Without Slack credentials, `make run` opens the playground: everything local, in a browser.
 run: $(INSTALLED)
+ifeq ($(strip $(SLACK_BOT_TOKEN)$(SLACK_CLIENT_ID)),)
+	$(BIN)/billbot playground
+else
 	$(BIN)/billbot db upgrade
 	$(BIN)/billbot serve
+endif
 
 test: $(INSTALLED)
 	$(BIN)/ruff check .

@@ -28,6 +28,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     work = commands.add_parser("work", help="do the work queued after acks (`billbot serve` starts its own)")
     work.add_argument("--threads", type=int, default=8, help="jobs done at once (default 8)")
     work.add_argument("--background", action="store_true", help="run at the operating system's lowest priority")
+    work.add_argument("--ready-fd", type=int, help=argparse.SUPPRESS)  # `serve` waits on it before listening
     commands.add_parser("socket", help="connect to Slack over Socket Mode (no public URL needed)")
     commands.add_parser("scheduler", help="run the scheduler alone")
     db = commands.add_parser("db", help="database maintenance")
@@ -52,7 +53,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "serve":
             return _serve(load_settings(Mode.HTTP), scheduler=not args.no_scheduler, workers=args.worker_processes)
         if args.command == "work":
-            return _work(load_settings(Mode.SCHEDULER), background=args.background, threads=args.threads)
+            return _work(
+                load_settings(Mode.SCHEDULER), background=args.background, threads=args.threads, ready_fd=args.ready_fd
+            )
         if args.command == "socket":
             return _socket(load_settings(Mode.SOCKET))
         if args.command == "scheduler":
@@ -99,7 +102,7 @@ def _serve(settings: Settings, *, scheduler: bool, workers: int) -> int:
     return 0
 
 
-def _work(settings: Settings, *, background: bool, threads: int) -> int:
+def _work(settings: Settings, *, background: bool, threads: int, ready_fd: int | None = None) -> int:
     import signal
     import threading
 
@@ -117,6 +120,9 @@ def _work(settings: Settings, *, background: bool, threads: int) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     worker.start()
+    if ready_fd is not None:
+        os.write(ready_fd, b"ready")
+        os.close(ready_fd)
     with contextlib.suppress(KeyboardInterrupt):
         stop.wait()
     worker.stop()

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 # Stripe's zero-decimal currencies: an amount of 500 JPY is sent to Stripe as 500, not 50000.
 ZERO_DECIMAL = frozenset(
     {"BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "UGX", "VND", "VUV", "XAF", "XOF", "XPF"}
 )
+_PLAIN_AMOUNT = re.compile(r"-?\d+(\.\d*)?|-?\.\d+")
+
 # Stripe's three-decimal currencies.
 THREE_DECIMAL = frozenset({"BHD", "JOD", "KWD", "OMR", "TND"})
 
@@ -36,6 +39,9 @@ def parse_amount(text: str, currency: str) -> int:
     cleaned = text.strip().replace("\u202f", "").replace("\u00a0", "").replace(" ", "")
     if cleaned.count(",") == 1 and "." not in cleaned:
         cleaned = cleaned.replace(",", ".")
+    # Plain digits only: Decimal would also take "1e3", "+5" or "1_000", which nobody types as a price.
+    if not _PLAIN_AMOUNT.fullmatch(cleaned):
+        raise ValueError(f"not an amount: {text!r}")
     try:
         value = Decimal(cleaned)
     except InvalidOperation as exc:

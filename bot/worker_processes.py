@@ -10,13 +10,17 @@ and its unfinished rows return to the queue when their lease ends.
 from __future__ import annotations
 
 import logging
+import os
+import select
 import subprocess
 import sys
 import threading
+import time
 
 log = logging.getLogger(__name__)
 
 RESTART_DELAY_SECONDS = 1.0
+READY_SECONDS = 60.0
 
 
 class WorkerProcesses:
@@ -27,23 +31,42 @@ class WorkerProcesses:
         self._stopping = threading.Event()
         self._watcher = threading.Thread(target=self._watch, name="billbot-worker-watch", daemon=True)
 
-    def start(self) -> WorkerProcesses:
-        self._processes = [self._spawn() for _ in range(self.count)]
+    def start(self, *, ready_within: float = READY_SECONDS) -> WorkerProcesses:
+        """Start the children and return once each is taking work (or ``ready_within`` has passed).
+
+        `serve` listens only after this: a command acknowledged before any worker runs would wait in the
+        queue while its trigger_id (3 seconds) expires, so the first users after a deploy got no modal.
+        """
+        spawned = [self._spawn() for _ in range(self.count)]
+        self._processes = [process for process, _ in spawned]
+        deadline = time.monotonic() + ready_within
+        for process, ready in spawned:
+            with os.fdopen(ready, "rb") as pipe:
+                waiting = max(0.0, deadline - time.monotonic())
+                if not select.select([pipe], [], [], waiting)[0] or not pipe.read(5):
+                    log.warning("worker process %s not ready after %.0f s; serving anyway", process.pid, ready_within)
         self._watcher.start()
         return self
 
-    def _spawn(self) -> subprocess.Popen[bytes]:
-        # The child reads the same environment, so it has the same settings.
-        return subprocess.Popen(
-            [sys.executable, "-m", "bot", "work", "--background", "--threads", str(self.threads)],
-        )
+    def _spawn(self) -> tuple[subprocess.Popen[bytes], int]:
+        """A child and the read end of the pipe on which it says it is ready."""
+        read_end, write_end = os.pipe()
+        try:
+            # The child reads the same environment, so it has the same settings.
+            command = [sys.executable, "-m", "bot", "work", "--background", "--threads", str(self.threads)]
+            process = subprocess.Popen([*command, "--ready-fd", str(write_end)], pass_fds=(write_end,))
+        finally:
+            os.close(write_end)
+        return process, read_end
 
     def _watch(self) -> None:
         while not self._stopping.wait(RESTART_DELAY_SECONDS):
             for index, process in enumerate(self._processes):
                 if process.poll() is not None and not self._stopping.is_set():
                     log.warning("worker process %s exited with %s; starting another", process.pid, process.returncode)
-                    self._processes[index] = self._spawn()
+                    process, ready = self._spawn()
+                    os.close(ready)  # a restart is not waited for: the others are serving meanwhile
+                    self._processes[index] = process
 
     def stop(self) -> None:
         self._stopping.set()

@@ -36,8 +36,8 @@ def test_billing_opens_the_checklist_modal_after_a_fast_empty_ack(billbot: Billb
     assert "0 of 4 steps done" in text
     # Built steps offer their button; the others say they are coming rather than offer one that does nothing.
     buttons = {block["block_id"] for block in hub["blocks"] if block.get("accessory")}
-    assert buttons == {"step_stripe_setup", "step_billing_settings", "step_invoice_template"}
-    assert text.count("Coming soon") == 1
+    assert buttons == {"step_stripe_setup", "step_billing_settings", "step_invoice_template", "step_reminders"}
+    assert text.count("Coming soon") == 0
 
 
 def test_billing_speaks_the_users_language(billbot: Billbot) -> None:
@@ -46,7 +46,7 @@ def test_billing_speaks_the_users_language(billbot: Billbot) -> None:
     assert hub["title"]["text"] == "Facturation"
     text = _texts(hub)
     assert "Configurer les paiements" in text
-    assert "Bientôt disponible" in text
+    assert "Relances de factures" in text
     assert "Set up payments" not in text
 
 
@@ -57,10 +57,10 @@ def test_user_locale_is_looked_up_once_then_cached(billbot: Billbot) -> None:
     assert len(billbot.slack.calls("users.info")) == 1
 
 
-def test_billing_step_that_is_not_built_yet_says_so(billbot: Billbot) -> None:
+def test_billing_reminders_opens_the_reminders_step(billbot: Billbot) -> None:
     billbot.requests.command("/billing", "reminders", user=ADMIN)
     view = billbot.slack.wait_for(lambda: billbot.workspace.views(ADMIN))[-1]
-    assert "Invoice reminders* is coming soon" in _texts(view)
+    assert view["callback_id"] == "reminders_settings"
 
 
 def test_billing_with_an_unknown_word_explains_the_usage_privately(billbot: Billbot) -> None:
@@ -103,7 +103,7 @@ def test_checklist_button_in_the_hub_pushes_the_step(billbot: Billbot) -> None:
     hub = billbot.slack.wait_for(lambda: billbot.workspace.views(ADMIN))[-1]
     billbot.requests.click("checklist_open", user=ADMIN, value="reminders", view=hub)
     stack = billbot.slack.wait_for(lambda: len(billbot.workspace.views(ADMIN)) == 2 and billbot.workspace.views(ADMIN))
-    assert "Invoice reminders* is coming soon" in _texts(stack[-1])
+    assert stack[-1]["callback_id"] == "reminders_settings"
 
 
 def test_checklist_button_with_a_forged_value_does_nothing(billbot: Billbot) -> None:

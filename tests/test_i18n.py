@@ -105,7 +105,18 @@ def test_typed_amounts_become_minor_units(text: str, currency: str, expected: in
 
 
 @pytest.mark.parametrize(
-    ("text", "currency"), [("abc", "eur"), ("1.005", "eur"), ("12.5", "jpy"), ("NaN", "eur"), ("", "eur")]
+    ("text", "currency"),
+    [
+        ("abc", "eur"),
+        ("1.005", "eur"),
+        ("12.5", "jpy"),
+        ("NaN", "eur"),
+        ("", "eur"),
+        ("1e3", "eur"),
+        ("+5", "eur"),
+        ("1_000", "eur"),
+        ("Infinity", "usd"),
+    ],
 )
 def test_amounts_that_are_not_exact_money_are_refused(text: str, currency: str) -> None:
     with pytest.raises(ValueError):

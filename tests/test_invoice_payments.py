@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import date, timedelta
 from typing import Any
@@ -20,7 +21,7 @@ from flows.invoices import action_ids
 from flows.invoices.client_logic import fold_name, uninvoiced_appointments
 from flows.invoices.creation import create_invoice
 from flows.invoices.forms import InvoiceForm, LineForm
-from flows.invoices.payments_views import invoice_actions
+from flows.invoices.payments_views import SEND_LINK_CONFIRM_CALLBACK, invoice_actions, send_link_modal
 from tests.conftest import ADMIN, FRENCH_USER, MEMBER, TEAM_ID, Billbot
 
 CHANNEL = "C_PAYMENTS"
@@ -45,8 +46,16 @@ def connect(bb: Billbot) -> str:
     account = bb.app.services.stripe.create_account("express", idempotency_key="test-account", metadata={})
     bb.stripe.complete_onboarding(account["id"])
     with bb.app.services.db.session() as session:
-        session.add(StripeAccount(team_id=TEAM_ID, account_id=account["id"], connection="express",
-                                  charges_enabled=True, payouts_enabled=True, details_submitted=True))
+        session.add(
+            StripeAccount(
+                team_id=TEAM_ID,
+                account_id=account["id"],
+                connection="express",
+                charges_enabled=True,
+                payouts_enabled=True,
+                details_submitted=True,
+            )
+        )
     return str(account["id"])
 
 
@@ -73,10 +82,23 @@ def make_invoice(
         LineForm(service_date=date(2026, 11, 2), description="Consultation", quantity=1, unit_amount=amount)
         for amount in amounts
     )
-    form = InvoiceForm(client_id=client_id, currency="eur", due_date=date.today() + timedelta(days=14), lines=lines,
-                       appointment_ids=appointment_ids)
-    outcome = create_invoice(bb.app.services, web(bb), team_id=TEAM_ID, user_id=user, locale=locale, form=form,
-                             request_key=f"test-{next(_keys)}", channel_id=CHANNEL)
+    form = InvoiceForm(
+        client_id=client_id,
+        currency="eur",
+        due_date=date.today() + timedelta(days=14),
+        lines=lines,
+        appointment_ids=appointment_ids,
+    )
+    outcome = create_invoice(
+        bb.app.services,
+        web(bb),
+        team_id=TEAM_ID,
+        user_id=user,
+        locale=locale,
+        form=form,
+        request_key=f"test-{next(_keys)}",
+        channel_id=CHANNEL,
+    )
     assert outcome.error is None, outcome.error
     invoice = row(bb, outcome.invoice.id)  # type: ignore[arg-type]
     assert invoice.status == "open" and invoice.message_ts and invoice.channel_id == CHANNEL
@@ -134,9 +156,23 @@ def ephemerals(bb: Billbot, user: str) -> list[str]:
 
 
 def click(bb: Billbot, action_id: str, invoice: Invoice, user: str = CREATOR) -> None:
-    response = bb.requests.click(action_id, user=user, value=str(invoice.id), channel=CHANNEL,
-                                 message_ts=invoice.message_ts)
+    response = bb.requests.click(
+        action_id, user=user, value=str(invoice.id), channel=CHANNEL, message_ts=invoice.message_ts
+    )
     assert response.status_code == 200, response.text
+
+
+def send_link(bb: Billbot, invoice: Invoice, user: str = CREATOR) -> dict[str, Any]:
+    """Press Send payment link, and confirm in the modal that only the clicker sees; that modal."""
+    before = len(bb.workspace.views(user))
+    click(bb, action_ids.SEND_LINK, invoice, user)
+    views = wait(bb, lambda: len(bb.workspace.views(user)) > before and bb.workspace.views(user))
+    confirmation: dict[str, Any] = views[-1]
+    assert confirmation["callback_id"] == SEND_LINK_CONFIRM_CALLBACK
+    response = bb.requests.submit(confirmation, {}, user=user)
+    assert response.status_code == 200 and not response.content  # an empty answer: Slack closes the modal
+    bb.workspace.pop_view(user)
+    return confirmation
 
 
 def wait(bb: Billbot, predicate: Any, timeout: float = 10) -> Any:
@@ -154,16 +190,14 @@ def settle(bb: Billbot) -> None:
 
 
 def stripe_invoice(bb: Billbot, account: str, invoice: Invoice) -> Any:
-    return stripe_api(bb).v1.invoices.retrieve(invoice.stripe_invoice_id or "", None,
-                                               {"stripe_account": account})  # type: ignore[arg-type]
+    return stripe_api(bb).v1.invoices.retrieve(invoice.stripe_invoice_id or "", None, {"stripe_account": account})  # type: ignore[arg-type]
 
 
 def events(bb: Billbot, kind: str, invoice: Invoice) -> list[dict[str, Any]]:
     return [e for e in bb.stripe.events(kind) if e["data"]["object"].get("id") == invoice.stripe_invoice_id]
 
 
-def save_card(bb: Billbot, invoice: Invoice, card_number: str = "4242 4242 4242 4242",
-              user: str = CREATOR) -> str:
+def save_card(bb: Billbot, invoice: Invoice, card_number: str = "4242 4242 4242 4242", user: str = CREATOR) -> str:
     """Press Add payment method, then be the client on Stripe's Checkout page; where Stripe sends them after."""
     before = len(ephemerals(bb, user))
     click(bb, action_ids.ADD_PAYMENT_METHOD, invoice, user)
@@ -178,9 +212,22 @@ def save_card(bb: Billbot, invoice: Invoice, card_number: str = "4242 4242 4242 
 
 
 def _sample(status: str, card: str | None = None) -> tuple[Invoice, Client]:
-    invoice = Invoice(id=7, team_id=TEAM_ID, number="INV-0007", request_key="k", client_id=1, currency="eur",
-                      status=status, due_date=date(2026, 12, 1), subtotal=10000, tax=0, total=10000,
-                      amount_remaining=10000, stripe_invoice_id="in_1", invoice_pdf="https://files.test/in_1.pdf")
+    invoice = Invoice(
+        id=7,
+        team_id=TEAM_ID,
+        number="INV-0007",
+        request_key="k",
+        client_id=1,
+        currency="eur",
+        status=status,
+        due_date=date(2026, 12, 1),
+        subtotal=10000,
+        tax=0,
+        total=10000,
+        amount_remaining=10000,
+        stripe_invoice_id="in_1",
+        invoice_pdf="https://files.test/in_1.pdf",
+    )
     client = Client(id=1, team_id=TEAM_ID, name="Élodie", name_key="elodie", email=EMAIL, default_payment_method=card)
     return invoice, client
 
@@ -188,12 +235,39 @@ def _sample(status: str, card: str | None = None) -> tuple[Invoice, Client]:
 @pytest.mark.parametrize(
     ("status", "card", "expected"),
     [
-        ("open", None, [action_ids.SEND_LINK, action_ids.ADD_PAYMENT_METHOD, action_ids.DOWNLOAD_PDF,
-                        action_ids.MARK_PAID, action_ids.VOID]),
-        ("open", "pm_1", [action_ids.SEND_LINK, action_ids.CHARGE_CARD, action_ids.DOWNLOAD_PDF,
-                          action_ids.MARK_PAID, action_ids.VOID]),
-        ("uncollectible", None, [action_ids.SEND_LINK, action_ids.ADD_PAYMENT_METHOD, action_ids.DOWNLOAD_PDF,
-                                 action_ids.MARK_PAID, action_ids.VOID]),
+        (
+            "open",
+            None,
+            [
+                action_ids.SEND_LINK,
+                action_ids.ADD_PAYMENT_METHOD,
+                action_ids.DOWNLOAD_PDF,
+                action_ids.MARK_PAID,
+                action_ids.VOID,
+            ],
+        ),
+        (
+            "open",
+            "pm_1",
+            [
+                action_ids.SEND_LINK,
+                action_ids.CHARGE_CARD,
+                action_ids.DOWNLOAD_PDF,
+                action_ids.MARK_PAID,
+                action_ids.VOID,
+            ],
+        ),
+        (
+            "uncollectible",
+            None,
+            [
+                action_ids.SEND_LINK,
+                action_ids.ADD_PAYMENT_METHOD,
+                action_ids.DOWNLOAD_PDF,
+                action_ids.MARK_PAID,
+                action_ids.VOID,
+            ],
+        ),
         ("paid", "pm_1", [action_ids.DOWNLOAD_PDF]),
         ("void", None, [action_ids.DOWNLOAD_PDF]),
     ],
@@ -213,14 +287,21 @@ def test_confirm_dialogs_show_the_recipient_and_void_is_dangerous() -> None:
     block = invoice_actions(invoice, client, "en")
     assert block is not None
     found = {e["action_id"]: e for e in block["elements"]}
-    assert EMAIL in found[action_ids.SEND_LINK]["confirm"]["text"]["text"]
+    # The message is seen by the whole channel: the client's email is not in it, not even in a confirm dialog.
+    assert "confirm" not in found[action_ids.SEND_LINK] and EMAIL not in json.dumps(block)
+    confirmation = send_link_modal(invoice, client, "en", channel_id="C1")
+    assert (
+        check_view(confirmation) == [] and EMAIL in json.dumps(confirmation) and "€100.00" in json.dumps(confirmation)
+    )
     assert found[action_ids.VOID]["confirm"]["style"] == "danger" and found[action_ids.VOID]["style"] == "danger"
     assert "€100.00" in found[action_ids.MARK_PAID]["confirm"]["text"]["text"]
-    assert found[action_ids.DOWNLOAD_PDF]["url"] == "https://files.test/in_1.pdf"
+    assert "url" not in found[action_ids.DOWNLOAD_PDF]  # rendered by Billbot and sent to the clicker's DM
     french = invoice_actions(invoice, client, "fr")
     assert french is not None
-    assert [e["text"]["text"] for e in french["elements"]][:2] == ["Envoyer le lien de paiement",
-                                                                  "Ajouter un moyen de paiement"]
+    assert [e["text"]["text"] for e in french["elements"]][:2] == [
+        "Envoyer le lien de paiement",
+        "Ajouter un moyen de paiement",
+    ]
     assert "100,00\u00a0€" in french["elements"][3]["confirm"]["text"]["text"]
 
 
@@ -234,10 +315,14 @@ def test_nothing_to_offer_on_a_draft_without_a_pdf() -> None:
 def test_the_posted_invoice_message_carries_the_buttons(scene: tuple[Billbot, str, int, Invoice]) -> None:
     bb, _, _, invoice = scene
     posted = message(bb, invoice)
-    assert set(buttons(posted)) == {action_ids.SEND_LINK, action_ids.ADD_PAYMENT_METHOD, action_ids.DOWNLOAD_PDF,
-                                    action_ids.MARK_PAID, action_ids.VOID}
-    assert check_view({"type": "modal", "title": {"type": "plain_text", "text": "x"},
-                       "blocks": posted.blocks}) == []
+    assert set(buttons(posted)) == {
+        action_ids.SEND_LINK,
+        action_ids.ADD_PAYMENT_METHOD,
+        action_ids.DOWNLOAD_PDF,
+        action_ids.MARK_PAID,
+        action_ids.VOID,
+    }
+    assert check_view({"type": "modal", "title": {"type": "plain_text", "text": "x"}, "blocks": posted.blocks}) == []
 
 
 # -- send the payment link -----------------------------------------------------------------------------------
@@ -247,7 +332,8 @@ def test_send_payment_link_emails_once_and_shows_the_link_to_the_clicker(
     scene: tuple[Billbot, str, int, Invoice],
 ) -> None:
     bb, _, _, invoice = scene
-    click(bb, action_ids.SEND_LINK, invoice)
+    confirmation = send_link(bb, invoice)
+    assert EMAIL in json.dumps(confirmation)  # the recipient, shown to the clicker before anything is sent
     told = wait(bb, lambda: ephemerals(bb, CREATOR))
     assert EMAIL in told[0] and invoice.hosted_invoice_url and invoice.hosted_invoice_url in told[0]
     thread = wait(bb, lambda: replies(bb, invoice))
@@ -255,7 +341,7 @@ def test_send_payment_link_emails_once_and_shows_the_link_to_the_clicker(
     assert EMAIL not in thread[0]
     assert len(events(bb, "invoice.sent", invoice)) == 1
 
-    click(bb, action_ids.SEND_LINK, invoice)  # the second press: the link again, no second email
+    send_link(bb, invoice)  # the second press: the link again, no second email
     again = wait(bb, lambda: len(ephemerals(bb, CREATOR)) == 2 and ephemerals(bb, CREATOR))
     assert "already sent" in again[1] and invoice.hosted_invoice_url in again[1]
     settle(bb)
@@ -265,8 +351,8 @@ def test_send_payment_link_emails_once_and_shows_the_link_to_the_clicker(
 
 def test_a_double_click_on_send_link_sends_one_email(scene: tuple[Billbot, str, int, Invoice]) -> None:
     bb, _, _, invoice = scene
-    click(bb, action_ids.SEND_LINK, invoice)
-    click(bb, action_ids.SEND_LINK, invoice)
+    send_link(bb, invoice)
+    send_link(bb, invoice)
     wait(bb, lambda: len(ephemerals(bb, CREATOR)) == 2)
     settle(bb)
     assert len(events(bb, "invoice.sent", invoice)) == 1
@@ -280,12 +366,13 @@ def test_add_payment_method_then_charge_the_card_on_file(scene: tuple[Billbot, s
     bb, account, client_id, invoice = scene
     landing = save_card(bb, invoice)
     assert landing == f"{PUBLIC_URL}/stripe/return?card_saved=1&lang=en"
-    page = httpx.get(bb.app.url + landing[len(PUBLIC_URL):], timeout=10)
+    page = httpx.get(bb.app.url + landing[len(PUBLIC_URL) :], timeout=10)
     assert page.status_code == 200 and "Card saved" in page.text
 
     card = wait(bb, lambda: client_row(bb, client_id).default_payment_method)
-    customer = stripe_api(bb).v1.customers.retrieve(client_row(bb, client_id).stripe_customer_id or "", None,
-                                                    {"stripe_account": account})  # type: ignore[arg-type]
+    customer = stripe_api(bb).v1.customers.retrieve(
+        client_row(bb, client_id).stripe_customer_id or "", None, {"stripe_account": account}
+    )  # type: ignore[arg-type]
     assert customer.invoice_settings and customer.invoice_settings.default_payment_method == card
     updated = wait(bb, lambda: action_ids.CHARGE_CARD in buttons(message(bb, invoice)) and message(bb, invoice))
     assert action_ids.ADD_PAYMENT_METHOD not in buttons(updated)
@@ -365,8 +452,10 @@ def test_void_frees_the_sessions_it_billed(billbot: Billbot) -> None:
     account = connect(bb)
     client_id = make_client(bb)
     with bb.app.services.db.session() as session:
-        sessions = [Appointment(team_id=TEAM_ID, client_id=client_id, held_on=date(2026, 11, day),
-                                description="Consultation") for day in (2, 9)]
+        sessions = [
+            Appointment(team_id=TEAM_ID, client_id=client_id, held_on=date(2026, 11, day), description="Consultation")
+            for day in (2, 9)
+        ]
         session.add_all(sessions)
         session.flush()
         ids = tuple(s.id for s in sessions if s.id is not None)
@@ -395,8 +484,10 @@ def test_someone_who_neither_created_it_nor_administers_billing_is_refused(
     for action in (action_ids.VOID, action_ids.MARK_PAID, action_ids.SEND_LINK, action_ids.ADD_PAYMENT_METHOD):
         click(bb, action, invoice, user=FRENCH_USER)
     told = wait(bb, lambda: len(ephemerals(bb, FRENCH_USER)) == 4 and ephemerals(bb, FRENCH_USER))
-    assert set(told) == {f"Seule la personne qui a créé la facture {invoice.number} ou un administrateur de la "
-                         "facturation peut faire cela. Rien n’a été modifié."}
+    assert set(told) == {
+        f"Seule la personne qui a créé la facture {invoice.number} ou un administrateur de la "
+        "facturation peut faire cela. Rien n’a été modifié."
+    }
     settle(bb)
     assert stripe_invoice(bb, account, invoice).status == "open"
     assert not events(bb, "invoice.sent", invoice)
@@ -417,7 +508,10 @@ def test_in_french_from_button_to_thread(billbot: Billbot) -> None:
     invoice = make_invoice(bb, client_id, user=FRENCH_USER, locale="fr")
     posted = buttons(message(bb, invoice))
     assert posted[action_ids.SEND_LINK]["text"]["text"] == "Envoyer le lien de paiement"
-    click(bb, action_ids.SEND_LINK, invoice, user=FRENCH_USER)
+    confirmation = send_link(bb, invoice, user=FRENCH_USER)
+    assert f"Stripe enverra la facture {invoice.number} et son lien de paiement à {EMAIL}." in json.dumps(
+        confirmation, ensure_ascii=False
+    )
     told = wait(bb, lambda: ephemerals(bb, FRENCH_USER))
     assert told[0].startswith(f"Stripe a envoyé la facture {invoice.number} à {EMAIL}.")
     click(bb, action_ids.MARK_PAID, invoice, user=FRENCH_USER)
@@ -453,8 +547,15 @@ def test_slacks_retry_of_one_click_makes_one_checkout_session(scene: tuple[Billb
         "channel": {"id": CHANNEL},
         "container": {"type": "message", "channel_id": CHANNEL, "message_ts": invoice.message_ts},
         "message": {"ts": invoice.message_ts},
-        "actions": [{"type": "button", "action_id": action_ids.ADD_PAYMENT_METHOD, "block_id": "invoice_payments",
-                     "value": str(invoice.id), "action_ts": "1764140000.000100"}],
+        "actions": [
+            {
+                "type": "button",
+                "action_id": action_ids.ADD_PAYMENT_METHOD,
+                "block_id": "invoice_payments",
+                "value": str(invoice.id),
+                "action_ts": "1764140000.000100",
+            }
+        ],
     }
     for _ in range(2):
         assert bb.requests.interact(payload).status_code == 200
@@ -462,5 +563,36 @@ def test_slacks_retry_of_one_click_makes_one_checkout_session(scene: tuple[Billb
     assert told[0] == told[1]
     listed = stripe_api(bb).v1.checkout.sessions.list(None, {"stripe_account": account})  # type: ignore[arg-type]
     assert len(listed.data) == 1
-    assert listed.data[0].to_dict()["metadata"] == {"billbot_team": TEAM_ID, "billbot_client": str(invoice.client_id),
-                                       "billbot_invoice": str(invoice.id)}
+    assert listed.data[0].to_dict()["metadata"] == {
+        "billbot_team": TEAM_ID,
+        "billbot_client": str(invoice.client_id),
+        "billbot_invoice": str(invoice.id),
+    }
+
+
+# -- download the PDF ----------------------------------------------------------------------------------------
+
+
+def test_download_pdf_sends_the_rendered_invoice_to_the_clickers_dm_only(
+    scene: tuple[Billbot, str, int, Invoice],
+) -> None:
+    bb, _, _, invoice = scene
+    click(bb, action_ids.DOWNLOAD_PDF, invoice)
+    uploaded = wait(bb, lambda: [f for f in bb.workspace.files() if f.completed])
+    assert [f.filename for f in uploaded] == [f"{invoice.number}.pdf"]
+    assert uploaded[0].data is not None and uploaded[0].data.startswith(b"%PDF")
+    dm = bb.workspace.dm(CREATOR)
+    assert dm and dm[0].text == f"Here is the PDF of invoice {invoice.number}."
+    assert uploaded[0].channels == [dm[0].channel] and uploaded[0].thread_ts == dm[0].ts
+    assert all(m.files == [] for m in bb.workspace.messages(CHANNEL))  # nothing of it lands in the channel
+
+
+def test_download_pdf_is_refused_to_someone_who_neither_created_it_nor_administers_billing(
+    scene: tuple[Billbot, str, int, Invoice],
+) -> None:
+    bb, _, _, invoice = scene
+    click(bb, action_ids.DOWNLOAD_PDF, invoice, user=FRENCH_USER)
+    wait(bb, lambda: ephemerals(bb, FRENCH_USER))
+    settle(bb)
+    assert bb.workspace.files() == [] and bb.workspace.dm(FRENCH_USER) == []
+    assert "ni créée" in ephemerals(bb, FRENCH_USER)[0] or invoice.number in ephemerals(bb, FRENCH_USER)[0]

@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
-from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +106,10 @@ def test_a_practice_walks_from_stripe_setup_to_a_paid_invoice(
     me = Journey(browser_page, playground, shots)
     page = browser_page
     page.goto(playground.url)
+    # The app's Home tab: opening it sends app_home_opened, and the app publishes the setup checklist.
+    page.click(".chan[data-name='Billbot']")
+    page.wait_for_selector("#messages.home [data-block-type]")
+    me.shot("app-home")
     page.click(f"[data-channel='{GENERAL}']")
     me.shot("channel")
 
@@ -196,9 +199,33 @@ def test_a_practice_walks_from_stripe_setup_to_a_paid_invoice(
     page.click(modal + ".modal-submit")
     page.wait_for_selector(f".modal[data-callback-id='{modal_ids.RESULT_CALLBACK}']")
     me.shot("invoice-created")
-    import json
-    print(json.dumps(playground.workspace.views("U0ADMIN")[-1]["blocks"], indent=0)[:3000])
-    print([ (m.text, m.blocks) for m in playground.workspace.messages(GENERAL)][-1])
+    me.close_modals()
+
+    # 5. Send the link (a confirm dialog first); the link shown only to the sender opens Stripe's invoice page.
+    invoice = page.locator(".message", has=page.locator(f"[data-action-id='{action_ids.SEND_LINK}']")).first
+    invoice.locator(f"[data-action-id='{action_ids.SEND_LINK}']").click()
+    page.wait_for_selector("#confirm-overlay .confirm")
+    me.shot("send-link-confirm")
+    page.click("#confirm-overlay .confirm-yes")
+    hosted = page.locator(".message.ephemeral", has_text="INV-0001").locator("a[href*='/i/']").first
+    hosted.wait_for()
+    me.shot("link-sent")
+    with page.context.expect_page() as opened:
+        hosted.click()
+    stripe_page = opened.value
+    stripe_page.wait_for_load_state()
+    stripe_page.screenshot(path=str(shots / f"{me.count:02d}b-hosted-invoice.png"))
+
+    # 6. Pay with Stripe's test card: invoice.paid comes back as a signed webhook and the message turns to paid.
+    stripe_page.click("button[value='submit']")
+    stripe_page.wait_for_load_state()
+    assert "paid" in stripe_page.inner_text("body")
+    stripe_page.screenshot(path=str(shots / f"{me.count:02d}c-hosted-invoice-paid.png"))
+    stripe_page.close()
+    paid = t("en", "invoice.status.paid")
+    page.locator(".message", has_text="INV-0001").filter(has_text=f"Status: {paid}").first.wait_for()
+    assert page.locator(f"[data-action-id='{action_ids.SEND_LINK}']").count() == 0
+    me.shot("invoice-paid")
 
 
 def line(field: str) -> str:

@@ -60,7 +60,6 @@ def test_two_scheduler_processes_send_each_reminder_once(billbot: Billbot, tmp_p
             process.wait(timeout=30)
 
     claimed = [int(SWEPT.search(log.read_text()).group(1)) for log in logs]  # type: ignore[union-attr]
-    print("claimed per process:", claimed)
     assert sum(claimed) == INVOICES, claimed
     assert sum(emails(bb, i) for i in made) == before + INVOICES
     shown = "\n".join(text_of(m) for m in bb.workspace.messages(REMINDERS))

@@ -9,6 +9,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot import blocks
 from bot.checklist import STEP_KEYS, StepContext
 from bot.i18n import t
 from bot.services import Services
@@ -65,7 +66,14 @@ def register(app: App, services: Services) -> None:
         team_id, user_id = context["team_id"], event["user"]
         ensure_workspace(services.db, team_id)
         locale = locale_for(services.db, client, team_id, user_id, services.settings.default_locale)
-        client.views_publish(user_id=user_id, view=views.home_view(locale, _statuses(services, team_id)))
+        view = views.home_view(locale, _statuses(services, team_id))
+        if services.checklist.opener("reminders") is not None:
+            from flows import reminders
+
+            # The admin who set reminders up sees the next ones due and the last ones sent.
+            extra = reminders.home_section(services, client, team_id, user_id, locale)
+            view["blocks"] = (view["blocks"] + extra)[: blocks.VIEW_BLOCKS_MAX]
+        client.views_publish(user_id=user_id, view=view)
 
     def open_step_button(body: dict[str, Any], client: WebClient) -> None:
         team_id, user_id = body["team"]["id"], body["user"]["id"]

@@ -9,6 +9,7 @@ result or the webhook reporting it got there first.
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from html import escape
@@ -19,6 +20,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.documents.upload import upload_invoice_pdf
 from bot.i18n import normalise_locale, t
 from bot.models import Client, Invoice
 from bot.permissions import is_billing_admin
@@ -53,10 +55,33 @@ def register(app: App, services: Services) -> None:
     def ack_now(ack: Ack) -> None:
         ack()
 
-    def send_link(body: dict[str, Any], client: WebClient) -> None:
+    def send_link_clicked(body: dict[str, Any], client: WebClient) -> None:
         click = flow.begin(body, client)
         if click is not None:
+            flow.confirm_send_link(click, body["trigger_id"])
+
+    def send_link_confirmed(body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+        try:
+            metadata = json.loads(view.get("private_metadata") or "{}")
+        except ValueError:
+            return
+        if not isinstance(metadata, dict):
+            return
+        click = flow.begin_for(
+            client,
+            team_id=body["team"]["id"],
+            user_id=body["user"]["id"],
+            channel_id=metadata.get("channel") if isinstance(metadata.get("channel"), str) else None,
+            value=metadata.get("invoice"),
+            action_ts=str(view.get("id") or ""),
+        )
+        if click is not None:
             flow.send_link(click)
+
+    def download_pdf(body: dict[str, Any], client: WebClient) -> None:
+        click = flow.begin(body, client, needs_open=False)
+        if click is not None:
+            flow.download_pdf(click)
 
     def add_payment_method(body: dict[str, Any], client: WebClient) -> None:
         click = flow.begin(body, client)
@@ -78,13 +103,13 @@ def register(app: App, services: Services) -> None:
         if click is not None:
             flow.void(click)
 
-    app.action(action_ids.SEND_LINK)(ack=ack_now, lazy=[send_link])
+    app.action(action_ids.SEND_LINK)(ack=ack_now, lazy=[send_link_clicked])
+    app.view(payments_views.SEND_LINK_CONFIRM_CALLBACK)(ack=ack_now, lazy=[send_link_confirmed])
     app.action(action_ids.ADD_PAYMENT_METHOD)(ack=ack_now, lazy=[add_payment_method])
     app.action(action_ids.CHARGE_CARD)(ack=ack_now, lazy=[charge_card])
     app.action(action_ids.MARK_PAID)(ack=ack_now, lazy=[mark_paid])
     app.action(action_ids.VOID)(ack=ack_now, lazy=[void])
-    # A URL button opens the PDF in the browser; Slack still tells the app about the click.
-    app.action(action_ids.DOWNLOAD_PDF)(ack_now)
+    app.action(action_ids.DOWNLOAD_PDF)(ack=ack_now, lazy=[download_pdf])
 
     for event_type in INVOICE_EVENTS:
         services.stripe_events.on(event_type, flow.on_invoice_event)
@@ -160,22 +185,43 @@ class _Payments:
     def announce(self, web: WebClient, change: Change) -> None:
         invoice = change.invoice
         self.refresh_message(web, invoice.id)  # type: ignore[arg-type]
-        self.reply(web, invoice, payments_views.status_reply(invoice, invoice.locale,
-                                                             out_of_band=change.paid_out_of_band))
+        self.reply(
+            web, invoice, payments_views.status_reply(invoice, invoice.locale, out_of_band=change.paid_out_of_band)
+        )
 
     # -- the buttons ----------------------------------------------------------------------------------------
 
-    def begin(self, body: dict[str, Any], web: WebClient) -> _Click | None:
+    def begin(self, body: dict[str, Any], web: WebClient, *, needs_open: bool = True) -> _Click | None:
         """The click's invoice, once we know this person may act on it (else they are told, and that is all)."""
-        services = self.services
-        team_id, user_id = body["team"]["id"], body["user"]["id"]
-        locale = locale_for(services.db, web, team_id, user_id, services.settings.default_locale)
         action = (body.get("actions") or [{}])[0]
         channel_id = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
+        return self.begin_for(
+            web,
+            team_id=body["team"]["id"],
+            user_id=body["user"]["id"],
+            channel_id=channel_id,
+            value=action.get("value"),
+            action_ts=str(action.get("action_ts") or ""),
+            needs_open=needs_open,
+        )
+
+    def begin_for(
+        self,
+        web: WebClient,
+        *,
+        team_id: str,
+        user_id: str,
+        channel_id: str | None,
+        value: Any,
+        action_ts: str,
+        needs_open: bool = True,
+    ) -> _Click | None:
+        services = self.services
+        locale = locale_for(services.db, web, team_id, user_id, services.settings.default_locale)
         try:
-            invoice_id = int(action.get("value") or "")
-        except ValueError:
-            log.warning("invoice button with value %r ignored", action.get("value"))
+            invoice_id = int(value or "")
+        except (TypeError, ValueError):
+            log.warning("invoice button with value %r ignored", value)
             return None
         found = payments_logic.load(services.db, team_id, invoice_id)
         if found is None:
@@ -183,13 +229,20 @@ class _Payments:
                 web.chat_postEphemeral(channel=channel_id, user=user_id, text=t(locale, "payments.not_found"))
             return None
         invoice, client = found
-        click = _Click(web, team_id, user_id, locale, channel_id, str(action.get("action_ts") or ""), invoice, client)
+        click = _Click(web, team_id, user_id, locale, channel_id, action_ts, invoice, client)
         if invoice.created_by != user_id and not is_billing_admin(services.db, web, team_id, user_id):
             self.tell(click, t(locale, "payments.refused", number=invoice.number))
             return None
-        if invoice.status not in COLLECTABLE or not invoice.stripe_invoice_id:
-            self.tell(click, t(locale, "payments.not_open", number=invoice.number,
-                               status=payments_views.status_word(invoice.status, locale)))
+        if needs_open and (invoice.status not in COLLECTABLE or not invoice.stripe_invoice_id):
+            self.tell(
+                click,
+                t(
+                    locale,
+                    "payments.not_open",
+                    number=invoice.number,
+                    status=payments_views.status_word(invoice.status, locale),
+                ),
+            )
             self.refresh_message(web, invoice.id)  # type: ignore[arg-type]  # that copy showed stale buttons
             return None
         return click
@@ -213,6 +266,36 @@ class _Payments:
             return change.invoice
         return invoice
 
+    def confirm_send_link(self, click: _Click, trigger_id: str) -> None:
+        if not click.client.email:
+            self.tell(click, t(click.locale, "payments.no_email", client=click.client.name))
+            return
+        view = payments_views.send_link_modal(click.invoice, click.client, click.locale, channel_id=click.channel_id)
+        try:
+            click.web.views_open(trigger_id=trigger_id, view=view)
+        except SlackApiError as exc:
+            log.warning("send-link confirmation not opened: %s", exc.response.get("error"))
+
+    def download_pdf(self, click: _Click) -> None:
+        """The invoice as the practice's template renders it, in the clicker's DM: it holds the client's address."""
+        invoice, locale = click.invoice, click.locale
+        try:
+            dm = click.web.chat_postMessage(
+                channel=click.user_id, text=t(locale, "payments.pdf.sent", number=invoice.number)
+            )
+            upload_invoice_pdf(
+                self.services,
+                click.web,
+                team_id=click.team_id,
+                invoice_id=invoice.id,  # type: ignore[arg-type]
+                channel_id=str(dm["channel"]),
+                thread_ts=str(dm["ts"]),
+                locale=locale,
+            )
+        except SlackApiError as exc:
+            log.warning("PDF of invoice %s not uploaded: %s", invoice.id, exc.response.get("error"))
+            self.tell(click, t(locale, "payments.pdf.failed", number=invoice.number, reason=exc.response.get("error")))
+
     def send_link(self, click: _Click) -> None:
         invoice, client, locale = click.invoice, click.client, click.locale
         if not client.email:
@@ -233,12 +316,23 @@ class _Payments:
                 self.catch_up(click)
                 return
             url = sent.get("hosted_invoice_url") or invoice.hosted_invoice_url or ""
-            self.reply(click.web, invoice, t(invoice.locale, "payments.thread.link_sent", number=invoice.number,
-                                             user=click.user_id))
+            self.reply(
+                click.web,
+                invoice,
+                t(invoice.locale, "payments.thread.link_sent", number=invoice.number, user=click.user_id),
+            )
             self.tell(click, t(locale, "payments.link_sent", number=invoice.number, email=client.email, url=url))
             return
-        self.tell(click, t(locale, "payments.link_already_sent", number=invoice.number, email=client.email,
-                           url=invoice.hosted_invoice_url or ""))
+        self.tell(
+            click,
+            t(
+                locale,
+                "payments.link_already_sent",
+                number=invoice.number,
+                email=client.email,
+                url=invoice.hosted_invoice_url or "",
+            ),
+        )
 
     def add_payment_method(self, click: _Click) -> None:
         invoice, client, locale = click.invoice, click.client, click.locale
@@ -284,14 +378,25 @@ class _Payments:
             return
         if current.get("status") not in COLLECTABLE:
             self.catch_up(click)
-            self.tell(click, t(locale, "payments.not_open", number=invoice.number,
-                               status=payments_views.status_word(str(current.get("status")), locale)))
+            self.tell(
+                click,
+                t(
+                    locale,
+                    "payments.not_open",
+                    number=invoice.number,
+                    status=payments_views.status_word(str(current.get("status")), locale),
+                ),
+            )
             return
         attempt = int(current.get("attempt_count") or 0)
         try:
             # A double click reads the same attempt count, so both send this key: Stripe charges once.
-            paid = gateway.pay_invoice(account, stripe_id, payment_method=card,
-                                       idempotency_key=f"billbot-invoice-{invoice.id}-charge-{card}-{attempt}")
+            paid = gateway.pay_invoice(
+                account,
+                stripe_id,
+                payment_method=card,
+                idempotency_key=f"billbot-invoice-{invoice.id}-charge-{card}-{attempt}",
+            )
         except GatewayError as exc:
             if exc.code != "card_declined" and exc.status != 402:
                 self.stripe_failed(click, exc)
@@ -299,8 +404,9 @@ class _Payments:
             self.tell(click, t(locale, "payments.declined", number=invoice.number, reason=str(exc)[:300]))
             # The webhook may be first to report this attempt; whoever claims it tells the thread.
             if payments_logic.claim_payment_failure(self.services.db, invoice, attempt + 1):
-                self.reply(click.web, invoice, t(invoice.locale, "payments.thread.payment_failed",
-                                                 number=invoice.number))
+                self.reply(
+                    click.web, invoice, t(invoice.locale, "payments.thread.payment_failed", number=invoice.number)
+                )
             return
         change = payments_logic.apply_stripe_invoice(self.services.db, paid, account)
         if change is not None:

@@ -6,12 +6,15 @@ so a button left on an old copy of the message can never act on a stale status.
 
 from __future__ import annotations
 
+import json
+
 from bot import blocks
 from bot.i18n import format_money, t
 from bot.models import Client, Invoice
 from flows.invoices import action_ids
 
 ACTIONS_BLOCK_ID = "invoice_payments"
+SEND_LINK_CONFIRM_CALLBACK = "invoice_send_link_confirm"
 # What Stripe still lets a practice do to an invoice in each status.
 COLLECTABLE = ("open", "uncollectible")
 
@@ -32,56 +35,89 @@ def invoice_actions(invoice: Invoice, client: Client, locale: str) -> blocks.Blo
     elements: list[blocks.Element] = []
     if invoice.status in COLLECTABLE and invoice.stripe_invoice_id:
         if client.email:
-            send = blocks.button(t(locale, "payments.button.send_link"), action_ids.SEND_LINK, value=value,
-                                 style="primary")
-            elements.append(_with_confirm(send, blocks.confirm(
-                t(locale, "payments.confirm.send_link.title"),
-                t(locale, "payments.confirm.send_link.text", number=number, email=client.email),
-                yes=t(locale, "payments.confirm.send_link.yes"),
-                no=t(locale, "payments.confirm.no"),
-            )))
+            # No confirm dialog on the message itself: its text would travel to every member of the channel,
+            # and it names the client's email address. The click opens a confirmation only the clicker sees.
+            elements.append(
+                blocks.button(
+                    t(locale, "payments.button.send_link"), action_ids.SEND_LINK, value=value, style="primary"
+                )
+            )
         if client.default_payment_method:
             charge = blocks.button(t(locale, "payments.button.charge_card"), action_ids.CHARGE_CARD, value=value)
-            elements.append(_with_confirm(charge, blocks.confirm(
-                t(locale, "payments.confirm.charge.title"),
-                t(locale, "payments.confirm.charge.text", number=number, amount=_amount_left(invoice, locale),
-                  client=client.name),
-                yes=t(locale, "payments.confirm.charge.yes"),
-                no=t(locale, "payments.confirm.no"),
-            )))
+            elements.append(
+                _with_confirm(
+                    charge,
+                    blocks.confirm(
+                        t(locale, "payments.confirm.charge.title"),
+                        t(
+                            locale,
+                            "payments.confirm.charge.text",
+                            number=number,
+                            amount=_amount_left(invoice, locale),
+                            client=client.name,
+                        ),
+                        yes=t(locale, "payments.confirm.charge.yes"),
+                        no=t(locale, "payments.confirm.no"),
+                    ),
+                )
+            )
         else:
             elements.append(
-                blocks.button(t(locale, "payments.button.add_payment_method"), action_ids.ADD_PAYMENT_METHOD,
-                              value=value)
+                blocks.button(
+                    t(locale, "payments.button.add_payment_method"), action_ids.ADD_PAYMENT_METHOD, value=value
+                )
             )
-    if invoice.invoice_pdf and invoice.status != "draft":
-        elements.append(
-            blocks.button(t(locale, "payments.button.download_pdf"), action_ids.DOWNLOAD_PDF, value=value,
-                          url=invoice.invoice_pdf)
-        )
+    if invoice.stripe_invoice_id and invoice.status != "draft":
+        # Rendered with the practice's own template and uploaded to the clicker's DM (see payments.download_pdf).
+        elements.append(blocks.button(t(locale, "payments.button.download_pdf"), action_ids.DOWNLOAD_PDF, value=value))
     if invoice.status in COLLECTABLE and invoice.stripe_invoice_id:
         mark = blocks.button(t(locale, "payments.button.mark_paid"), action_ids.MARK_PAID, value=value)
-        elements.append(_with_confirm(mark, blocks.confirm(
-            t(locale, "payments.confirm.mark_paid.title"),
-            t(locale, "payments.confirm.mark_paid.text", number=number, amount=_amount_left(invoice, locale)),
-            yes=t(locale, "payments.confirm.mark_paid.yes"),
-            no=t(locale, "payments.confirm.no"),
-        )))
+        elements.append(
+            _with_confirm(
+                mark,
+                blocks.confirm(
+                    t(locale, "payments.confirm.mark_paid.title"),
+                    t(locale, "payments.confirm.mark_paid.text", number=number, amount=_amount_left(invoice, locale)),
+                    yes=t(locale, "payments.confirm.mark_paid.yes"),
+                    no=t(locale, "payments.confirm.no"),
+                ),
+            )
+        )
     if invoice.status == "open" and invoice.stripe_invoice_id:
         # Handled by flows.reminders (its ids.STOP_ACTION): this invoice gets no more reminders.
         elements.append(blocks.button(t(locale, "reminders.stop"), "reminders_stop", value=value))
     if invoice.status in COLLECTABLE and invoice.stripe_invoice_id:
         void = blocks.button(t(locale, "payments.button.void"), action_ids.VOID, value=value, style="danger")
-        elements.append(_with_confirm(void, blocks.confirm(
-            t(locale, "payments.confirm.void.title"),
-            t(locale, "payments.confirm.void.text", number=number),
-            yes=t(locale, "payments.confirm.void.yes"),
-            no=t(locale, "payments.confirm.no"),
-            danger=True,
-        )))
+        elements.append(
+            _with_confirm(
+                void,
+                blocks.confirm(
+                    t(locale, "payments.confirm.void.title"),
+                    t(locale, "payments.confirm.void.text", number=number),
+                    yes=t(locale, "payments.confirm.void.yes"),
+                    no=t(locale, "payments.confirm.no"),
+                    danger=True,
+                ),
+            )
+        )
     if not elements:
         return None
     return blocks.actions(*elements, block_id=ACTIONS_BLOCK_ID)
+
+
+def send_link_modal(invoice: Invoice, client: Client, locale: str, *, channel_id: str | None) -> dict[str, object]:
+    """The confirmation of "Send payment link", for the clicker's eyes only: it shows where the email goes."""
+    metadata = json.dumps({"invoice": invoice.id, "channel": channel_id}, separators=(",", ":"))
+    text = t(locale, "payments.confirm.send_link.text", number=invoice.number, email=client.email or "")
+    amount = t(locale, "payments.confirm.send_link.amount", amount=_amount_left(invoice, locale), client=client.name)
+    return blocks.modal(
+        t(locale, "payments.confirm.send_link.title"),
+        [blocks.section(text), blocks.context(amount)],
+        callback_id=SEND_LINK_CONFIRM_CALLBACK,
+        submit=t(locale, "payments.confirm.send_link.yes"),
+        close=t(locale, "payments.confirm.no"),
+        private_metadata=metadata,
+    )
 
 
 # -- what the channel reads in the invoice's thread (client name and amounts only) ---------------------------

@@ -221,11 +221,17 @@ def upcoming(db: Database, team_id: str, now: datetime, limit: int = 5) -> list[
             .outerjoin(InvoiceReminderHold, InvoiceReminderHold.invoice_id == Invoice.id)
             .where(Invoice.team_id == team_id, Invoice.status == "open")
         ).all()
+        ids = [invoice.id for invoice, _, _ in rows]
+        done = set(map(tuple, session.execute(
+            select(_SENT.c.invoice_id, _SENT.c.rule).where(_SENT.c.invoice_id.in_(ids))
+        ))) if ids else set()
     lines = []
     for invoice, client_name, stopped in rows:
-        if stopped or not rules.offsets:
+        if stopped:
             continue
-        nxt = rules.upcoming(invoice.due_date, now)
+        # The next rule this invoice has not had yet (a sweep may already have sent one ahead of the clock).
+        nxt = next(((o, at) for o in rules.offsets if (at := rules.moment(invoice.due_date, o)) > now
+                    and (invoice.id, o) not in done), None)
         if nxt is not None:
             lines.append(HomeLine(invoice.number, client_name, invoice.amount_remaining or invoice.total,
                                   invoice.currency, nxt[0], nxt[1]))

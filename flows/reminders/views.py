@@ -28,7 +28,7 @@ def rule_name(offset: int, locale: str) -> str:
 
 def settings_modal(locale: str, saved: ReminderSettings | None, timezone: str) -> dict[str, Any]:
     offsets = parse_offsets(saved.offsets) if saved else DEFAULT_OFFSETS
-    before = ", ".join(str(-o) for o in sorted((o for o in offsets if o < 0), reverse=True))
+    before = ", ".join(str(-o) for o in offsets if o < 0)
     after = ", ".join(str(o) for o in offsets if o > 0)
     on_due = blocks.option(t(locale, "reminders.on_due_date"), ids.ON_DUE_DATE_VALUE)
     email = blocks.option(t(locale, "reminders.email_client"), ids.EMAIL_CLIENT_VALUE,
