@@ -186,12 +186,15 @@ def _stripe_emulator(host: str, port: int, webhook: str | None, webhook_secret: 
 
 
 def _playground(host: str, port: int, database: str) -> int:
+    import logging
     import signal
     import threading
     from pathlib import Path
 
     from bot.sandbox.playground import Playground, options_from_environment
 
+    # The scheduler's per-run lines would bury the one line a newcomer needs: the page's address.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     playground = Playground(options_from_environment(host, port, Path(database))).start()
     stripe = "the Stripe emulator" if playground.stripe is not None else "Stripe, with your STRIPE_API_KEY"
     print(f"Billbot playground: open {playground.url}  (app on {playground.app_url}, {stripe}; Ctrl-C stops)")

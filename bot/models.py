@@ -456,4 +456,9 @@ class InvoiceReminderHold(SQLModel, table=True):
 
 
 # The sweep reads open invoices by due date across every workspace at once (bench/sweep.py).
-Index("ix_invoices_status_due_date", Invoice.__table__.c.status, Invoice.__table__.c.due_date)  # type: ignore[attr-defined]
+Index(
+    "ix_invoices_status_due_date",
+    Invoice.__table__.c.status,  # type: ignore[attr-defined]
+    Invoice.__table__.c.due_date,  # type: ignore[attr-defined]
+    Invoice.__table__.c.team_id,  # type: ignore[attr-defined]
+)

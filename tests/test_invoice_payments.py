@@ -244,6 +244,7 @@ def _sample(status: str, card: str | None = None) -> tuple[Invoice, Client]:
                 action_ids.DOWNLOAD_PDF,
                 action_ids.MARK_PAID,
                 action_ids.VOID,
+                "reminders_stop",  # flows.reminders
             ],
         ),
         (
@@ -255,6 +256,7 @@ def _sample(status: str, card: str | None = None) -> tuple[Invoice, Client]:
                 action_ids.DOWNLOAD_PDF,
                 action_ids.MARK_PAID,
                 action_ids.VOID,
+                "reminders_stop",  # flows.reminders
             ],
         ),
         (
@@ -321,6 +323,7 @@ def test_the_posted_invoice_message_carries_the_buttons(scene: tuple[Billbot, st
         action_ids.DOWNLOAD_PDF,
         action_ids.MARK_PAID,
         action_ids.VOID,
+        "reminders_stop",  # flows.reminders
     }
     assert check_view({"type": "modal", "title": {"type": "plain_text", "text": "x"}, "blocks": posted.blocks}) == []
 

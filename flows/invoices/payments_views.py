@@ -83,10 +83,6 @@ def invoice_actions(invoice: Invoice, client: Client, locale: str) -> blocks.Blo
                 ),
             )
         )
-    if invoice.status == "open" and invoice.stripe_invoice_id:
-        # Handled by flows.reminders (its ids.STOP_ACTION): this invoice gets no more reminders.
-        elements.append(blocks.button(t(locale, "reminders.stop"), "reminders_stop", value=value))
-    if invoice.status in COLLECTABLE and invoice.stripe_invoice_id:
         void = blocks.button(t(locale, "payments.button.void"), action_ids.VOID, value=value, style="danger")
         elements.append(
             _with_confirm(
@@ -100,6 +96,9 @@ def invoice_actions(invoice: Invoice, client: Client, locale: str) -> blocks.Blo
                 ),
             )
         )
+    if invoice.status == "open" and invoice.stripe_invoice_id:
+        # Handled by flows.reminders (its ids.STOP_ACTION): this invoice gets no more reminders.
+        elements.append(blocks.button(t(locale, "reminders.stop"), "reminders_stop", value=value))
     if not elements:
         return None
     return blocks.actions(*elements, block_id=ACTIONS_BLOCK_ID)

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -164,35 +164,49 @@ def find_due(db: Database, now: datetime, rules_by_team: dict[str, Rules] | None
     if window is None:
         return []
     earliest, latest = window
-    candidates = (_INVOICES.c.status == "open", _INVOICES.c.due_date.between(earliest, latest))
+    # The highest rule already claimed for each invoice, from the unique (invoice, rule) index: reminders
+    # only move forward, so a rule at or below it is done (or was overtaken).
+    last_claimed = select(func.max(_SENT.c.rule)).where(_SENT.c.invoice_id == _INVOICES.c.id).scalar_subquery()
     invoices = (
-        select(_INVOICES.c.id, _INVOICES.c.team_id, _INVOICES.c.due_date, _INVOICES.c.created_at, _HOLDS.c.stopped,
-               _HOLDS.c.snoozed_until)
+        select(_INVOICES.c.id, _INVOICES.c.team_id, _INVOICES.c.due_date, _HOLDS.c.stopped, _HOLDS.c.snoozed_until,
+               last_claimed)
         .select_from(_INVOICES.outerjoin(_HOLDS, _HOLDS.c.invoice_id == _INVOICES.c.id))
-        .where(*candidates)
+        .where(_INVOICES.c.status == "open", _INVOICES.c.due_date.between(earliest, latest))
     )
-    claimed = select(_SENT.c.invoice_id, _SENT.c.rule).where(
-        _SENT.c.invoice_id.in_(select(_INVOICES.c.id).where(*candidates))
-    )
-    with db.engine.connect() as conn:
-        taken = set(map(tuple, conn.execute(claimed)))
-        rows = conn.execute(invoices).all()
+    last_days = {team: rules.last_day(now) for team, rules in rules_by_team.items()}
     found: list[Due] = []
-    for invoice_id, team_id, due_date, created_at, stopped, snoozed_until in rows:
-        rules = rules_by_team.get(team_id)
-        if rules is None or stopped:
-            continue
-        current = rules.current(due_date, now)
-        if current is None or (invoice_id, current[0]) in taken:
-            continue
-        rule, due_at = current
-        # Not before the invoice existed, nor before reminders were turned on: no reminder is owed for those.
-        if due_at < rules.active_since or due_at < aware(created_at):
-            continue
-        if snoozed_until is not None and rules.today(now) < snoozed_until:
-            continue
-        found.append(Due(team_id, invoice_id, rule, due_at))
-    return found
+    with db.engine.connect() as conn:
+        # Streamed: the candidates are never all in memory at once.
+        for invoice_id, team_id, due_date, stopped, snoozed_until, last in conn.execution_options(
+            stream_results=True, yield_per=2000
+        ).execute(invoices):
+            rules = rules_by_team.get(team_id)
+            if rules is None or stopped:
+                continue
+            rule = rules.rule_for(due_date, last_days[team_id])
+            if rule is None or (last is not None and last >= rule):
+                continue
+            current = rules.current(due_date, now)
+            if current is None:  # the last rule, past its window
+                continue
+            if snoozed_until is not None and rules.today(now) < snoozed_until:
+                continue
+            found.append(Due(team_id, invoice_id, rule, current[1]))
+    return _owed(db, found, rules_by_team)
+
+
+def _owed(db: Database, due: list[Due], rules_by_team: dict[str, Rules]) -> list[Due]:
+    """Not before the invoice existed, nor before reminders were turned on: no reminder is owed for those."""
+    if not due:
+        return due
+    created: dict[int, datetime] = {}
+    with db.engine.connect() as conn:
+        ids = [d.invoice_id for d in due]
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            query = select(_INVOICES.c.id, _INVOICES.c.created_at).where(_INVOICES.c.id.in_(chunk))
+            created.update((row_id, aware(at)) for row_id, at in conn.execute(query))
+    return [d for d in due if d.due_at >= rules_by_team[d.team_id].active_since and d.due_at >= created[d.invoice_id]]
 
 
 # -- what the App Home shows ----------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ reminder that is due now, not a burst of old ones), and the last rule stays send
 from __future__ import annotations
 
 import json
+from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -71,17 +72,25 @@ class Rules:
     def today(self, now: datetime) -> date:
         return now.astimezone(self.zone).date()
 
+    def last_day(self, now: datetime) -> date:
+        """The latest day whose send time has come: a rule is due once its day is on or before this one."""
+        today = self.today(now)
+        return today if self.moment(today, 0) <= now else today - timedelta(days=1)
+
+    def rule_for(self, due_date: date, last_day: date) -> int | None:
+        """The latest rule whose day is on or before ``last_day`` (plain date arithmetic, for the sweep's scan)."""
+        index = bisect_right(self.offsets, (last_day - due_date).days) - 1
+        return self.offsets[index] if index >= 0 else None
+
     def current(self, due_date: date, now: datetime) -> tuple[int, datetime] | None:
         """The rule this invoice is at now, and when it came due; None before the first or past the last's window."""
-        found: tuple[int, datetime] | None = None
-        for offset in self.offsets:
-            at = self.moment(due_date, offset)
-            if at > now:
-                break
-            found = (offset, at)
-        if found is not None and found[0] == self.offsets[-1] and now - found[1] > LAST_RULE_WINDOW:
+        rule = self.rule_for(due_date, self.last_day(now))
+        if rule is None:
             return None
-        return found
+        at = self.moment(due_date, rule)
+        if rule == self.offsets[-1] and now - at > LAST_RULE_WINDOW:
+            return None
+        return rule, at
 
     def is_current(self, due_date: date, offset: int, now: datetime) -> bool:
         current = self.current(due_date, now)

@@ -65,8 +65,8 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["invoice_id"], ["invoices.id"]),
         sa.PrimaryKeyConstraint("invoice_id"),
     )
-    # The sweep's one read: open invoices by due date, every workspace at once.
-    op.create_index("ix_invoices_status_due_date", "invoices", ["status", "due_date"])
+    # The sweep's one read: open invoices by due date, every workspace at once (team_id makes it covering).
+    op.create_index("ix_invoices_status_due_date", "invoices", ["status", "due_date", "team_id"])
 
 
 def downgrade() -> None:

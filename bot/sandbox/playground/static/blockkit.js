@@ -14,6 +14,7 @@ const BK = (() => {
     heavy_plus_sign: "➕", pencil2: "✏️", wastebasket: "🗑️", rotating_light: "🚨", thumbsup: "👍", "+1": "👍",
     no_entry: "⛔", information_source: "ℹ️", chart_with_upwards_trend: "📈", inbox_tray: "📥", outbox_tray: "📤",
     euro: "💶", dollar: "💵", pound: "💷", yen: "💴", stopwatch: "⏱️", alarm_clock: "⏰", raised_hands: "🙌",
+    white_large_square: "⬜", construction: "🚧", frame_with_picture: "🖼️", no_bell: "🔕", zzz: "💤",
   };
 
   function esc(text) {

@@ -12,6 +12,7 @@ const S = {
   msgValues: {},      // message ts -> state.values of selects etc. in that message
   errors: {},         // view id -> {block_id: message} from response_action errors
   shown: {},          // what was last drawn, to redraw only what changed
+  nodes: {},          // channel id -> message ts -> {json, node} of the messages on screen
   busy: 0,
 };
 
@@ -180,6 +181,7 @@ function drawMessages(force) {
     const key = "home:" + (home ? home.id + home.hash : "none");
     if (!force && S.shown.pane === key) return;
     S.shown.pane = key;
+    S.shown.order = "";
     pane.innerHTML = "";
     pane.className = "home";
     if (!home) { pane.appendChild(BK.el("p", { class: "empty" }, BK.esc(S.data.words.no_home))); return; }
@@ -192,13 +194,31 @@ function drawMessages(force) {
   if (!force && S.shown.pane === key) return;
   S.shown.pane = key;
   const atBottom = pane.scrollHeight - pane.scrollTop - pane.clientHeight < 60;
-  pane.innerHTML = "";
   pane.className = "";
   const byParent = {};
   for (const m of messages) if (m.thread_ts && m.thread_ts !== m.ts) (byParent[m.thread_ts] = byParent[m.thread_ts] || []).push(m);
   const tops = messages.filter((m) => !m.thread_ts || m.thread_ts === m.ts || !messages.some((p) => p.ts === m.thread_ts));
-  for (const m of tops) pane.appendChild(messageNode(m, byParent[m.ts]));
-  if (!messages.length) pane.appendChild(BK.el("p", { class: "empty" }, BK.esc(S.data.words.hint)));
+  // Only messages that changed are redrawn, in place: a click on a button in another message is never lost
+  // to a redraw between the press and the release.
+  const before = S.nodes[c.id] || {};
+  const after = {};
+  const order = [];
+  for (const m of tops) {
+    const json = JSON.stringify([m, byParent[m.ts] || []]);
+    const old = before[m.ts];
+    const entry = old && old.json === json && !force ? old : { json, node: messageNode(m, byParent[m.ts]) };
+    after[m.ts] = entry;
+    order.push(m.ts);
+  }
+  const sameOrder = S.shown.order === c.id + ":" + order.join(",") && !force;
+  if (sameOrder) {
+    for (const ts of order) if (before[ts] && before[ts].node !== after[ts].node) before[ts].node.replaceWith(after[ts].node);
+  } else {
+    pane.replaceChildren(...order.map((ts) => after[ts].node));
+    if (!messages.length) pane.appendChild(BK.el("p", { class: "empty" }, BK.esc(S.data.words.hint)));
+  }
+  S.nodes[c.id] = after;
+  S.shown.order = c.id + ":" + order.join(",");
   if (atBottom || force) pane.scrollTop = pane.scrollHeight;
 }
 
@@ -326,7 +346,7 @@ window.addEventListener("DOMContentLoaded", () => {
   $("#who").addEventListener("change", (e) => {
     S.user = e.target.value;
     localStorage.setItem("pg.user", S.user);
-    S.data = null; S.values = {}; S.msgValues = {}; S.errors = {}; S.shown = {};
+    S.data = null; S.values = {}; S.msgValues = {}; S.errors = {}; S.shown = {}; S.nodes = {};
     poll();
   });
   poll();
