@@ -292,9 +292,8 @@ def test_confirm_dialogs_show_the_recipient_and_void_is_dangerous() -> None:
     # The message is seen by the whole channel: the client's email is not in it, not even in a confirm dialog.
     assert "confirm" not in found[action_ids.SEND_LINK] and EMAIL not in json.dumps(block)
     confirmation = send_link_modal(invoice, client, "en", channel_id="C1")
-    assert (
-        check_view(confirmation) == [] and EMAIL in json.dumps(confirmation) and "€100.00" in json.dumps(confirmation)
-    )
+    shown = json.dumps(confirmation, ensure_ascii=False)
+    assert check_view(confirmation) == [] and EMAIL in shown and "€100.00" in shown
     assert found[action_ids.VOID]["confirm"]["style"] == "danger" and found[action_ids.VOID]["style"] == "danger"
     assert "€100.00" in found[action_ids.MARK_PAID]["confirm"]["text"]["text"]
     assert "url" not in found[action_ids.DOWNLOAD_PDF]  # rendered by Billbot and sent to the clicker's DM
