@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from bot import view_state
 from bot.i18n import t
 from flows.billing_settings import countries, currencies
 from flows.billing_settings import ids as f
@@ -24,7 +25,7 @@ PERCENTAGE_MAX = Decimal(100)
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)")
 _USERGROUP_ID = re.compile(r"S[A-Z0-9]{2,31}")
 
-Values = dict[str, dict[str, dict[str, Any]]]
+Values = view_state.Values
 Errors = dict[str, str]
 
 
@@ -86,7 +87,7 @@ def parse_percentage(text: str) -> Decimal:
 
 def settings_form(values: Values, locale: str, *, group_field: bool) -> tuple[SettingsForm | None, Errors]:
     errors: Errors = {}
-    currency = _selected(values, f.CURRENCY)
+    currency = view_state.selected(values, f.CURRENCY)
     if not currency:
         errors[f.CURRENCY] = t(locale, "bs.error.required")
     elif not currencies.is_supported(currency):
@@ -96,7 +97,7 @@ def settings_form(values: Values, locale: str, *, group_field: bool) -> tuple[Se
     city = _text(values, f.CITY, CITY_MAX, errors, locale, required=True)
     region = _text(values, f.REGION, REGION_MAX, errors, locale)
     postal_code = _text(values, f.POSTAL_CODE, POSTAL_CODE_MAX, errors, locale)
-    country = _selected(values, f.COUNTRY)
+    country = view_state.selected(values, f.COUNTRY)
     if not country:
         errors[f.COUNTRY] = t(locale, "bs.error.required")
     elif not countries.is_country(country):
@@ -112,7 +113,7 @@ def settings_form(values: Values, locale: str, *, group_field: bool) -> tuple[Se
             errors[f.POSTAL_CODE] = t(locale, "bs.error.required")
     group: str | None = None
     if group_field:
-        group = _selected(values, f.ADMIN_GROUP) or f.NO_GROUP
+        group = view_state.selected(values, f.ADMIN_GROUP) or f.NO_GROUP
         if group == f.NO_GROUP:
             group = ""
         elif not _USERGROUP_ID.fullmatch(group):
@@ -128,7 +129,7 @@ def rate_form(values: Values, locale: str) -> tuple[RateForm | None, Errors]:
     errors: Errors = {}
     name = _text(values, f.RATE_NAME, NAME_MAX, errors, locale, required=True)
     percentage: Decimal | None = None
-    raw = _raw_text(values, f.RATE_PERCENTAGE)
+    raw = view_state.text(values, f.RATE_PERCENTAGE)
     if not raw:
         errors[f.RATE_PERCENTAGE] = t(locale, "bs.error.required")
     else:
@@ -136,11 +137,11 @@ def rate_form(values: Values, locale: str) -> tuple[RateForm | None, Errors]:
             percentage = parse_percentage(raw)
         except ValueError as exc:
             errors[f.RATE_PERCENTAGE] = t(locale, str(exc))
-    inclusive = _selected(values, f.RATE_INCLUSIVE) or "exclusive"
+    inclusive = view_state.selected(values, f.RATE_INCLUSIVE) or "exclusive"
     if inclusive not in ("inclusive", "exclusive"):
         errors[f.RATE_INCLUSIVE] = t(locale, "bs.error.required")
     description = _text(values, f.RATE_DESCRIPTION, DESCRIPTION_MAX, errors, locale)
-    country = _selected(values, f.RATE_COUNTRY)
+    country = view_state.selected(values, f.RATE_COUNTRY)
     if country and not countries.is_country(country):
         errors[f.RATE_COUNTRY] = t(locale, "bs.error.unknown_country")
     if errors:
@@ -149,29 +150,10 @@ def rate_form(values: Values, locale: str) -> tuple[RateForm | None, Errors]:
     return RateForm(name, percentage, inclusive == "inclusive", description, country or None), {}
 
 
-def _element(values: Values, block_id: str) -> dict[str, Any]:
-    block = values.get(block_id) or {}
-    if not block:
-        return {}
-    element = block.get(block_id) or next(iter(block.values()), None)
-    return element if isinstance(element, dict) else {}
-
-
-def _selected(values: Values, block_id: str) -> str | None:
-    chosen = _element(values, block_id).get("selected_option")
-    value = chosen.get("value") if isinstance(chosen, dict) else None
-    return value if isinstance(value, str) and value else None
-
-
-def _raw_text(values: Values, block_id: str) -> str:
-    value = _element(values, block_id).get("value")
-    return value.strip() if isinstance(value, str) else ""
-
-
 def _text(
     values: Values, block_id: str, limit: int, errors: Errors, locale: str, *, required: bool = False
 ) -> str | None:
-    text = " ".join(_raw_text(values, block_id).split())
+    text = " ".join(view_state.text(values, block_id).split())
     if not text:
         if required:
             errors[block_id] = t(locale, "bs.error.required")

@@ -6,8 +6,8 @@ import hashlib
 import json
 import re
 from dataclasses import asdict, dataclass
-from typing import Any
 
+from bot import view_state
 from bot.documents.model import TEMPLATES
 from bot.i18n import t
 from flows.invoice_template import ids as f
@@ -19,7 +19,7 @@ TERMS_MIN, TERMS_MAX = 1, 365
 DEFAULT_TERMS = 30
 _HEX = re.compile(r"#?([0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
 
-Values = dict[str, dict[str, dict[str, Any]]]
+Values = view_state.Values
 Errors = dict[str, str]
 
 
@@ -71,13 +71,13 @@ def parse_colour(text: str) -> str | None:
 
 def template_form(values: Values, locale: str) -> tuple[TemplateForm | None, Errors]:
     errors: Errors = {}
-    design = _selected(values, f.DESIGN)
+    design = view_state.selected(values, f.DESIGN)
     if design not in TEMPLATES:
         errors[f.DESIGN] = t(locale, "template.error.design")
     name = _text(values, f.PRACTICE_NAME, NAME_MAX, errors, locale, single_line=True)
     primary = secondary = ""
-    custom = _raw(values, f.CUSTOM_COLOUR)
-    preset = _selected(values, f.COLOUR)
+    custom = view_state.text(values, f.CUSTOM_COLOUR)
+    preset = view_state.selected(values, f.COLOUR)
     if custom:
         colour = parse_colour(custom)
         if colour is None:
@@ -92,14 +92,14 @@ def template_form(values: Values, locale: str) -> tuple[TemplateForm | None, Err
         errors[f.COLOUR] = t(locale, "template.error.required")
     footer = _text(values, f.FOOTER, FOOTER_MAX, errors, locale, single_line=False)
     terms = DEFAULT_TERMS
-    raw_terms = _raw(values, f.TERMS)
+    raw_terms = view_state.text(values, f.TERMS)
     if not raw_terms:
         errors[f.TERMS] = t(locale, "template.error.required")
     elif not raw_terms.isdigit() or not TERMS_MIN <= int(raw_terms) <= TERMS_MAX:
         errors[f.TERMS] = t(locale, "template.error.terms")
     else:
         terms = int(raw_terms)
-    files = _element(values, f.LOGO).get("files") or []
+    files = view_state.element(values, f.LOGO).get("files") or []
     logo_file = None
     if len(files) > 1:
         errors[f.LOGO] = t(locale, "template.error.logo_many")
@@ -110,7 +110,7 @@ def template_form(values: Values, locale: str) -> tuple[TemplateForm | None, Err
             errors[f.LOGO] = t(locale, "template.error.logo_fetch")
         else:
             logo_file = LogoFile(found["id"], url)
-    chosen = _element(values, f.LOGO_REMOVE).get("selected_options") or []
+    chosen = view_state.element(values, f.LOGO_REMOVE).get("selected_options") or []
     remove = any(isinstance(o, dict) and o.get("value") == f.REMOVE for o in chosen)
     if errors:
         return None, errors
@@ -119,25 +119,8 @@ def template_form(values: Values, locale: str) -> tuple[TemplateForm | None, Err
     return form, {}
 
 
-def _element(values: Values, block_id: str) -> dict[str, Any]:
-    block = values.get(block_id) or {}
-    element = block.get(block_id) or next(iter(block.values()), None)
-    return element if isinstance(element, dict) else {}
-
-
-def _selected(values: Values, block_id: str) -> str | None:
-    chosen = _element(values, block_id).get("selected_option")
-    value = chosen.get("value") if isinstance(chosen, dict) else None
-    return value if isinstance(value, str) and value else None
-
-
-def _raw(values: Values, block_id: str) -> str:
-    value = _element(values, block_id).get("value")
-    return value.strip() if isinstance(value, str) else ""
-
-
 def _text(values: Values, block_id: str, limit: int, errors: Errors, locale: str, *, single_line: bool) -> str | None:
-    text = _raw(values, block_id)
+    text = view_state.text(values, block_id)
     lines = [" ".join(text.split())] if single_line else [line.rstrip() for line in text.splitlines()]
     text = "\n".join(lines).strip()
     if not text:

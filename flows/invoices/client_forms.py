@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from bot import money
+from bot import money, view_state
 from bot.i18n import format_money, t
 from flows.billing_settings import countries
 from flows.invoices import client_ids as f
@@ -33,7 +33,7 @@ EARLIEST_SESSION = date(1900, 1, 1)
 _EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+")
 _PHONE = re.compile(r"[0-9 +\-().]+")
 
-Values = dict[str, dict[str, dict[str, Any]]]
+Values = view_state.Values
 Errors = dict[str, str]
 
 
@@ -82,7 +82,7 @@ def client_form(values: Values, locale: str) -> tuple[ClientForm | None, Errors]
     city = _text(values, f.CITY, CITY_MAX, errors, locale)
     region = _text(values, f.REGION, REGION_MAX, errors, locale)
     postal_code = _text(values, f.POSTAL_CODE, POSTAL_CODE_MAX, errors, locale)
-    country = _selected(values, f.COUNTRY)
+    country = view_state.selected(values, f.COUNTRY)
     # The address is optional as a whole; once started, it must be one Stripe and a letter can use.
     if any((line1, line2, city, region, postal_code, country)):
         for block_id, given in ((f.ADDRESS_LINE1, line1), (f.CITY, city), (f.COUNTRY, country)):
@@ -113,7 +113,7 @@ def session_form(
 ) -> tuple[SessionForm | None, Errors]:
     errors: Errors = {}
     held_on: date | None = None
-    raw_date = _element(values, f.SESSION_DATE).get("selected_date")
+    raw_date = view_state.element(values, f.SESSION_DATE).get("selected_date")
     if not isinstance(raw_date, str) or not raw_date:
         errors[f.SESSION_DATE] = t(locale, "client.error.required")
     else:
@@ -125,18 +125,18 @@ def session_form(
             # A year ahead allows booking recurring sessions; further is most likely a typo.
             if not EARLIEST_SESSION <= held_on <= today + timedelta(days=366):
                 errors[f.SESSION_DATE] = t(locale, "client.error.date")
-    service_id = _int(_selected(values, f.SESSION_SERVICE))
+    service_id = _int(view_state.selected(values, f.SESSION_SERVICE))
     if service_id is None:
         errors[f.SESSION_SERVICE] = t(locale, "client.error.required")
     elif service_id not in service_ids:
         errors[f.SESSION_SERVICE] = t(locale, "client.error.service_gone")
     duration: int | None = None
-    raw_duration = _raw_text(values, f.SESSION_DURATION)
+    raw_duration = view_state.text(values, f.SESSION_DURATION)
     if raw_duration:
         duration = _int(raw_duration)
         if duration is None or not 1 <= duration <= DURATION_MAX:
             errors[f.SESSION_DURATION] = t(locale, "client.error.duration", max=DURATION_MAX)
-    raw_notes = _raw_text(values, f.SESSION_NOTES)
+    raw_notes = view_state.text(values, f.SESSION_NOTES)
     if len(raw_notes) > NOTES_MAX:
         errors[f.SESSION_NOTES] = t(locale, "client.error.too_long", limit=NOTES_MAX)
     if errors:
@@ -151,7 +151,7 @@ def service_form(
     errors: Errors = {}
     name = _text(values, f.SERVICE_NAME, SERVICE_NAME_MAX, errors, locale, required=True)
     amount = 0
-    raw_price = _raw_text(values, f.SERVICE_PRICE)
+    raw_price = view_state.text(values, f.SERVICE_PRICE)
     if not raw_price:
         errors[f.SERVICE_PRICE] = t(locale, "client.error.required")
     else:
@@ -167,7 +167,7 @@ def service_form(
                 errors[f.SERVICE_PRICE] = t(
                     locale, "services.error.price_too_large", max=format_money(PRICE_MAX, currency, locale)
                 )
-    tax = _selected(values, f.SERVICE_TAX_RATE) or f.NO_TAX
+    tax = view_state.selected(values, f.SERVICE_TAX_RATE) or f.NO_TAX
     tax_rate_id: int | None = None
     if tax != f.NO_TAX:
         tax_rate_id = _int(tax)
@@ -182,27 +182,10 @@ def service_form(
 # -- reading Slack's view state -------------------------------------------------------------------------
 
 
-def _element(values: Values, block_id: str) -> dict[str, Any]:
-    block = values.get(block_id) or {}
-    element = block.get(block_id) or next(iter(block.values()), None) if block else None
-    return element if isinstance(element, dict) else {}
-
-
-def _selected(values: Values, block_id: str) -> str | None:
-    chosen = _element(values, block_id).get("selected_option")
-    value = chosen.get("value") if isinstance(chosen, dict) else None
-    return value if isinstance(value, str) and value else None
-
-
-def _raw_text(values: Values, block_id: str) -> str:
-    value = _element(values, block_id).get("value")
-    return value.strip() if isinstance(value, str) else ""
-
-
 def _text(
     values: Values, block_id: str, limit: int, errors: Errors, locale: str, *, required: bool = False
 ) -> str | None:
-    text = " ".join(_raw_text(values, block_id).split())
+    text = " ".join(view_state.text(values, block_id).split())
     if not text:
         if required:
             errors[block_id] = t(locale, "client.error.required")

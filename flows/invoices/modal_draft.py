@@ -12,9 +12,10 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
+from bot import view_state
 from flows.invoices import modal_ids as ids
 
-Values = dict[str, dict[str, dict[str, Any]]]
+Values = view_state.Values
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,10 @@ def from_view(view: dict[str, Any], max_lines: int) -> Draft:
         seen.add(key)
 
         def value(name: str, rev: int = revision, k: int = key) -> dict[str, Any]:
-            return _element(values, ids.line_block(k, name, rev), ids.line_action(name))
+            return view_state.element(values, ids.line_block(k, name, rev), ids.line_action(name))
+
+        def chosen(name: str, rev: int = revision, k: int = key) -> str | None:
+            return view_state.selected(values, ids.line_block(k, name, rev), ids.line_action(name))
 
         lines.append(
             LineDraft(
@@ -117,14 +121,14 @@ def from_view(view: dict[str, Any], max_lines: int) -> Draft:
                 revision=revision,
                 appointment_id=appointment or None,
                 service_date=_str(value(ids.LINE_DATE).get("selected_date")),
-                service=_selected(value(ids.LINE_SERVICE)),
+                service=chosen(ids.LINE_SERVICE),
                 description=_str(value(ids.LINE_DESCRIPTION).get("value")) or "",
                 quantity=_str(value(ids.LINE_QUANTITY).get("value")) or "",
                 price=_str(value(ids.LINE_PRICE).get("value")) or "",
-                tax=_selected(value(ids.LINE_TAX)),
+                tax=chosen(ids.LINE_TAX),
             )
         )
-    client = _element(values, ids.client_block(client_revision), ids.CLIENT_ACTION).get("selected_option")
+    client = view_state.element(values, ids.client_block(client_revision), ids.CLIENT_ACTION).get("selected_option")
     choice = None
     if isinstance(client, dict) and str(client.get("value") or "").isdigit():
         label = (client.get("text") or {}).get("text") if isinstance(client.get("text"), dict) else None
@@ -136,22 +140,10 @@ def from_view(view: dict[str, Any], max_lines: int) -> Draft:
         next_key=max([_int(shape.get("nk")), *(line.key + 1 for line in lines)]),
         client=choice,
         client_revision=client_revision,
-        due_date=_str(_element(values, ids.DUE_BLOCK, ids.DUE_BLOCK).get("selected_date")),
-        memo=_str(_element(values, ids.MEMO_BLOCK, ids.MEMO_BLOCK).get("value")) or "",
+        due_date=_str(view_state.element(values, ids.DUE_BLOCK, ids.DUE_BLOCK).get("selected_date")),
+        memo=_str(view_state.element(values, ids.MEMO_BLOCK, ids.MEMO_BLOCK).get("value")) or "",
         sessions_left_out=_int(shape.get("lo")),
     )
-
-
-def _element(values: Values, block_id: str, action_id: str) -> dict[str, Any]:
-    block = values.get(block_id)
-    element = block.get(action_id) if isinstance(block, dict) else None
-    return element if isinstance(element, dict) else {}
-
-
-def _selected(element: dict[str, Any]) -> str | None:
-    chosen = element.get("selected_option")
-    value = chosen.get("value") if isinstance(chosen, dict) else None
-    return value if isinstance(value, str) and value else None
 
 
 def _str(value: Any) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from bot import view_state
 from bot.i18n import t
 from flows.reminders import ids
 from flows.reminders.logic import SettingsForm
@@ -13,13 +14,8 @@ from flows.reminders.rules import MAX_DAYS, MAX_RULES
 _TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
 
-def _element(values: dict[str, Any], block_id: str) -> dict[str, Any]:
-    found = values.get(block_id, {}).get(block_id)
-    return found if isinstance(found, dict) else {}
-
-
 def _chosen(values: dict[str, Any], block_id: str) -> set[str]:
-    return {str(o.get("value")) for o in _element(values, block_id).get("selected_options") or []}
+    return {str(o.get("value")) for o in view_state.element(values, block_id, block_id).get("selected_options") or []}
 
 
 def _days(raw: str | None) -> list[int] | None:
@@ -33,8 +29,8 @@ def _days(raw: str | None) -> list[int] | None:
 
 def settings_form(values: dict[str, Any], locale: str) -> tuple[SettingsForm | None, dict[str, str]]:
     errors: dict[str, str] = {}
-    before = _days(_element(values, ids.DAYS_BEFORE).get("value"))
-    after = _days(_element(values, ids.DAYS_AFTER).get("value"))
+    before = _days(view_state.element(values, ids.DAYS_BEFORE, ids.DAYS_BEFORE).get("value"))
+    after = _days(view_state.element(values, ids.DAYS_AFTER, ids.DAYS_AFTER).get("value"))
     for block_id, parsed in ((ids.DAYS_BEFORE, before), (ids.DAYS_AFTER, after)):
         if parsed is None:
             errors[block_id] = t(locale, "reminders.error.days", max=MAX_DAYS)
@@ -48,10 +44,10 @@ def settings_form(values: dict[str, Any], locale: str) -> tuple[SettingsForm | N
     email, tell = ids.EMAIL_CLIENT_VALUE in delivery, ids.TELL_TEAM_VALUE in delivery
     if not email and not tell:
         errors[ids.DELIVERY] = t(locale, "reminders.error.no_delivery")
-    channel = _element(values, ids.CHANNEL).get("selected_conversation") or None
+    channel = view_state.element(values, ids.CHANNEL, ids.CHANNEL).get("selected_conversation") or None
     if tell and not channel:
         errors[ids.CHANNEL] = t(locale, "reminders.error.no_channel")
-    match = _TIME.match(str(_element(values, ids.SEND_TIME).get("selected_time") or ""))
+    match = _TIME.match(str(view_state.element(values, ids.SEND_TIME, ids.SEND_TIME).get("selected_time") or ""))
     if match is None:
         errors[ids.SEND_TIME] = t(locale, "reminders.error.time")
     if errors:
