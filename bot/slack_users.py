@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -96,6 +97,28 @@ def locale_for(db: Database, client: WebClient, team_id: str, user_id: str | Non
     if user_id is None:
         return normalise_locale(workspace_default)
     return normalise_locale(member(db, client, team_id, user_id).locale, workspace_default)
+
+
+@dataclass(frozen=True)
+class Usergroup:
+    id: str
+    handle: str
+    name: str
+
+
+def usergroups(client: WebClient) -> list[Usergroup]:
+    """The workspace's user groups, for a select; [] when Slack will not list them (no usergroups:read, or a
+    plan without user groups), so the modal says so instead of failing."""
+    try:
+        found = client.usergroups_list().get("usergroups") or []
+    except SlackApiError as exc:
+        log.warning("usergroups.list failed: %s", exc.response.get("error"))
+        return []
+    return [
+        Usergroup(g["id"], g.get("handle") or g["id"], g.get("name") or g.get("handle") or g["id"])
+        for g in found
+        if not g.get("date_delete")
+    ]
 
 
 def ensure_workspace(db: Database, team_id: str, name: str | None = None) -> None:

@@ -14,14 +14,14 @@ from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
+from bot import modals
 from bot.checklist import StepContext
 from bot.i18n import t
 from bot.models import TaxRate
 from bot.permissions import is_billing_admin
 from bot.services import Services
-from bot.slack_users import locale_for, member
+from bot.slack_users import locale_for, member, usergroups
 from bot.stripe_gateway import GatewayError
 from flows.billing_settings import currencies, ids, logic, validation, views
 from flows.billing_settings.logic import mirror_pending_tax_rates
@@ -43,24 +43,11 @@ def register(app: App, services: Services) -> None:
         profile = member(services.db, client, team_id, user_id)
         return profile.is_admin or profile.is_owner
 
-    def groups_of(client: WebClient) -> list[views.Group]:
-        try:
-            found = client.usergroups_list().get("usergroups") or []
-        except SlackApiError as exc:
-            # No usergroups:read, or a plan without user groups: the page says so instead of failing.
-            log.warning("usergroups.list failed: %s", exc.response.get("error"))
-            return []
-        return [
-            views.Group(g["id"], g.get("handle") or g["id"], g.get("name") or g.get("handle") or g["id"])
-            for g in found
-            if not g.get("date_delete")
-        ]
-
     def page(
         client: WebClient, team_id: str, user_id: str, locale: str, banner: views.Banner | None = None
     ) -> views.SettingsPage:
         saved = logic.load_settings(services, team_id)
-        groups = groups_of(client)
+        groups = usergroups(client)
         current = saved.billing_admin_group if saved else None
         slack_locale = member(services.db, client, team_id, user_id).locale
         return views.SettingsPage(
@@ -80,13 +67,6 @@ def register(app: App, services: Services) -> None:
             step.tell(t(locale, "bs.title"), t(locale, "bs.forbidden"), t(locale, "common.close"))
             return
         step.open(views.settings_modal(page(step.client, step.team_id, step.user_id, locale)))
-
-    def update_view(client: WebClient, view_id: str, view: dict[str, Any]) -> None:
-        try:
-            client.views_update(view_id=view_id, view=view)
-        except SlackApiError as exc:
-            # The user closed the modal meanwhile: what was saved stays saved; there is nothing to show it on.
-            log.info("views.update %s failed: %s", view_id, exc.response.get("error"))
 
     # -- the settings modal's Save ------------------------------------------------------------------------
 
@@ -122,13 +102,13 @@ def register(app: App, services: Services) -> None:
         client: WebClient, team_id: str, user_id: str, locale: str, form: validation.SettingsForm, view_id: str
     ) -> None:
         if not is_billing_admin(services.db, client, team_id, user_id):
-            update_view(client, view_id, views.notice_modal(locale, t(locale, "bs.forbidden")))
+            modals.update_view(client, view_id, views.notice_modal(locale, t(locale, "bs.forbidden")))
             return
         if form.billing_admin_group is not None:
             if not may_change_group(client, team_id, user_id):
                 form = replace(form, billing_admin_group=None)  # only admins and owners choose the group
-            elif form.billing_admin_group and form.billing_admin_group not in {g.id for g in groups_of(client)}:
-                update_view(client, view_id, views.notice_modal(locale, t(locale, "bs.error.unknown_group")))
+            elif form.billing_admin_group and form.billing_admin_group not in {g.id for g in usergroups(client)}:
+                modals.update_view(client, view_id, views.notice_modal(locale, t(locale, "bs.error.unknown_group")))
                 return
         try:
             logic.save_settings(services, team_id, user_id, form)
@@ -136,17 +116,17 @@ def register(app: App, services: Services) -> None:
             log.warning("saving billing settings for %s failed at Stripe: %s (%s)", team_id, exc, exc.code)
             text = t(locale, "bs.failed_stripe" if exc.retryable else "bs.refused_stripe", detail=str(exc)[:500])
             failed = views.notice_modal(locale, text, retry_action=ids.RETRY_SAVE_ACTION, metadata=form.to_json())
-            update_view(client, view_id, failed)
+            modals.update_view(client, view_id, failed)
             return
         rates = logic.active_rates(services, team_id)
-        update_view(client, view_id, views.notice_modal(locale, views.saved_text(locale, form, rates)))
+        modals.update_view(client, view_id, views.notice_modal(locale, views.saved_text(locale, form, rates)))
 
     # -- tax rates ----------------------------------------------------------------------------------------
 
     def refresh_parent(client: WebClient, team_id: str, user_id: str, locale: str, parent: str, text: str,
                        retry: str | None = None) -> None:  # fmt: skip
         banner = views.Banner(text, retry)
-        update_view(client, parent, views.settings_modal(page(client, team_id, user_id, locale, banner)))
+        modals.update_view(client, parent, views.settings_modal(page(client, team_id, user_id, locale, banner)))
 
     def add_rate_clicked(body: dict[str, Any], client: WebClient) -> None:
         team_id, user_id = body["team"]["id"], body["user"]["id"]
@@ -181,7 +161,7 @@ def register(app: App, services: Services) -> None:
         team_id, user_id = body["team"]["id"], body["user"]["id"]
         locale = locale_of(client, team_id, user_id)
         form, _ = validation.rate_form(view.get("state", {}).get("values", {}), locale)
-        metadata = _metadata(view)
+        metadata = modals.metadata(view)
         parent = metadata.get("parent")
         if form is None or not isinstance(parent, str):
             return
@@ -238,7 +218,7 @@ def register(app: App, services: Services) -> None:
         team_id, user_id = body["team"]["id"], body["user"]["id"]
         locale = locale_of(client, team_id, user_id)
         view = body.get("view") or {}
-        metadata = _metadata(view)
+        metadata = modals.metadata(view)
         parent = metadata.get("parent")
         rate = _rate_from(body["actions"][0].get("value"), services, team_id)
         if not is_billing_admin(services.db, client, team_id, user_id) or rate is None or not isinstance(parent, str):
@@ -247,7 +227,7 @@ def register(app: App, services: Services) -> None:
         try:
             logic.archive_rate(services, team_id, rate.id)
         except logic.RateGone:
-            update_view(client, view["id"], views.notice_modal(locale, t(locale, "bs.rate.gone")))
+            modals.update_view(client, view["id"], views.notice_modal(locale, t(locale, "bs.rate.gone")))
             return
         except GatewayError as exc:
             log.warning("archiving tax rate %s failed at Stripe: %s (%s)", rate.id, exc, exc.code)
@@ -259,10 +239,10 @@ def register(app: App, services: Services) -> None:
                 retry_value=str(rate.id),
                 metadata=view.get("private_metadata") or "",
             )
-            update_view(client, view["id"], failed)
+            modals.update_view(client, view["id"], failed)
             return
         text = t(locale, "bs.rate.archived", rate=views.rate_line(rate, locale))
-        update_view(client, view["id"], views.notice_modal(locale, text))
+        modals.update_view(client, view["id"], views.notice_modal(locale, text))
         refresh_parent(client, team_id, user_id, locale, parent, text)
 
     def ack_now(ack: Ack) -> None:
@@ -278,14 +258,6 @@ def register(app: App, services: Services) -> None:
     app.action(ids.EDIT_RATE_ACTION)(ack=ack_now, lazy=[edit_rate_clicked])
     app.action(ids.RETRY_RATE_ACTION)(ack=ack_now, lazy=[retry_rate])
     app.action(ids.ARCHIVE_RATE_ACTION)(ack=ack_now, lazy=[archive_clicked])
-
-
-def _metadata(view: dict[str, Any]) -> dict[str, Any]:
-    try:
-        found = json.loads(view.get("private_metadata") or "{}")
-    except ValueError:
-        return {}
-    return found if isinstance(found, dict) else {}
 
 
 def _rate_from(value: Any, services: Services, team_id: str) -> TaxRate | None:

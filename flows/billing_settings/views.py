@@ -19,6 +19,7 @@ from bot import blocks
 from bot.blocks import Block, Element
 from bot.i18n import t
 from bot.models import BillingSettings, TaxRate
+from bot.slack_users import Usergroup as Group
 from flows.billing_settings import countries, currencies
 from flows.billing_settings import ids as f
 from flows.billing_settings.validation import (
@@ -37,13 +38,6 @@ SERVICES_OPEN_ACTION = "services_open"
 
 # The modal stays well under Slack's 100 blocks; a practice with more active rates than this sees the first ones.
 RATES_SHOWN = 40
-
-
-@dataclass(frozen=True)
-class Group:
-    id: str
-    handle: str
-    name: str
 
 
 @dataclass(frozen=True)

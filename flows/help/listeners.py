@@ -10,10 +10,11 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot import modals, view_state
 from bot.i18n import t
 from bot.permissions import is_billing_admin
 from bot.services import Services
-from bot.slack_users import locale_for
+from bot.slack_users import locale_for, usergroups
 from flows.help import data_questions, ids, knowledge, logic, retrieval, text, views
 from flows.help.views import Question
 
@@ -186,20 +187,16 @@ def register(app: App, services: Services) -> None:
         if form is None:
             return
         if not is_billing_admin(services.db, client, team_id, user_id):
-            update_view(client, view["id"], views.notice_modal(locale, t(locale, "help.settings.forbidden")))
+            modals.update_view(client, view["id"], views.notice_modal(locale, t(locale, "help.settings.forbidden")))
             return
-        if form.support_group and form.support_group not in {g.id for g in _groups(client)}:
-            update_view(client, view["id"], views.notice_modal(locale, t(locale, "help.settings.error.unknown_group")))
+        if form.support_group and form.support_group not in {g.id for g in usergroups(client)}:
+            modals.update_view(
+                client, view["id"], views.notice_modal(locale, t(locale, "help.settings.error.unknown_group"))
+            )
             return
         logic.save(services, team_id, user_id, form)
         saved = views.saved_text(locale, form.channels, form.support_group, form.support_channel)
-        update_view(client, view["id"], views.notice_modal(locale, saved))
-
-    def update_view(client: WebClient, view_id: str, view: dict[str, Any]) -> None:
-        try:
-            client.views_update(view_id=view_id, view=view)
-        except SlackApiError as exc:
-            log.info("views.update %s failed: %s", view_id, exc.response.get("error"))
+        modals.update_view(client, view["id"], views.notice_modal(locale, saved))
 
     app.event("message", matchers=[is_question])(ack=ack_now, lazy=[answer_message])
     # Every other message (other channels, bots, edits, joins, thread replies): acknowledged and ignored.
@@ -218,7 +215,8 @@ def open_settings(services: Services, client: WebClient, *, trigger_id: str, tea
         view = views.notice_modal(locale, t(locale, "help.settings.forbidden"))
     else:
         saved = logic.load(services, team_id)
-        page = views.SettingsPage(locale, saved.channels, saved.support_group, saved.support_channel, _groups(client))
+        groups = usergroups(client)
+        page = views.SettingsPage(locale, saved.channels, saved.support_group, saved.support_channel, groups)
         view = views.settings_modal(page)
     try:
         client.views_open(trigger_id=trigger_id, view=view)
@@ -226,25 +224,13 @@ def open_settings(services: Services, client: WebClient, *, trigger_id: str, tea
         log.warning("opening the help settings failed: %s", exc.response.get("error"))
 
 
-def _groups(client: WebClient) -> list[views.Group]:
-    try:
-        found = client.usergroups_list().get("usergroups") or []
-    except SlackApiError as exc:
-        log.warning("usergroups.list failed: %s", exc.response.get("error"))
-        return []
-    return [
-        views.Group(g["id"], g.get("handle") or g["id"], g.get("name") or g.get("handle") or g["id"])
-        for g in found
-        if not g.get("date_delete")
-    ]
-
-
 def _settings_form(view: dict[str, Any], locale: str) -> tuple[logic.Settings | None, dict[str, str]]:
     values = view.get("state", {}).get("values", {})
-    channels = values.get(ids.CHANNELS, {}).get(ids.CHANNELS, {}).get("selected_conversations") or []
-    option = values.get(ids.SUPPORT_GROUP, {}).get(ids.SUPPORT_GROUP, {}).get("selected_option") or {}
-    group = option.get("value")
-    support_channel = values.get(ids.SUPPORT_CHANNEL, {}).get(ids.SUPPORT_CHANNEL, {}).get("selected_conversation")
+    channels = view_state.element(values, ids.CHANNELS, ids.CHANNELS).get("selected_conversations") or []
+    group = view_state.selected(values, ids.SUPPORT_GROUP, ids.SUPPORT_GROUP)
+    support_channel = view_state.element(values, ids.SUPPORT_CHANNEL, ids.SUPPORT_CHANNEL).get("selected_conversation")
+    if not isinstance(channels, list) or not isinstance(support_channel, str | None):
+        return None, {ids.CHANNELS: t(locale, "help.settings.error.too_many", max=views.CHANNELS_MAX)}
     if len(channels) > views.CHANNELS_MAX:
         return None, {ids.CHANNELS: t(locale, "help.settings.error.too_many", max=views.CHANNELS_MAX)}
     unique = list(dict.fromkeys(str(c) for c in channels))

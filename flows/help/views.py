@@ -9,6 +9,7 @@ from typing import Any
 from bot import blocks
 from bot.blocks import Block, Element
 from bot.i18n import t
+from bot.slack_users import Usergroup as Group
 from flows.help import ids
 from flows.help.knowledge import Article
 from flows.home.views import OPEN_STEP_ACTION
@@ -94,13 +95,6 @@ def handover_text(language: str, *, unsure: bool, group: str | None, channel: st
 
 
 # -- the settings modal ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Group:
-    id: str
-    handle: str
-    name: str
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot import modals
 from bot.checklist import StepContext
 from bot.i18n import t
 from bot.permissions import is_billing_admin
@@ -52,13 +53,6 @@ def register(app: App, services: Services) -> None:
             step.tell(t(locale, "template.title"), t(locale, "template.forbidden"), t(locale, "common.close"))
             return
         step.open(views.template_modal(page(step.team_id, locale)))
-
-    def update_view(client: WebClient, view_id: str, view: dict[str, Any]) -> None:
-        try:
-            client.views_update(view_id=view_id, view=view)
-        except SlackApiError as exc:
-            # The user closed the modal meanwhile: what was saved stays saved; there is nothing to show it on.
-            log.info("views.update %s failed: %s", view_id, exc.response.get("error"))
 
     def logo_of(client: WebClient, form: TemplateForm) -> Logo | None:
         if form.logo_file is None:
@@ -107,7 +101,7 @@ def register(app: App, services: Services) -> None:
         client: WebClient, team_id: str, user_id: str, locale: str, form: TemplateForm, view_id: str
     ) -> None:
         if not is_billing_admin(services.db, client, team_id, user_id):
-            update_view(client, view_id, views.notice_modal(locale, t(locale, "template.forbidden")))
+            modals.update_view(client, view_id, views.notice_modal(locale, t(locale, "template.forbidden")))
             return
         try:
             logo = logo_of(client, form)
@@ -116,7 +110,7 @@ def register(app: App, services: Services) -> None:
             failed = views.notice_modal(
                 locale, t(locale, "template.failed_logo", detail=detail), retry=True, metadata=form.to_json()
             )
-            update_view(client, view_id, failed)
+            modals.update_view(client, view_id, failed)
             return
         try:
             saved = logic.save(services, team_id, user_id, form, logo)
@@ -126,9 +120,11 @@ def register(app: App, services: Services) -> None:
             failed = views.notice_modal(
                 locale, t(locale, key, detail=str(exc)[:500]), retry=exc.retryable, metadata=form.to_json()
             )
-            update_view(client, view_id, failed)
+            modals.update_view(client, view_id, failed)
             return
-        update_view(client, view_id, views.notice_modal(locale, views.saved_text(locale, saved.row, saved.stripe)))
+        modals.update_view(
+            client, view_id, views.notice_modal(locale, views.saved_text(locale, saved.row, saved.stripe))
+        )
 
     # -- Preview ------------------------------------------------------------------------------------------
 
@@ -142,7 +138,7 @@ def register(app: App, services: Services) -> None:
         if form is None:
             problems = "\n".join(f"• {text}" for text in errors.values())
             status = t(locale, "template.preview.problems", problems=problems)
-            update_view(client, view["id"], views.template_modal(page(team_id, locale, status)))
+            modals.update_view(client, view["id"], views.template_modal(page(team_id, locale, status)))
             return
         png = logic.preview_png(services, team_id, locale, form, logo)
         try:
@@ -160,10 +156,10 @@ def register(app: App, services: Services) -> None:
         except SlackApiError as exc:
             log.warning("sending the template preview failed: %s", exc.response.get("error"))
             status = t(locale, "template.preview.failed", detail=exc.response.get("error"))
-            update_view(client, view["id"], views.template_modal(page(team_id, locale, status)))
+            modals.update_view(client, view["id"], views.template_modal(page(team_id, locale, status)))
             return
         status = t(locale, "template.preview.sent")
-        update_view(client, view["id"], views.template_modal(page(team_id, locale, status)))
+        modals.update_view(client, view["id"], views.template_modal(page(team_id, locale, status)))
 
     def ack_now(ack: Ack) -> None:
         ack()

@@ -8,7 +8,6 @@ command's response_url, ephemeral: a client's record holds contact details and s
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import date, datetime
 from typing import Any
@@ -16,9 +15,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
+from bot import modals
 from bot.i18n import t
 from bot.services import Services
 from bot.slack_users import ensure_workspace, locale_for, member
@@ -210,7 +209,7 @@ def register(app: App, services: Services) -> None:
         form, errors = client_forms.client_form(view.get("state", {}).get("values", {}), locale)
         if form is None:
             ack(response_action="errors", errors=errors)
-        elif _metadata(view).get("parent"):
+        elif modals.metadata(view).get("parent"):
             ack()  # back to the invoice modal, which the lazy part tells about the new client
         else:
             saving = client_views.notice_modal(locale, "client.new.title", t(locale, "client.saving"))
@@ -223,7 +222,7 @@ def register(app: App, services: Services) -> None:
         if form is None:
             return  # the ack showed the errors
         client_id = client_logic.create_client(services.db, team_id, user_id, form, request_key=f"view:{view['id']}")
-        metadata = _metadata(view)
+        metadata = modals.metadata(view)
         parent = metadata.get("parent")
         if isinstance(parent, str) and parent:
             from flows.invoices import modal  # the invoice modal imports this module: import when needed
@@ -239,7 +238,7 @@ def register(app: App, services: Services) -> None:
             )
             return
         done = client_views.notice_modal(locale, "client.new.title", t(locale, "client.saved", name=form.name))
-        update_view(client, view["id"], done)
+        modals.update_view(client, view["id"], done)
         response_url = metadata.get("ru")
         if isinstance(response_url, str) and response_url:
             post_to_response_url(response_url, record_message(team_id, locale, client_id), replace=False)
@@ -268,7 +267,7 @@ def register(app: App, services: Services) -> None:
     def save_session(body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         team_id, user_id = body["team"]["id"], body["user"]["id"]
         locale, form, _ = session_values(body, view, client)
-        metadata = _metadata(view)
+        metadata = modals.metadata(view)
         client_id = metadata.get("client")
         if form is None or not isinstance(client_id, int):
             return
@@ -282,12 +281,6 @@ def register(app: App, services: Services) -> None:
 
     # -- helpers -----------------------------------------------------------------------------------------------
 
-    def update_view(client: WebClient, view_id: str, view: dict[str, Any]) -> None:
-        try:
-            client.views_update(view_id=view_id, view=view)
-        except SlackApiError as exc:
-            # The user closed the modal meanwhile: what was saved stays saved.
-            log.info("views.update %s failed: %s", view_id, exc.response.get("error"))
 
     def post_to_response_url(url: str, message: dict[str, Any], *, replace: bool) -> None:
         try:
@@ -316,13 +309,6 @@ def register(app: App, services: Services) -> None:
     app.view(f.SESSION_CALLBACK)(ack=validate_session, lazy=[save_session])
     services_catalog.register(app, services)
 
-
-def _metadata(view: dict[str, Any]) -> dict[str, Any]:
-    try:
-        found = json.loads(view.get("private_metadata") or "{}")
-    except ValueError:
-        return {}
-    return found if isinstance(found, dict) else {}
 
 
 def _channel(body: dict[str, Any]) -> str | None:

@@ -21,7 +21,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlmodel import col, delete
 
-from bot import blocks
+from bot import blocks, modals
 from bot.i18n import t
 from bot.models import InvoiceModalSnapshot, utcnow
 from bot.services import Services
@@ -103,24 +103,13 @@ def on_client_created(
     # A new block id for the client select: Slack would otherwise keep showing what it held before.
     draft = replace(draft, client=choice, client_revision=draft.client_revision + 1)
     catalog = modal_logic.load_catalog(services, team_id)
-    _update(web_client, parent_view_id, modal_views.invoice_modal(draft, catalog, locale))
+    modals.update_view(web_client, parent_view_id, modal_views.invoice_modal(draft, catalog, locale))
 
 
 def request_key(view_id: str, form: InvoiceForm) -> str:
     """Names one submission: Slack's retry or a second press of Create with the same form makes one invoice."""
     digest = hashlib.sha256(json.dumps(asdict(form), default=str, sort_keys=True).encode()).hexdigest()[:16]
     return f"{view_id}:{digest}"
-
-
-def _update(web_client: WebClient, view_id: str, view: dict[str, Any], view_hash: str | None = None) -> None:
-    try:
-        if view_hash:
-            web_client.views_update(view_id=view_id, hash=view_hash, view=view)
-        else:
-            web_client.views_update(view_id=view_id, view=view)
-    except SlackApiError as exc:
-        # hash_conflict: a newer change already rebuilt the modal; not_found: the user closed it.
-        log.info("views.update %s failed: %s", view_id, exc.response.get("error"))
 
 
 def register(app: App, services: Services) -> None:
@@ -149,7 +138,7 @@ def register(app: App, services: Services) -> None:
         locale = locale_of(client, team_id, user_id)
         catalog = modal_logic.load_catalog(services, team_id)
         draft = change(from_view(view, MAX_LINES), catalog, locale, body)
-        _update(client, view["id"], modal_views.invoice_modal(draft, catalog, locale), view.get("hash"))
+        modals.update_view(client, view["id"], modal_views.invoice_modal(draft, catalog, locale), view.get("hash"))
 
     def add_line(body: dict[str, Any], client: WebClient) -> None:
         def change(draft: Draft, catalog: Any, locale: str, body: dict[str, Any]) -> Draft:
@@ -250,7 +239,7 @@ def register(app: App, services: Services) -> None:
         except Exception:
             # Slack or our database failing, not Stripe (creation reports that in the outcome): the work queue
             # runs this again with the same request key, which resumes the same invoice and updates the modal.
-            _update(client, view["id"], modal_views.status_modal(locale, t(locale, "invoice_modal.failed")))
+            modals.update_view(client, view["id"], modal_views.status_modal(locale, t(locale, "invoice_modal.failed")))
             raise
         show_outcome(client, view["id"], locale, outcome, draft.client)
 
@@ -262,7 +251,7 @@ def register(app: App, services: Services) -> None:
             return
         locale = locale_of(client, team_id, user_id)
         metadata = view.get("private_metadata") or ""
-        _update(client, view["id"], modal_views.creating_modal(locale, metadata))
+        modals.update_view(client, view["id"], modal_views.creating_modal(locale, metadata))
         try:
             outcome = creation.retry_invoice(
                 services, client, team_id=team_id, user_id=user_id, locale=locale, invoice_id=int(value)
@@ -271,7 +260,7 @@ def register(app: App, services: Services) -> None:
             failed = modal_views.status_modal(
                 locale, t(locale, "invoice_modal.failed"), retry_invoice_id=int(value), metadata=metadata
             )
-            _update(client, view["id"], failed)
+            modals.update_view(client, view["id"], failed)
             raise
         show_outcome(client, view["id"], locale, outcome, None)
 
@@ -296,7 +285,7 @@ def register(app: App, services: Services) -> None:
                 due=invoice.due_date,
             )
             view = modal_views.status_modal(locale, text)
-        _update(client, view_id, view)
+        modals.update_view(client, view_id, view)
 
     app.options(ids.CLIENT_ACTION)(suggest_clients)
     app.action(ids.ADD_LINE_ACTION)(ack=ack_now, lazy=[add_line])

@@ -7,14 +7,13 @@ Slack, so a forged or stale submission from anyone else changes nothing and says
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
+from bot import modals
 from bot.i18n import t
 from bot.permissions import is_billing_admin
 from bot.services import Services
@@ -42,11 +41,6 @@ def register(app: App, services: Services) -> None:
             services_views.CatalogPage(locale, currency, catalogue, rates, may_edit, banner)
         )
 
-    def update_view(client: WebClient, view_id: str, view: dict[str, Any]) -> None:
-        try:
-            client.views_update(view_id=view_id, view=view)
-        except SlackApiError as exc:
-            log.info("views.update %s failed: %s", view_id, exc.response.get("error"))
 
     def ack_now(ack: Ack) -> None:
         ack()
@@ -62,7 +56,7 @@ def register(app: App, services: Services) -> None:
         locale = locale_of(client, team_id, user_id)
         view_id = body["view"]["id"]
         if not is_billing_admin(services.db, client, team_id, user_id):
-            update_view(client, view_id, page(client, team_id, user_id, locale, t(locale, "services.forbidden")))
+            modals.update_view(client, view_id, page(client, team_id, user_id, locale, t(locale, "services.forbidden")))
             return
         action = body["actions"][0]
         with services.db.session() as session:
@@ -76,27 +70,27 @@ def register(app: App, services: Services) -> None:
                     currency = None  # gone meanwhile: back to the list, which says so
         if currency is None:
             banner = t(locale, "services.gone") if action["action_id"] == f.SERVICE_EDIT_ACTION else None
-            update_view(client, view_id, page(client, team_id, user_id, locale, banner))
+            modals.update_view(client, view_id, page(client, team_id, user_id, locale, banner))
             return
         form = services_views.service_form_view(locale, currency=currency, rates=rates, service=service)
-        update_view(client, view_id, form)
+        modals.update_view(client, view_id, form)
 
     def back_clicked(body: dict[str, Any], client: WebClient) -> None:
         team_id, user_id = body["team"]["id"], body["user"]["id"]
         locale = locale_of(client, team_id, user_id)
-        update_view(client, body["view"]["id"], page(client, team_id, user_id, locale))
+        modals.update_view(client, body["view"]["id"], page(client, team_id, user_id, locale))
 
     def archive_clicked(body: dict[str, Any], client: WebClient) -> None:
         team_id, user_id = body["team"]["id"], body["user"]["id"]
         locale = locale_of(client, team_id, user_id)
         view_id = body["view"]["id"]
         if not is_billing_admin(services.db, client, team_id, user_id):
-            update_view(client, view_id, page(client, team_id, user_id, locale, t(locale, "services.forbidden")))
+            modals.update_view(client, view_id, page(client, team_id, user_id, locale, t(locale, "services.forbidden")))
             return
         service_id = _int(body["actions"][0].get("value"))
         archived = client_logic.archive_service(services.db, team_id, service_id) if service_id is not None else None
         banner = t(locale, "services.archived", name=archived.name) if archived else t(locale, "services.gone")
-        update_view(client, view_id, page(client, team_id, user_id, locale, banner))
+        modals.update_view(client, view_id, page(client, team_id, user_id, locale, banner))
 
     def validated(
         body: dict[str, Any], view: dict[str, Any], client: WebClient
@@ -126,9 +120,9 @@ def register(app: App, services: Services) -> None:
             return
         view_id = view["id"]
         if not is_billing_admin(services.db, client, team_id, user_id):
-            update_view(client, view_id, page(client, team_id, user_id, locale, t(locale, "services.forbidden")))
+            modals.update_view(client, view_id, page(client, team_id, user_id, locale, t(locale, "services.forbidden")))
             return
-        service_id = _metadata(view).get("service")
+        service_id = modals.metadata(view).get("service")
         if isinstance(service_id, int):
             changed = client_logic.update_service(services.db, team_id, service_id, form, currency)
             banner = t(locale, "services.updated", name=form.name) if changed else t(locale, "services.gone")
@@ -137,7 +131,7 @@ def register(app: App, services: Services) -> None:
             key = f"{view_id}:{view.get('hash') or ''}"
             client_logic.add_service(services.db, team_id, form, currency, key)
             banner = t(locale, "services.added", name=form.name)
-        update_view(client, view_id, page(client, team_id, user_id, locale, banner))
+        modals.update_view(client, view_id, page(client, team_id, user_id, locale, banner))
 
     app.action(f.SERVICES_OPEN_ACTION)(ack=ack_now, lazy=[open_clicked])
     app.action(f.SERVICE_ADD_ACTION)(ack=ack_now, lazy=[form_clicked])
@@ -153,10 +147,3 @@ def _int(value: Any) -> int | None:
     except (TypeError, ValueError):
         return None
 
-
-def _metadata(view: dict[str, Any]) -> dict[str, Any]:
-    try:
-        found = json.loads(view.get("private_metadata") or "{}")
-    except ValueError:
-        return {}
-    return found if isinstance(found, dict) else {}

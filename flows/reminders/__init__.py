@@ -16,6 +16,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot import modals
 from bot.blocks import Block
 from bot.checklist import StepContext
 from bot.i18n import format_date, t
@@ -85,11 +86,6 @@ def register(app: App, services: Services) -> None:
         timezone = _timezone(services, step.client, step.team_id, step.user_id)
         step.open(views.settings_modal(step.locale, saved, timezone))
 
-    def update_view(client: WebClient, view_id: str, view: dict[str, Any]) -> None:
-        try:
-            client.views_update(view_id=view_id, view=view)
-        except SlackApiError as exc:
-            log.info("views.update %s failed: %s", view_id, exc.response.get("error"))  # closed meanwhile
 
     # -- the settings modal ----------------------------------------------------------------------------------
 
@@ -108,11 +104,11 @@ def register(app: App, services: Services) -> None:
         if form is None:
             return  # the ack showed the errors
         if not is_billing_admin(db, client, team_id, user_id):
-            update_view(client, view["id"], views.notice_modal(locale, t(locale, "reminders.forbidden")))
+            modals.update_view(client, view["id"], views.notice_modal(locale, t(locale, "reminders.forbidden")))
             return
         timezone = _timezone(services, client, team_id, user_id)
         logic.save_settings(db, team_id, user_id, form, timezone=timezone, locale=locale)
-        update_view(client, view["id"], views.notice_modal(locale, views.saved_text(locale, form, timezone)))
+        modals.update_view(client, view["id"], views.notice_modal(locale, views.saved_text(locale, form, timezone)))
 
     # -- buttons on the digest and on the invoice message ------------------------------------------------------
 
