@@ -142,3 +142,32 @@ def test_publish_home_keeps_the_last_view_and_its_id(client: WebClient, ws: Work
     assert refused(lambda: client.views_publish(user_id="U1", view=home, hash=first["hash"])) == "hash_conflict"
     assert refused(lambda: client.views_publish(user_id="U1", view=modal())) == "invalid_arguments"
     assert refused(lambda: client.views_publish(user_id="U404", view=home)) == "user_not_found"
+
+
+def test_update_keeps_what_was_typed_only_in_blocks_that_keep_their_ids(
+    slack: SlackStandIn, client: WebClient, ws: Workspace
+) -> None:
+    def field(block_id: str, action_id: str = "value") -> dict[str, Any]:
+        return {
+            "type": "input",
+            "block_id": block_id,
+            "label": {"type": "plain_text", "text": block_id},
+            "element": {"type": "plain_text_input", "action_id": action_id},
+        }
+
+    opened = client.views_open(
+        trigger_id=slack.issue_trigger_id(TEAM, "U1"), view=modal(blocks=[field("amount"), field("memo")])
+    )["view"]
+    typed = {
+        "amount": {"value": {"type": "plain_text_input", "value": "120"}},
+        "memo": {"value": {"type": "plain_text_input", "value": "first session"}},
+    }
+    ws.set_view_state(opened["id"], typed)
+    # The memo block is gone and the amount's input was renamed: Slack keeps neither's typed value.
+    client.views_update(view_id=opened["id"], view=modal(blocks=[field("amount", "renamed"), field("note")]))
+    assert ws.view(opened["id"])["state"]["values"] == {}
+    ws.set_view_state(opened["id"], {"note": {"value": {"type": "plain_text_input", "value": "kept"}}})
+    client.views_update(view_id=opened["id"], view=modal(blocks=[field("note"), field("extra")]))
+    assert ws.view(opened["id"])["state"]["values"] == {
+        "note": {"value": {"type": "plain_text_input", "value": "kept"}}
+    }

@@ -539,10 +539,29 @@ def views_update(ctx: Context) -> dict[str, Any]:
         view_id=current["id"],
         root_view_id=current["root_view_id"],
         previous_view_id=current["previous_view_id"],
-        state=current["state"],
+        state=_state_kept(current["state"], definition),
     )
     ws.replace_view(current, view)
     return {"view": view}
+
+
+def _state_kept(state: dict[str, Any], definition: Mapping[str, Any]) -> dict[str, Any]:
+    """What Slack keeps of a view's state across views.update: the entries of the blocks (and actions) that
+    are still there under the same ids; a block that went away, or was renamed, loses what was typed in it."""
+    present: dict[str, set[str]] = {}
+    for block in definition.get("blocks") or []:
+        if not isinstance(block, dict) or not block.get("block_id"):
+            continue
+        elements = [block["element"]] if isinstance(block.get("element"), dict) else block.get("elements") or []
+        if isinstance(block.get("accessory"), dict):
+            elements = [*elements, block["accessory"]]
+        present[block["block_id"]] = {e.get("action_id") for e in elements if isinstance(e, dict)}
+    kept = {
+        block_id: {action: value for action, value in actions.items() if action in present[block_id]}
+        for block_id, actions in (state.get("values") or {}).items()
+        if block_id in present and isinstance(actions, dict)
+    }
+    return {**state, "values": {block_id: actions for block_id, actions in kept.items() if actions}}
 
 
 @method("views.publish")
