@@ -40,3 +40,23 @@ def test_unknown_response_url_and_bad_blocks_are_refused(slack: SlackStandIn, ws
     answer = httpx.post(url, json={"text": "x", "blocks": too_many})
     assert (answer.status_code, answer.text) == (400, "invalid_blocks")
     assert ws.ephemeral("C2", "U2") == []
+
+
+def test_a_click_in_an_ephemeral_message_replaces_or_deletes_that_message(slack: SlackStandIn, ws: Workspace) -> None:
+    WebhookClient(slack.issue_response_url(TEAM, "C2", "U2")).send(text="page 1")
+    original = ws.ephemeral("C2", "U2")[0]
+    from_click = slack.issue_response_url(TEAM, "C2", "U2", original_ts=original.ts)
+    replaced = httpx.post(from_click, json={"text": "page 2", "replace_original": True})
+    assert replaced.status_code == 200
+    assert [(m.ts, m.text) for m in ws.ephemeral("C2", "U2")] == [(original.ts, "page 2")]
+    assert httpx.post(from_click, json={"delete_original": True}).status_code == 200
+    assert ws.ephemeral("C2", "U2") == []
+    gone = httpx.post(from_click, json={"text": "page 3", "replace_original": True})
+    assert (gone.status_code, gone.text) == (404, "message_not_found")
+
+
+def test_a_command_response_url_has_no_original_to_replace(slack: SlackStandIn, ws: Workspace) -> None:
+    url = slack.issue_response_url(TEAM, "C2", "U2")
+    for text in ("first", "second"):
+        assert httpx.post(url, json={"text": text, "replace_original": True}).status_code == 200
+    assert [m.text for m in ws.ephemeral("C2", "U2")] == ["first", "second"]

@@ -280,7 +280,9 @@ class SlackClient:
                 # Slack leaves the message out of payloads from ephemeral messages.
                 payload["message"] = found.payload()
             payload["state"] = {"values": copy.deepcopy(values or {})}
-            payload["response_url"] = self.slack.issue_response_url(self.team_id, channel.id, user_id)
+            payload["response_url"] = self.slack.issue_response_url(
+                self.team_id, channel.id, user_id, original_ts=message_ts
+            )
         else:
             raise ValueError("an action comes from a view or a message")
         return Outcome(self._status(lambda: self.interact(payload)))

@@ -30,6 +30,8 @@ class _Grant:
     channel: str
     user: str
     issued: float
+    # The message the click came from (block_actions), which replace_original/delete_original act on.
+    original_ts: str | None = None
     uses: int = 0
 
 
@@ -38,10 +40,10 @@ class ResponseUrls:
         self._lock = threading.Lock()
         self._grants: dict[str, _Grant] = {}
 
-    def issue(self, workspace: Workspace, channel: str, user: str) -> str:
+    def issue(self, workspace: Workspace, channel: str, user: str, original_ts: str | None = None) -> str:
         key = secrets.token_urlsafe(12)
         with self._lock:
-            self._grants[key] = _Grant(workspace, channel, user, time.monotonic())
+            self._grants[key] = _Grant(workspace, channel, user, time.monotonic(), original_ts)
         return key
 
     def clear(self) -> None:
@@ -65,11 +67,19 @@ class ResponseUrls:
             return 400, "invalid_payload"
         if not isinstance(payload, dict):
             return 400, "invalid_payload"
+        ws = grant.workspace
+        if payload.get("delete_original") and grant.original_ts:
+            return (200, "ok") if ws.edit_original(grant.channel, grant.user, grant.original_ts, None) else (
+                404, "message_not_found"
+            )
         text, blocks = payload.get("text"), payload.get("blocks")
         problems = limits.check_message(text, blocks, payload.get("attachments"))
         if problems:
             return 400, "invalid_blocks" if blocks else problems[0].error
-        ws = grant.workspace
+        if payload.get("replace_original") and grant.original_ts:
+            # The message the button was in changes in place (same ts), ephemeral or not.
+            replaced = ws.edit_original(grant.channel, grant.user, grant.original_ts, (text, blocks))
+            return (200, "ok") if replaced else (404, "message_not_found")
         message = Message(
             channel=grant.channel,
             ts=ws.next_ts(),

@@ -198,9 +198,12 @@ class SlackStandIn:
             trigger.used = True
             return trigger.user_id
 
-    def issue_response_url(self, team_id: str, channel_id: str, user_id: str) -> str:
-        """A response_url as Slack puts in a slash command or block_actions payload."""
-        key = self.response_urls.issue(self._workspaces[team_id], channel_id, user_id)
+    def issue_response_url(
+        self, team_id: str, channel_id: str, user_id: str, *, original_ts: str | None = None
+    ) -> str:
+        """A response_url as Slack puts in a slash command or block_actions payload (from the message
+        ``original_ts``, which replace_original and delete_original then act on)."""
+        key = self.response_urls.issue(self._workspaces[team_id], channel_id, user_id, original_ts)
         return f"{self.root_url}response/{key}"
 
     def oauth_code(self, team_id: str, user_id: str, *, redirect_uri: str | None = None) -> str:

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .records import File, Message
+from .records import Edit, File, Message
 
 
 @dataclass
@@ -303,6 +303,28 @@ class Workspace:
     def store_ephemeral(self, message: Message) -> None:
         with self._lock:
             self._ephemeral.append(message)
+
+    def edit_original(
+        self, channel: str, user: str, ts: str, content: tuple[str | None, list[dict[str, Any]] | None] | None
+    ) -> bool:
+        """A response_url's replace_original (``content``) or delete_original (None) on the message ``ts``:
+        the user's own ephemeral message, else the channel's. False when there is no such message."""
+        with self._lock:
+            ephemeral = next(
+                (m for m in self._ephemeral if m.channel == channel and m.ephemeral_to == user and m.ts == ts), None
+            )
+            message = ephemeral or self._by_ts.get((channel, ts))
+            if message is None or message.deleted:
+                return False
+            if content is None:
+                if ephemeral is not None:
+                    self._ephemeral.remove(ephemeral)
+                else:
+                    message.deleted = True
+                return True
+            message.edits.append(Edit(message.text, message.blocks, message.attachments, time.time()))
+            message.text, message.blocks = content
+            return True
 
     def find_message(self, channel: str, ts: str) -> Message | None:
         with self._lock:
