@@ -14,13 +14,13 @@ from alembic import command
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import delete, event, text
+from sqlalchemy import delete, event, text, update
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
 
-from bot.models import HandledRequest
+from bot.models import HandledRequest, utcnow
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -93,6 +93,24 @@ class Database:
             return True
         except IntegrityError:
             return False
+
+    def take_over(self, team_id: str, kind: str, key: str, *, claimed_before: datetime) -> bool:
+        """True for the one caller that renews a claim made before ``claimed_before``: its holder died.
+
+        One conditional UPDATE decides, so of several workers finding the same abandoned claim, one wins.
+        """
+        with self.write_lock(), self.session() as session:
+            result = session.execute(
+                update(HandledRequest)
+                .where(
+                    HandledRequest.team_id == team_id,
+                    HandledRequest.kind == kind,
+                    HandledRequest.key == key[:255],
+                    HandledRequest.created_at < claimed_before,
+                )
+                .values(created_at=utcnow())
+            )
+            return int(getattr(result, "rowcount", 0) or 0) == 1
 
     def release(self, team_id: str, kind: str, key: str) -> None:
         """Give a claim back, when the work it guarded failed and must be allowed to run again."""

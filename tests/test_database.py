@@ -7,11 +7,11 @@ from datetime import timedelta
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, update
 from sqlmodel import SQLModel
 
 from bot.db import Database
-from bot.models import utcnow
+from bot.models import HandledRequest, utcnow
 
 
 def test_migrations_build_the_schema_the_models_describe(database_url: str) -> None:
@@ -83,3 +83,30 @@ def test_pruning_forgets_only_old_claims_of_the_kinds_named(database_url: str) -
 def test_ping_reports_an_unreachable_database() -> None:
     db = Database("postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=1")
     assert db.ping() is False
+
+
+def test_an_abandoned_claim_is_taken_over_by_exactly_one_worker(database_url: str) -> None:
+    db = Database(database_url)
+    try:
+        assert db.claim_once("T1", "invoice_message", "7")
+        # A claim younger than the cut-off is still someone's: nobody takes it over.
+        assert not db.take_over("T1", "invoice_message", "7", claimed_before=utcnow() - timedelta(minutes=2))
+        with db.session() as session:  # its worker died an hour ago, mid-way
+            session.execute(update(HandledRequest).values(created_at=utcnow() - timedelta(hours=1)))
+        results: list[bool] = []
+        start = threading.Barrier(6)
+        cut_off = utcnow() - timedelta(minutes=2)
+
+        def take() -> None:
+            start.wait()
+            results.append(db.take_over("T1", "invoice_message", "7", claimed_before=cut_off))
+
+        threads = [threading.Thread(target=take) for _ in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(results) == [False] * 5 + [True]  # the winner renewed it: the others see a fresh claim
+        assert not db.take_over("T1", "invoice_message", "8", claimed_before=utcnow())  # nobody claimed that one
+    finally:
+        db.dispose()

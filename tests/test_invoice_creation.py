@@ -13,12 +13,20 @@ from typing import Any
 import pytest
 import stripe
 from slack_sdk import WebClient
+from sqlalchemy import update
 from sqlmodel import col, select
 
-from bot.models import Appointment, BillingSettings, Client, Invoice, InvoiceLine, TaxRate
+from bot.models import Appointment, BillingSettings, Client, HandledRequest, Invoice, InvoiceLine, TaxRate, utcnow
 from bot.sandbox.slack import check_message
 from flows.invoices import creation_store
-from flows.invoices.creation import Outcome, create_invoice, retry_invoice, update_invoice_message
+from flows.invoices.creation import (
+    MESSAGE_CLAIM,
+    POSTING_TAKES_AT_MOST,
+    Outcome,
+    create_invoice,
+    retry_invoice,
+    update_invoice_message,
+)
 from flows.invoices.forms import InvoiceForm, LineForm
 from tests.conftest import ADMIN, FRENCH_USER, TEAM_ID, Billbot
 from tests.test_billing_settings import connect_stripe
@@ -344,6 +352,24 @@ def test_the_same_submission_twice_makes_one_invoice_one_stripe_invoice_one_mess
     assert len(practice.invoices()) == 1
     assert len(practice.stripe_invoices()) == 1 and len(practice.stripe_items()) == 2
     assert len(practice.bb.workspace.messages(CHANNEL)) == 1
+
+
+def test_a_message_whose_worker_died_mid_post_is_posted_by_the_next_run(practice: Practice) -> None:
+    client_id = practice.add_client()
+    form = practice.form(client_id, [line()])
+    services = practice.bb.app.services
+    invoice, _ = creation_store.create_draft(
+        services, team_id=TEAM_ID, user_id=ADMIN, locale="en", form=form, request_key="view-V9", channel_id=CHANNEL
+    )
+    # A worker claimed the posting, then died before Slack answered: the claim stays, no message exists.
+    assert services.db.claim_once(TEAM_ID, MESSAGE_CLAIM, str(invoice.id))
+    fresh = practice.create(form, key="view-V9")  # the work queue's replay, moments later
+    assert fresh.error is None and practice.bb.workspace.messages(CHANNEL) == []  # still someone else's
+    with services.db.session() as session:
+        session.execute(update(HandledRequest).values(created_at=utcnow() - POSTING_TAKES_AT_MOST * 2))
+    again = practice.create(form, key="view-V9")  # the replay after the claim went stale
+    assert again.error is None and again.invoice.message_ts is not None
+    assert len(practice.bb.workspace.messages(CHANNEL)) == 1 and len(practice.stripe_invoices()) == 1
 
 
 def test_concurrent_double_submit_makes_one_invoice(practice: Practice) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from slack_bolt import App
@@ -17,7 +18,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.i18n import t
-from bot.models import Invoice
+from bot.models import Invoice, utcnow
 from bot.services import Services
 from flows.invoices import creation_store as store
 from flows.invoices.creation_stripe import PushFailure, push
@@ -27,6 +28,7 @@ from flows.invoices.invoice_message import invoice_message
 log = logging.getLogger(__name__)
 
 MESSAGE_CLAIM = "invoice_message"
+POSTING_TAKES_AT_MOST = timedelta(minutes=2)
 # chat.postMessage's answers that mean "not in this conversation": the invoice goes to the creator's DM.
 CANNOT_POST_IN_CHANNEL = frozenset(
     {
@@ -122,8 +124,12 @@ def post_invoice_message(services: Services, web: WebClient, bundle: store.Invoi
     if invoice.message_ts is not None:
         return
     key = str(invoice.id)
-    if not services.db.claim_once(invoice.team_id, MESSAGE_CLAIM, key):
-        return  # posted by an earlier run (a replay, a double submit), or being posted right now
+    if not services.db.claim_once(invoice.team_id, MESSAGE_CLAIM, key) and not services.db.take_over(
+        invoice.team_id, MESSAGE_CLAIM, key, claimed_before=utcnow() - POSTING_TAKES_AT_MOST
+    ):
+        # Posted by an earlier run (a replay, a double submit), or being posted right now. A claim older than
+        # POSTING_TAKES_AT_MOST with still no message is one whose worker died mid-post: taken over above.
+        return
     try:
         target = invoice.channel_id or user_id
         posted = _post(web, bundle, target, private=target == user_id or is_private(target))
