@@ -135,7 +135,9 @@ class Playground:
         # A fresh database each start: the stand-in and the emulator keep their state in memory, so rows
         # from an earlier run would point at messages and Stripe objects that no longer exist.
         database = self.options.database
-        for leftover in (database, database.with_name(database.name + "-journal")):
+        # The WAL and shared-memory files go too: SQLite would replay an old WAL into the new database.
+        leftovers = [database, *(database.with_name(database.name + suffix) for suffix in ("-journal", "-wal", "-shm"))]
+        for leftover in leftovers:
             leftover.unlink(missing_ok=True)
         env = self._environment()
         upgrade(env["DATABASE_URL"])
