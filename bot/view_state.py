@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.i18n import t
+
 Values = dict[str, dict[str, Any]]
 
 
@@ -31,3 +33,25 @@ def text(values: Values, block_id: str, action_id: str | None = None) -> str:
     """A text input's value, stripped; "" when empty or absent."""
     value = element(values, block_id, action_id).get("value")
     return value.strip() if isinstance(value, str) else ""
+
+
+def line(
+    values: Values,
+    block_id: str,
+    limit: int,
+    errors: dict[str, str],
+    locale: str,
+    *,
+    required: bool = False,
+    action_id: str | None = None,
+) -> str | None:
+    """A single-line text input with its inner whitespace collapsed, or None when empty; an empty required
+    field, or one over ``limit`` characters, also puts its message under the block in ``errors``."""
+    value = " ".join(text(values, block_id, action_id).split())
+    if not value:
+        if required:
+            errors[block_id] = t(locale, "common.error.required")
+        return None
+    if len(value) > limit:
+        errors[block_id] = t(locale, "common.error.too_long", limit=limit, length=len(value))
+    return value

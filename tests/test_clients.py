@@ -342,7 +342,7 @@ def test_new_client_with_a_name_only(billbot: Billbot) -> None:
     ("values", "block_id", "message"),
     [
         (client_values(name="   "), f.NAME, "Please fill this in."),
-        (client_values(name="x" * 201), f.NAME, "Too long: 200 characters at most."),
+        (client_values(name="x" * 201), f.NAME, "Please keep this to 200 characters (it has 201)."),
         (client_values(email="elodie.example.com"), f.EMAIL, "This is not an email address"),
         (client_values(email="elodie@example"), f.EMAIL, "This is not an email address"),
         (client_values(email="elo die@example.com"), f.EMAIL, "This is not an email address"),
@@ -566,7 +566,7 @@ def test_add_session_saves_it_once_and_redraws_the_record(billbot: Billbot) -> N
         (session_values(service=999999), f.SESSION_SERVICE, "This service is no longer in your catalogue."),
         (session_values(duration="0"), f.SESSION_DURATION, "A duration in whole minutes, from 1 to 1440."),
         (session_values(duration="1.5"), f.SESSION_DURATION, "A duration in whole minutes"),
-        (session_values(notes="x" * 3001), f.SESSION_NOTES, "Too long"),
+        (session_values(notes="x" * 3001), f.SESSION_NOTES, "Please keep this to 3000 characters (it has 3001)."),
     ],
 )
 def test_a_wrong_session_field_gets_its_message_and_nothing_is_saved(

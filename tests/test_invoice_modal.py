@@ -411,7 +411,7 @@ LINE_CASES = [
     (ids.LINE_PRICE, "600000", "This line comes to more than €999,999.99, the most one line can bill."),
     (ids.LINE_DATE, None, "Please fill this in."),
     (ids.LINE_DESCRIPTION, None, "Please fill this in."),
-    (ids.LINE_DESCRIPTION, "x" * 201, "Please keep this under 200 characters."),
+    (ids.LINE_DESCRIPTION, "x" * 201, "Please keep this to 200 characters (it has 201)."),
 ]
 
 
@@ -454,7 +454,11 @@ def test_errors_land_on_the_line_they_are_about(billbot: Billbot) -> None:
 @pytest.mark.parametrize(
     ("block", "typed", "message"),
     [
-        (ids.MEMO_BLOCK, {"type": "plain_text_input", "value": "m" * 501}, "Please keep this under 500 characters."),
+        (
+            ids.MEMO_BLOCK,
+            {"type": "plain_text_input", "value": "m" * 501},
+            "Please keep this to 500 characters (it has 501).",
+        ),
         (ids.DUE_BLOCK, {"type": "datepicker", "selected_date": None}, "Please fill this in."),
         (
             ids.DUE_BLOCK,

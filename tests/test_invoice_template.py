@@ -315,7 +315,7 @@ def test_custom_colour_chosen_but_not_typed_is_refused(billbot: Billbot) -> None
 
 
 def test_a_footer_over_its_limit_is_refused(billbot: Billbot) -> None:
-    assert_rejected(billbot, values(footer="x" * 501), ids.FOOTER, "Keep this to 500 characters (it has 501).")
+    assert_rejected(billbot, values(footer="x" * 501), ids.FOOTER, "Please keep this to 500 characters (it has 501).")
 
 
 def test_payment_terms_out_of_range_are_refused(billbot: Billbot) -> None:

@@ -143,7 +143,7 @@ def test_zero_decimal_currency(billbot: Billbot) -> None:
     ("values", "block_id", "message"),
     [
         (service_values(name="  "), f.SERVICE_NAME, "Please fill this in."),
-        (service_values(name="x" * 101), f.SERVICE_NAME, "Too long: 100 characters at most."),
+        (service_values(name="x" * 101), f.SERVICE_NAME, "Please keep this to 100 characters (it has 101)."),
         (service_values(price=""), f.SERVICE_PRICE, "Please fill this in."),
         (service_values(price="abc"), f.SERVICE_PRICE, "This is not a price (for example €120.00)."),
         (service_values(price="12.345"), f.SERVICE_PRICE, "This is not a price"),

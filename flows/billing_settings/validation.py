@@ -89,17 +89,17 @@ def settings_form(values: Values, locale: str, *, group_field: bool) -> tuple[Se
     errors: Errors = {}
     currency = view_state.selected(values, f.CURRENCY)
     if not currency:
-        errors[f.CURRENCY] = t(locale, "bs.error.required")
+        errors[f.CURRENCY] = t(locale, "common.error.required")
     elif not currencies.is_supported(currency):
         errors[f.CURRENCY] = t(locale, "bs.error.unknown_currency")
-    line1 = _text(values, f.ADDRESS_LINE1, LINE_MAX, errors, locale, required=True)
-    line2 = _text(values, f.ADDRESS_LINE2, LINE_MAX, errors, locale)
-    city = _text(values, f.CITY, CITY_MAX, errors, locale, required=True)
-    region = _text(values, f.REGION, REGION_MAX, errors, locale)
-    postal_code = _text(values, f.POSTAL_CODE, POSTAL_CODE_MAX, errors, locale)
+    line1 = view_state.line(values, f.ADDRESS_LINE1, LINE_MAX, errors, locale, required=True)
+    line2 = view_state.line(values, f.ADDRESS_LINE2, LINE_MAX, errors, locale)
+    city = view_state.line(values, f.CITY, CITY_MAX, errors, locale, required=True)
+    region = view_state.line(values, f.REGION, REGION_MAX, errors, locale)
+    postal_code = view_state.line(values, f.POSTAL_CODE, POSTAL_CODE_MAX, errors, locale)
     country = view_state.selected(values, f.COUNTRY)
     if not country:
-        errors[f.COUNTRY] = t(locale, "bs.error.required")
+        errors[f.COUNTRY] = t(locale, "common.error.required")
     elif not countries.is_country(country):
         errors[f.COUNTRY] = t(locale, "bs.error.unknown_country")
     elif f.POSTAL_CODE not in errors:
@@ -110,7 +110,7 @@ def settings_form(values: Values, locale: str, *, group_field: bool) -> tuple[Se
                 name = countries.country_name(country, locale)
                 errors[f.POSTAL_CODE] = t(locale, "bs.error.postal_code", country=name, example=example)
         elif country in countries.POSTAL_CODE_FORMATS:
-            errors[f.POSTAL_CODE] = t(locale, "bs.error.required")
+            errors[f.POSTAL_CODE] = t(locale, "common.error.required")
     group: str | None = None
     if group_field:
         group = view_state.selected(values, f.ADMIN_GROUP) or f.NO_GROUP
@@ -127,11 +127,11 @@ def settings_form(values: Values, locale: str, *, group_field: bool) -> tuple[Se
 
 def rate_form(values: Values, locale: str) -> tuple[RateForm | None, Errors]:
     errors: Errors = {}
-    name = _text(values, f.RATE_NAME, NAME_MAX, errors, locale, required=True)
+    name = view_state.line(values, f.RATE_NAME, NAME_MAX, errors, locale, required=True)
     percentage: Decimal | None = None
     raw = view_state.text(values, f.RATE_PERCENTAGE)
     if not raw:
-        errors[f.RATE_PERCENTAGE] = t(locale, "bs.error.required")
+        errors[f.RATE_PERCENTAGE] = t(locale, "common.error.required")
     else:
         try:
             percentage = parse_percentage(raw)
@@ -139,8 +139,8 @@ def rate_form(values: Values, locale: str) -> tuple[RateForm | None, Errors]:
             errors[f.RATE_PERCENTAGE] = t(locale, str(exc))
     inclusive = view_state.selected(values, f.RATE_INCLUSIVE) or "exclusive"
     if inclusive not in ("inclusive", "exclusive"):
-        errors[f.RATE_INCLUSIVE] = t(locale, "bs.error.required")
-    description = _text(values, f.RATE_DESCRIPTION, DESCRIPTION_MAX, errors, locale)
+        errors[f.RATE_INCLUSIVE] = t(locale, "common.error.required")
+    description = view_state.line(values, f.RATE_DESCRIPTION, DESCRIPTION_MAX, errors, locale)
     country = view_state.selected(values, f.RATE_COUNTRY)
     if country and not countries.is_country(country):
         errors[f.RATE_COUNTRY] = t(locale, "bs.error.unknown_country")
@@ -149,18 +149,6 @@ def rate_form(values: Values, locale: str) -> tuple[RateForm | None, Errors]:
     assert name and percentage is not None
     return RateForm(name, percentage, inclusive == "inclusive", description, country or None), {}
 
-
-def _text(
-    values: Values, block_id: str, limit: int, errors: Errors, locale: str, *, required: bool = False
-) -> str | None:
-    text = " ".join(view_state.text(values, block_id).split())
-    if not text:
-        if required:
-            errors[block_id] = t(locale, "bs.error.required")
-        return None
-    if len(text) > limit:
-        errors[block_id] = t(locale, "bs.error.too_long", limit=limit)
-    return text
 
 
 def settings_from_json(text: str, locale: str) -> SettingsForm | None:

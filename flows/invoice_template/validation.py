@@ -87,14 +87,14 @@ def template_form(values: Values, locale: str) -> tuple[TemplateForm | None, Err
     elif preset in BY_KEY:
         primary, secondary = BY_KEY[preset].primary, BY_KEY[preset].secondary
     elif preset == f.CUSTOM:
-        errors[f.CUSTOM_COLOUR] = t(locale, "template.error.required")
+        errors[f.CUSTOM_COLOUR] = t(locale, "common.error.required")
     else:
-        errors[f.COLOUR] = t(locale, "template.error.required")
+        errors[f.COLOUR] = t(locale, "common.error.required")
     footer = _text(values, f.FOOTER, FOOTER_MAX, errors, locale, single_line=False)
     terms = DEFAULT_TERMS
     raw_terms = view_state.text(values, f.TERMS)
     if not raw_terms:
-        errors[f.TERMS] = t(locale, "template.error.required")
+        errors[f.TERMS] = t(locale, "common.error.required")
     elif not raw_terms.isdigit() or not TERMS_MIN <= int(raw_terms) <= TERMS_MAX:
         errors[f.TERMS] = t(locale, "template.error.terms")
     else:
@@ -126,5 +126,5 @@ def _text(values: Values, block_id: str, limit: int, errors: Errors, locale: str
     if not text:
         return None
     if len(text) > limit:
-        errors[block_id] = t(locale, "template.error.too_long", limit=limit, length=len(text))
+        errors[block_id] = t(locale, "common.error.too_long", limit=limit, length=len(text))
     return text

@@ -70,18 +70,18 @@ class ServiceForm:
 
 def client_form(values: Values, locale: str) -> tuple[ClientForm | None, Errors]:
     errors: Errors = {}
-    name = _text(values, f.NAME, NAME_MAX, errors, locale, required=True)
-    email = _text(values, f.EMAIL, EMAIL_MAX, errors, locale)
+    name = view_state.line(values, f.NAME, NAME_MAX, errors, locale, required=True)
+    email = view_state.line(values, f.EMAIL, EMAIL_MAX, errors, locale)
     if email and f.EMAIL not in errors and not _EMAIL.fullmatch(email):
         errors[f.EMAIL] = t(locale, "client.error.email")
-    phone = _text(values, f.PHONE, PHONE_MAX, errors, locale)
+    phone = view_state.line(values, f.PHONE, PHONE_MAX, errors, locale)
     if phone and f.PHONE not in errors and (not _PHONE.fullmatch(phone) or sum(c.isdigit() for c in phone) < 4):
         errors[f.PHONE] = t(locale, "client.error.phone")
-    line1 = _text(values, f.ADDRESS_LINE1, LINE_MAX, errors, locale)
-    line2 = _text(values, f.ADDRESS_LINE2, LINE_MAX, errors, locale)
-    city = _text(values, f.CITY, CITY_MAX, errors, locale)
-    region = _text(values, f.REGION, REGION_MAX, errors, locale)
-    postal_code = _text(values, f.POSTAL_CODE, POSTAL_CODE_MAX, errors, locale)
+    line1 = view_state.line(values, f.ADDRESS_LINE1, LINE_MAX, errors, locale)
+    line2 = view_state.line(values, f.ADDRESS_LINE2, LINE_MAX, errors, locale)
+    city = view_state.line(values, f.CITY, CITY_MAX, errors, locale)
+    region = view_state.line(values, f.REGION, REGION_MAX, errors, locale)
+    postal_code = view_state.line(values, f.POSTAL_CODE, POSTAL_CODE_MAX, errors, locale)
     country = view_state.selected(values, f.COUNTRY)
     # The address is optional as a whole; once started, it must be one Stripe and a letter can use.
     if any((line1, line2, city, region, postal_code, country)):
@@ -101,7 +101,7 @@ def client_form(values: Values, locale: str) -> tuple[ClientForm | None, Errors]
                     example=countries.POSTAL_CODE_EXAMPLES[country],
                 )
         elif country in countries.POSTAL_CODE_FORMATS:
-            errors[f.POSTAL_CODE] = t(locale, "client.error.required")
+            errors[f.POSTAL_CODE] = t(locale, "common.error.required")
     if errors:
         return None, errors
     assert name
@@ -115,7 +115,7 @@ def session_form(
     held_on: date | None = None
     raw_date = view_state.element(values, f.SESSION_DATE).get("selected_date")
     if not isinstance(raw_date, str) or not raw_date:
-        errors[f.SESSION_DATE] = t(locale, "client.error.required")
+        errors[f.SESSION_DATE] = t(locale, "common.error.required")
     else:
         try:
             held_on = date.fromisoformat(raw_date)
@@ -127,7 +127,7 @@ def session_form(
                 errors[f.SESSION_DATE] = t(locale, "client.error.date")
     service_id = _int(view_state.selected(values, f.SESSION_SERVICE))
     if service_id is None:
-        errors[f.SESSION_SERVICE] = t(locale, "client.error.required")
+        errors[f.SESSION_SERVICE] = t(locale, "common.error.required")
     elif service_id not in service_ids:
         errors[f.SESSION_SERVICE] = t(locale, "client.error.service_gone")
     duration: int | None = None
@@ -138,7 +138,7 @@ def session_form(
             errors[f.SESSION_DURATION] = t(locale, "client.error.duration", max=DURATION_MAX)
     raw_notes = view_state.text(values, f.SESSION_NOTES)
     if len(raw_notes) > NOTES_MAX:
-        errors[f.SESSION_NOTES] = t(locale, "client.error.too_long", limit=NOTES_MAX)
+        errors[f.SESSION_NOTES] = t(locale, "common.error.too_long", limit=NOTES_MAX, length=len(raw_notes))
     if errors:
         return None, errors
     assert held_on is not None and service_id is not None
@@ -149,11 +149,11 @@ def service_form(
     values: Values, locale: str, *, currency: str, tax_rate_ids: set[int]
 ) -> tuple[ServiceForm | None, Errors]:
     errors: Errors = {}
-    name = _text(values, f.SERVICE_NAME, SERVICE_NAME_MAX, errors, locale, required=True)
+    name = view_state.line(values, f.SERVICE_NAME, SERVICE_NAME_MAX, errors, locale, required=True)
     amount = 0
     raw_price = view_state.text(values, f.SERVICE_PRICE)
     if not raw_price:
-        errors[f.SERVICE_PRICE] = t(locale, "client.error.required")
+        errors[f.SERVICE_PRICE] = t(locale, "common.error.required")
     else:
         try:
             amount = money.parse_amount(raw_price, currency)
@@ -181,18 +181,6 @@ def service_form(
 
 # -- reading Slack's view state -------------------------------------------------------------------------
 
-
-def _text(
-    values: Values, block_id: str, limit: int, errors: Errors, locale: str, *, required: bool = False
-) -> str | None:
-    text = " ".join(view_state.text(values, block_id).split())
-    if not text:
-        if required:
-            errors[block_id] = t(locale, "client.error.required")
-        return None
-    if len(text) > limit:
-        errors[block_id] = t(locale, "client.error.too_long", limit=limit)
-    return text
 
 
 def _int(text: str | None) -> int | None:

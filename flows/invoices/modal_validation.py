@@ -39,12 +39,12 @@ def validate(
 
     due = _date(draft.due_date)
     if due is None:
-        errors[ids.DUE_BLOCK] = t(locale, "invoice_modal.error.required")
+        errors[ids.DUE_BLOCK] = t(locale, "common.error.required")
     elif due < today:
         errors[ids.DUE_BLOCK] = t(locale, "invoice_modal.error.due_past")
     memo = draft.memo.strip()
     if len(memo) > MEMO_MAX:
-        errors[ids.MEMO_BLOCK] = t(locale, "invoice_modal.error.too_long", limit=MEMO_MAX)
+        errors[ids.MEMO_BLOCK] = t(locale, "common.error.too_long", limit=MEMO_MAX, length=len(memo))
 
     lines: list[LineForm] = []
     if not draft.lines:
@@ -78,7 +78,7 @@ def _line(line: LineDraft, catalog: Catalog, locale: str, errors: Errors) -> Lin
     before = len(errors)
     service_date = _date(line.service_date)
     if service_date is None:
-        errors[ids.line_block(line.key, ids.LINE_DATE)] = t(locale, "invoice_modal.error.required")
+        errors[ids.line_block(line.key, ids.LINE_DATE)] = t(locale, "common.error.required")
 
     service = catalog.service(line.service_id)
     if line.service_id is not None and service is None:
@@ -88,18 +88,18 @@ def _line(line: LineDraft, catalog: Catalog, locale: str, errors: Errors) -> Lin
         description = service.name
     if not description:
         errors[ids.line_block(line.key, ids.LINE_DESCRIPTION)] = t(
-            locale, "invoice_modal.error.description" if catalog.services else "invoice_modal.error.required"
+            locale, "invoice_modal.error.description" if catalog.services else "common.error.required"
         )
     elif len(description) > DESCRIPTION_MAX:
         errors[ids.line_block(line.key, ids.LINE_DESCRIPTION)] = t(
-            locale, "invoice_modal.error.too_long", limit=DESCRIPTION_MAX
+            locale, "common.error.too_long", limit=DESCRIPTION_MAX, length=len(description)
         )
 
     quantity: int | None = None
     raw_quantity = line.quantity.strip()
     quantity_block = ids.line_block(line.key, ids.LINE_QUANTITY)
     if not raw_quantity:
-        errors[quantity_block] = t(locale, "invoice_modal.error.required")
+        errors[quantity_block] = t(locale, "common.error.required")
     elif not raw_quantity.isdigit() or not 1 <= int(raw_quantity) <= QUANTITY_MAX:
         errors[quantity_block] = t(locale, "invoice_modal.error.quantity", max=QUANTITY_MAX)
     else:
@@ -130,7 +130,7 @@ def _price(text: str, catalog: Catalog, locale: str, block_id: str, errors: Erro
     assert catalog.currency is not None
     raw = text.strip()
     if not raw:
-        errors[block_id] = t(locale, "invoice_modal.error.required")
+        errors[block_id] = t(locale, "common.error.required")
         return None
     try:
         amount = money.parse_amount(raw, catalog.currency)
