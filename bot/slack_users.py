@@ -9,7 +9,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from slack_sdk import WebClient
@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.db import Database
 from bot.i18n import normalise_locale
 from bot.models import SlackUser, Workspace, utcnow
+from bot.timezones import today_in
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +89,11 @@ def member(db: Database, client: WebClient, team_id: str, user_id: str) -> Slack
     _upsert(db, fresh)
     _members.put(key, fresh)
     return fresh
+
+
+def member_today(db: Database, client: WebClient, team_id: str, user_id: str) -> date:
+    """Today where the member is (their Slack time zone; UTC when unknown): due dates, what is overdue."""
+    return today_in(member(db, client, team_id, user_id).tz)
 
 
 def locale_for(db: Database, client: WebClient, team_id: str, user_id: str | None, default: str) -> str:

@@ -16,6 +16,7 @@ from sqlmodel import select
 from bot.i18n import format_money
 from bot.models import Appointment, BillingSettings, Client, Invoice, Service, StripeAccount, TaxRate
 from bot.sandbox.slack import check_view
+from bot.timezones import today_in
 from flows.invoices import client_ids
 from flows.invoices import modal_ids as ids
 from flows.invoices.client_logic import fold_name
@@ -228,13 +229,27 @@ def test_invoice_command_opens_the_modal_in_english(billbot: Billbot) -> None:
     assert view["title"]["text"] == "New invoice"
     assert view["submit"]["text"] == "Create"
     due = next(b for b in view["blocks"] if b.get("block_id") == ids.DUE_BLOCK)
-    assert due["element"]["initial_date"] == (date.today() + timedelta(days=DEFAULT_PAYMENT_TERMS_DAYS)).isoformat()
+    today = today_in("Europe/Paris")  # the admin's Slack time zone, not the server's
+    assert due["element"]["initial_date"] == (today + timedelta(days=DEFAULT_PAYMENT_TERMS_DAYS)).isoformat()
     assert json.loads(view["private_metadata"])["ch"] == "C_GENERAL"
     assert len(line_keys(view)) == 1
     client = next(b for b in view["blocks"] if b.get("block_id", "").startswith("client."))
     assert client["element"]["type"] == "external_select"
     assert "Total: €0.00" in totals_of(view)
     assert "/billing setup" not in text(view)  # set up: no warning
+
+
+def test_dates_start_from_today_where_the_user_is(billbot: Billbot) -> None:
+    # Kiritimati (UTC+14) is a day ahead of UTC from 10:00 UTC, Pago Pago (UTC-11) a day behind until 11:00:
+    # whenever this runs, one of them is on another date than the server.
+    zone = next(z for z in ("Pacific/Kiritimati", "Pacific/Pago_Pago") if today_in(z) != today_in("UTC"))
+    billbot.workspace.add_user(user_id="U0FARAWAY", name="farah", locale="en-US", is_admin=True, tz=zone)
+    Practice(billbot)
+    view = open_modal(billbot, "U0FARAWAY")
+    due = next(b for b in view["blocks"] if b.get("block_id") == ids.DUE_BLOCK)
+    assert due["element"]["initial_date"] == (today_in(zone) + timedelta(days=DEFAULT_PAYMENT_TERMS_DAYS)).isoformat()
+    dates = [b["element"]["initial_date"] for b in view["blocks"] if b.get("element", {}).get("type") == "datepicker"]
+    assert today_in(zone).isoformat() in dates  # the first line's date
 
 
 def test_shortcut_opens_the_modal_in_french_for_the_dm(billbot: Billbot) -> None:

@@ -14,7 +14,7 @@ from bot import modals, view_state
 from bot.i18n import t
 from bot.permissions import is_billing_admin
 from bot.services import Services
-from bot.slack_users import locale_for, usergroups
+from bot.slack_users import locale_for, member_today, usergroups
 from flows.help import data_questions, ids, knowledge, logic, retrieval, text, views
 from flows.help.views import Question
 
@@ -77,9 +77,8 @@ def register(app: App, services: Services) -> None:
         match = retrieval.index().match(question_text, question.language)
         names_invoice = data_questions.invoice_reference(question_text) is not None
         if match.topic == "invoice-status" or (names_invoice and match.topic == knowledge.HUMAN):
-            from flows.invoices.listing import member_today
 
-            today = member_today(services, client, team_id, user_id)
+            today = member_today(services.db, client, team_id, user_id)
             with services.db.session() as session:
                 found = data_questions.answer(session, team_id, question_text, question.language, today)
             if found is not None:

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import date
 
 from slack_bolt import Respond
 from slack_sdk import WebClient
@@ -13,7 +12,7 @@ from sqlmodel import col, select
 
 from bot.models import Client, Invoice
 from bot.services import Services
-from bot.slack_users import member
+from bot.slack_users import member_today
 from flows.invoices import creation_store as store
 from flows.invoices import listing_views as views
 from flows.invoices.invoice_message import invoice_message
@@ -50,7 +49,7 @@ def answer(
     services: Services, client: WebClient, *, team_id: str, user_id: str, locale: str, text: str, respond: Respond
 ) -> None:
     words = text.strip().lower().split(maxsplit=1)
-    today = member_today(services, client, team_id, user_id)
+    today = member_today(services.db, client, team_id, user_id)
     if words and words[0] in LIST_WORDS:
         wanted = words[1].strip() if len(words) > 1 else "all"
         if wanted not in FILTERS:
@@ -72,15 +71,6 @@ def answer(
         bundle.invoice, bundle.lines, bundle.client, bundle.rates, locale, private=True, today=today
     )
     respond(text=message_text, blocks=message_blocks, response_type="ephemeral")
-
-
-def member_today(services: Services, client: WebClient, team_id: str, user_id: str) -> date:
-    """Today where the asker is (Slack's time zone for them), for what counts as overdue."""
-    tz = member(services.db, client, team_id, user_id).tz
-    try:
-        return datetime.now(ZoneInfo(tz)).date() if tz else datetime.now(UTC).date()
-    except (ZoneInfoNotFoundError, ValueError):
-        return datetime.now(UTC).date()
 
 
 def find_invoices(

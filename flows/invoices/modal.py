@@ -25,7 +25,7 @@ from bot import blocks, modals
 from bot.i18n import t
 from bot.models import InvoiceModalSnapshot, utcnow
 from bot.services import Services
-from bot.slack_users import locale_for
+from bot.slack_users import locale_for, member_today
 from flows.invoices import creation, modal_logic, modal_validation, modal_views
 from flows.invoices import modal_ids as ids
 from flows.invoices.forms import InvoiceForm
@@ -62,7 +62,7 @@ def open_invoice_modal(
         services,
         team_id=team_id,
         locale=locale,
-        today=date.today(),
+        today=member_today(services.db, client, team_id, user_id),
         max_lines=MAX_LINES,
         channel_id=channel_id,
         client_id=client_id,
@@ -145,7 +145,9 @@ def register(app: App, services: Services) -> None:
             if len(draft.lines) >= MAX_LINES:
                 return draft
             last = draft.lines[-1].service_date if draft.lines else None
-            return draft.new_line(date.fromisoformat(last) if last else date.today())
+            if last:
+                return draft.new_line(date.fromisoformat(last))
+            return draft.new_line(member_today(services.db, client, body["team"]["id"], body["user"]["id"]))
 
         rebuild(body, client, change)
 
@@ -210,7 +212,9 @@ def register(app: App, services: Services) -> None:
         draft = from_view(view, MAX_LINES)
         catalog = modal_logic.load_catalog(services, team_id)
         chosen = modal_logic.client_to_invoice(services, team_id, draft.client.id) if draft.client else None
-        form, errors = modal_validation.validate(draft, catalog, chosen, locale, date.today())
+        form, errors = modal_validation.validate(
+            draft, catalog, chosen, locale, member_today(services.db, client, team_id, user_id)
+        )
         return locale, draft, form, errors
 
     def validate_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:

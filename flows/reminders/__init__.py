@@ -26,9 +26,9 @@ from bot.services import Job, Services
 from bot.slack_app import web_client
 from bot.slack_users import locale_for, member
 from bot.stripe_gateway import GatewayError
+from bot.timezones import zone
 from flows.reminders import ids, logic, validation, views
 from flows.reminders.digest import SNOOZE_DAYS
-from flows.reminders.rules import zone
 from flows.reminders.sweep import Sweeper
 
 log = logging.getLogger(__name__)

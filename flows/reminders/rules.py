@@ -12,22 +12,16 @@ import json
 from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from bot.models import ReminderSettings
+from bot.timezones import zone
 
 DEFAULT_OFFSETS = (-3, 0, 7)
 DEFAULT_SEND_MINUTE = 9 * 60
 MAX_DAYS = 365
 MAX_RULES = 20
 LAST_RULE_WINDOW = timedelta(days=30)
-
-
-def zone(name: str | None) -> ZoneInfo:
-    try:
-        return ZoneInfo(name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
 
 
 def aware(value: datetime) -> datetime:
