@@ -36,6 +36,10 @@ class Services:
     # rates saved before it could); the set-up flow calls them, other flows register them.
     on_payments_enabled: list[Callable[[str], None]] = field(default_factory=list)
 
+    def close(self) -> None:
+        self.work.close()
+        self.db.dispose()
+
     @classmethod
     def build(cls, settings: Settings) -> Services:
         db = Database(settings.database_url)

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt.middleware import Middleware
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
@@ -94,7 +95,7 @@ def build_app(services: Services, flows: list[Callable[[App, Services], None]] |
     app._listener_runner = QueueingListenerRunner.replacing(
         app.listener_runner, DurableLazyRunner(services.work, app.logger)
     )
-    app.middleware(_claim_events_once(services))
+    app.middleware(_ClaimEventsOnce(services))
     app.error(_log_listener_error)
     for register in flows if flows is not None else default_flows():
         register(app, services)
@@ -116,20 +117,25 @@ def default_flows() -> list[Callable[[App, Services], None]]:
     ]
 
 
-def _claim_events_once(services: Services) -> Callable[..., Any]:
-    """Slack re-sends an event it thinks we missed (X-Slack-Retry-Num): answer it, do nothing twice."""
+class _ClaimEventsOnce(Middleware):
+    """Slack re-sends an event it thinks we missed (X-Slack-Retry-Num): answer it, do nothing twice.
 
-    def middleware(request: BoltRequest, body: dict[str, Any], next: Callable[[], None]) -> BoltResponse | None:
+    A Middleware subclass rather than a decorated function: Bolt calls it directly, without building
+    keyword arguments for it on every request (a tenth of an ack's time in Bolt, measured).
+    """
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    def process(self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> BoltResponse | None:
+        body = req.body
         # A worker replaying work for an event it already claimed must get through.
-        if not request.lazy_only and body.get("type") == "event_callback" and body.get("event_id"):
+        if not req.lazy_only and body.get("type") == "event_callback" and body.get("event_id"):
             team_id = body.get("team_id") or ""
-            if not services.db.claim_once(team_id, "slack_event", body["event_id"]):
+            if not self.services.db.claim_once(team_id, "slack_event", body["event_id"]):
                 log.info("Slack event %s already handled; acknowledging the retry", body["event_id"])
                 return BoltResponse(status=200, body="")
-        next()
-        return None
-
-    return middleware
+        return next()
 
 
 def _log_listener_error(error: Exception, body: dict[str, Any]) -> None:

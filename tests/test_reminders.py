@@ -262,7 +262,7 @@ def test_two_sweeps_at_once_send_each_reminder_once(billbot: Billbot) -> None:
         for thread in threads:
             thread.join()
     finally:
-        other.db.dispose()
+        other.close()
     assert sum(r.claimed for r in results) == 6
     assert sum(emails(billbot, i) for i in made) == before + 6
     shown = "\n".join(text_of(m) for m in digests(billbot))

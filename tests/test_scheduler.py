@@ -23,7 +23,7 @@ def test_scheduler_carries_housekeeping_and_flow_jobs(database_url: str) -> None
         assert jobs["reminders_sweep"].trigger.interval == timedelta(seconds=300)
         assert jobs["reminders_sweep"].max_instances == 1
     finally:
-        services.db.dispose()
+        services.close()
 
 
 def test_housekeeping_forgets_event_claims_past_their_retention(database_url: str) -> None:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
-from datetime import timedelta
+from datetime import UTC, timedelta
+from pathlib import Path
 
+import pytest
+from sqlalchemy import text
 from sqlmodel import select
 
-from bot.db import Database
-from bot.models import PendingWork
+from bot.db import Database, upgrade
+from bot.models import PendingWork, utcnow
 from bot.sandbox.slack import SlackStandIn
 from bot.slack_app import start_worker
 from bot.work_queue import WorkQueue
@@ -67,6 +71,7 @@ def test_two_workers_never_take_the_same_row(database_url: str) -> None:
         assert not set(taken[0]) & set(taken[1])
         assert len(taken[0]) + len(taken[1]) == 120
     finally:
+        queue.close()
         db.dispose()
 
 
@@ -83,6 +88,7 @@ def test_a_lapsed_lease_gives_the_row_to_the_next_worker(database_url: str) -> N
         assert [job.id for job in again] == [first[0].id]
         assert again[0].attempts == 2
     finally:
+        queue.close()
         db.dispose()
 
 
@@ -100,6 +106,7 @@ def test_failing_work_is_retried_then_kept_as_failed(database_url: str) -> None:
         assert row.failed and row.last_error == "boom 3"
         assert queue.counts() == {"pending": 0, "failed": 1}
     finally:
+        queue.close()
         db.dispose()
 
 
@@ -124,6 +131,7 @@ def test_concurrent_enqueues_all_commit_before_returning(database_url: str) -> N
             thread.join()
         assert queue.counts()["pending"] == 320
     finally:
+        queue.close()
         db.dispose()
 
 
@@ -135,4 +143,69 @@ def test_headers_that_steer_bolt_are_not_kept(database_url: str) -> None:
         [job] = queue.claim(1)
         assert job.headers == HEADERS
     finally:
+        queue.close()
+        db.dispose()
+
+
+def test_enqueued_rows_read_back_as_an_orm_insert_would_have_written_them(database_url: str) -> None:
+    db = Database(database_url)
+    queue = WorkQueue(db)
+    try:
+        before = utcnow()
+        queue.enqueue("T1", "billing_command", "a=1&b=é", HEADERS)
+        [row] = pending(db)
+        assert (row.team_id, row.function, row.body, row.attempts, row.failed) == (
+            "T1",
+            "billing_command",
+            "a=1&b=é",
+            0,
+            False,
+        )
+        assert json.loads(row.headers) == HEADERS
+        assert before <= row.created_at.replace(tzinfo=UTC) <= utcnow()
+        assert row.available_at == row.created_at and row.claimed_until is None
+        # Ready at once: the timestamps compare with the worker's own, on both databases.
+        assert queue.has_ready()
+        assert [job.body for job in queue.claim(5)] == ["a=1&b=é"]
+    finally:
+        queue.close()
+        db.dispose()
+
+
+def test_enqueue_reconnects_once_when_the_database_server_dropped_its_connection(database_url: str) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite has no server to drop a connection; the PostgreSQL run covers this")
+    db = Database(database_url)
+    queue = WorkQueue(db)
+    try:
+        queue.enqueue("T1", "f", "first", HEADERS)
+        # What a restart of the database server does to every connection it had.
+        with db.engine.connect() as conn:
+            conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            )
+        queue.enqueue("T1", "f", "second", HEADERS)
+        assert sorted(row.body for row in pending(db)) == ["first", "second"]
+    finally:
+        queue.close()
+        db.dispose()
+
+
+def test_the_enqueue_leaves_sqlite_checkpoints_to_other_connections(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'billbot.db'}"
+    upgrade(url)
+    db = Database(url)
+    queue = WorkQueue(db)
+    try:
+        for n in range(300):  # about 1,500 pages of log, past SQLite's automatic checkpoint at 1,000
+            queue.enqueue("T1", "f", f"{n}:" + "x" * 20_000, HEADERS)
+        with db.engine.connect() as conn:
+            _busy, logged, copied = conn.execute(text("PRAGMA wal_checkpoint(PASSIVE)")).one()
+        assert logged > 1000 and copied == logged  # none of it was copied by the enqueue; this one copied all
+        assert len(pending(db)) == 300
+    finally:
+        queue.close()
         db.dispose()

@@ -53,4 +53,4 @@ class RunningApp:
         self._thread.join(timeout=10)
         if self.worker is not None:
             self.worker.stop()  # lets work in hand finish before the database goes away
-        self.services.db.dispose()
+        self.services.close()

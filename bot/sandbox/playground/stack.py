@@ -173,7 +173,7 @@ class Playground:
         if self.client is not None:
             self.client.close()
         if self.settings is not None:
-            self.services.db.dispose()
+            self.services.close()
 
     def __enter__(self) -> Playground:
         return self.start()
