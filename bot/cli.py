@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 
 from bot import log
 from bot.settings import ConfigError, Mode, Settings, load_settings
+
+logger = logging.getLogger(__name__)
+ORPHAN_CHECK_SECONDS = 1.0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -29,6 +35,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     work.add_argument("--threads", type=int, default=8, help="jobs done at once (default 8)")
     work.add_argument("--background", action="store_true", help="run at the operating system's lowest priority")
     work.add_argument("--ready-fd", type=int, help=argparse.SUPPRESS)  # `serve` waits on it before listening
+    work.add_argument("--parent-pid", type=int, help=argparse.SUPPRESS)  # the `serve` to outlive by no more than 1 s
     commands.add_parser("socket", help="connect to Slack over Socket Mode (no public URL needed)")
     commands.add_parser("scheduler", help="run the scheduler alone")
     db = commands.add_parser("db", help="database maintenance")
@@ -54,7 +61,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _serve(load_settings(Mode.HTTP), scheduler=not args.no_scheduler, workers=args.worker_processes)
         if args.command == "work":
             return _work(
-                load_settings(Mode.SCHEDULER), background=args.background, threads=args.threads, ready_fd=args.ready_fd
+                load_settings(Mode.SCHEDULER),
+                background=args.background,
+                threads=args.threads,
+                ready_fd=args.ready_fd,
+                parent_pid=args.parent_pid,
             )
         if args.command == "socket":
             return _socket(load_settings(Mode.SOCKET))
@@ -90,6 +101,9 @@ def _serve(settings: Settings, *, scheduler: bool, workers: int) -> int:
     background = build_scheduler(services, blocking=False) if scheduler else None
     if background is not None:
         background.start()
+    # uvicorn shuts down gracefully on SIGTERM, then raises the signal again for the handler it found:
+    # with the default one the process died there, before the `finally` below stopped the worker processes.
+    signal.signal(signal.SIGTERM, _exit_quietly)
     try:
         serve(http_app, settings.host, settings.port)
     finally:
@@ -102,10 +116,21 @@ def _serve(settings: Settings, *, scheduler: bool, workers: int) -> int:
     return 0
 
 
-def _work(settings: Settings, *, background: bool, threads: int, ready_fd: int | None = None) -> int:
-    import signal
-    import threading
+def _stop_when_orphaned(parent_pid: int, stop: threading.Event) -> None:
+    """A `serve` killed outright (SIGKILL, the OOM killer) cannot stop its workers: they notice it is gone."""
+    while not stop.wait(ORPHAN_CHECK_SECONDS):
+        if os.getppid() != parent_pid:
+            logger.warning("billbot serve (pid %s) is gone; finishing the work in hand and exiting", parent_pid)
+            stop.set()
 
+
+def _exit_quietly(signum: int, _frame: object) -> None:
+    raise SystemExit(0)
+
+
+def _work(
+    settings: Settings, *, background: bool, threads: int, ready_fd: int | None = None, parent_pid: int | None = None
+) -> int:
     from bot.server import create
     from bot.work_queue import Worker
 
@@ -120,6 +145,8 @@ def _work(settings: Settings, *, background: bool, threads: int, ready_fd: int |
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     worker.start()
+    if parent_pid is not None:
+        threading.Thread(target=_stop_when_orphaned, args=(parent_pid, stop), daemon=True).start()
     if ready_fd is not None:
         os.write(ready_fd, b"ready")
         os.close(ready_fd)

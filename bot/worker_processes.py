@@ -54,7 +54,8 @@ class WorkerProcesses:
         try:
             # The child reads the same environment, so it has the same settings.
             command = [sys.executable, "-m", "bot", "work", "--background", "--threads", str(self.threads)]
-            process = subprocess.Popen([*command, "--ready-fd", str(write_end)], pass_fds=(write_end,))
+            command += ["--ready-fd", str(write_end), "--parent-pid", str(os.getpid())]
+            process = subprocess.Popen(command, pass_fds=(write_end,))
         finally:
             os.close(write_end)
         return process, read_end

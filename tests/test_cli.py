@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -29,6 +30,59 @@ def clean_env(**extra: str) -> dict[str, str]:
     return {**keep, **extra}
 
 
+def start_serve(env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
+    """`billbot serve` in a process of its own, once /healthz answers (it listens once its workers are ready)."""
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve", "--no-scheduler"],
+        env={**env, "PORT": str(port)},
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            httpx.get(f"{url}/healthz", timeout=1)
+            return server, url
+        except httpx.TransportError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                raise AssertionError(f"billbot serve did not start: {server.communicate()[0]}") from None
+            time.sleep(0.1)
+
+
+def children_of(pid: int) -> list[int]:
+    """The live (not zombie) processes whose parent is ``pid``, read from /proc."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue  # gone meanwhile
+            state, parent = stat.rsplit(")", 1)[1].split()[:2]
+            if int(parent) == pid and state != "Z":
+                found.append(int(entry.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def wait_until_gone(pids: list[int], within: float) -> list[int]:
+    deadline = time.monotonic() + within
+    while (left := [pid for pid in pids if alive(pid)]) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return left
+
+
 def test_serve_without_credentials_names_what_to_set(tmp_path: Path) -> None:
     result = billbot("serve", env=clean_env(DATABASE_URL=f"sqlite:///{tmp_path}/b.db"))
     assert result.returncode == 2
@@ -45,26 +99,9 @@ def test_db_upgrade_then_serve_answers_healthz_and_slack(tmp_path: Path, slack: 
     assert upgraded.returncode == 0, upgraded.stderr
     assert "up to date" in upgraded.stdout
 
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "bot", "serve", "--no-scheduler"],
-        env={**env, "PORT": str(port)},
-        cwd=PROJECT_ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    server, url = start_serve(env)
     try:
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                health = httpx.get(f"{url}/healthz", timeout=1)
-                break
-            except httpx.TransportError:
-                assert server.poll() is None, server.stdout.read() if server.stdout else ""
-                assert time.monotonic() < deadline, "billbot serve did not start"
-                time.sleep(0.1)
+        health = httpx.get(f"{url}/healthz", timeout=5)
         assert health.status_code == 200
         assert health.json() == {"ok": True, "database": "ok"}
 
@@ -76,6 +113,39 @@ def test_db_upgrade_then_serve_answers_healthz_and_slack(tmp_path: Path, slack: 
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_sigterm_stops_serve_and_its_worker_processes(tmp_path: Path, slack: SlackStandIn) -> None:
+    database_url = f"sqlite:///{tmp_path}/billbot.db"
+    upgrade(database_url)
+    server, _ = start_serve(clean_env(**app_env(slack, database_url)))
+    workers = children_of(server.pid)
+    assert workers, "serve runs its after-ack work in worker processes"
+    try:
+        server.terminate()
+        assert server.wait(timeout=15) == 0
+        assert wait_until_gone(workers, within=15) == []
+    finally:
+        server.kill()
+        for pid in workers:
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)
+
+
+def test_worker_processes_exit_when_serve_is_killed_outright(tmp_path: Path, slack: SlackStandIn) -> None:
+    database_url = f"sqlite:///{tmp_path}/billbot.db"
+    upgrade(database_url)
+    server, _ = start_serve(clean_env(**app_env(slack, database_url)))
+    workers = children_of(server.pid)
+    assert workers
+    try:
+        server.kill()  # SIGKILL, the OOM killer: serve gets no chance to stop them
+        server.wait(timeout=10)
+        assert wait_until_gone(workers, within=15) == []
+    finally:
+        for pid in workers:
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)
 
 
 def test_healthz_is_503_when_the_database_goes_away(slack: SlackStandIn, postgres_url: str) -> None:
