@@ -4,11 +4,13 @@ off-topic questions answered as how-tos, the time to answer once loaded, and the
     .venv/bin/python bench/help_eval.py [--set tests/help_questions.jsonl] [--repeat 20]
 
 The labelled set is one JSON object per line: {"question", "lang", "topic"}; `human` marks a question
-the bot should hand over (off-topic, or asking for a person). tests/help_questions_holdout.jsonl was
-written after the knowledge base and the threshold were tuned on the first set and never tuned on: its
-figures are an estimate for questions nobody tuned on. tests/help_questions_holdout2.jsonl is a second such
-set, written before it was first evaluated after a round of broadening the knowledge base from domain
-knowledge alone (no example was taken from either held-out set); the knowledge base has not been edited since.
+the bot should hand over (off-topic, or asking for a person). The sets, in the order they were written:
+- tests/help_questions.jsonl: the labelled set the knowledge base and the threshold were tuned on.
+- tests/help_questions_holdout.jsonl and _holdout2.jsonl: each written after a round of tuning and evaluated
+  as held out (85 % and 81/78 %); their questions have since become examples in the knowledge base, so
+  they are tuned on now.
+- tests/help_questions_holdout3.jsonl: written by someone who saw neither the matcher nor the articles, only
+  the topic list; evaluated once, after the last change to the matcher and the knowledge base.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ SETS = (
     ROOT / "tests" / "help_questions.jsonl",
     ROOT / "tests" / "help_questions_holdout.jsonl",
     ROOT / "tests" / "help_questions_holdout2.jsonl",
+    ROOT / "tests" / "help_questions_holdout3.jsonl",
 )
 
 
@@ -105,7 +108,8 @@ def main() -> int:
             accuracy = report.accuracy(language)
             mark = "ok" if accuracy >= GOAL else f"BELOW {GOAL:.0%}"
             print(f"top-1 {language}: {accuracy:6.1%}  ({report.right[language]}/{report.total[language]})  {mark}")
-            ok = ok and (accuracy >= GOAL or path.name != SETS[0].name)
+            ok = ok and accuracy >= GOAL
+        ok = ok and not report.off_topic_answered
         print(f"off-topic answered as a how-to: {len(report.off_topic_answered)}")
         for line in report.off_topic_answered:
             print(f"   {line}")

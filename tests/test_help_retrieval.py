@@ -15,7 +15,7 @@ from bot.checklist import STEP_KEYS
 from flows.help import knowledge, retrieval, text
 from tests.paths import PROJECT_ROOT
 
-LABELLED, HOLDOUT, HOLDOUT2 = help_eval.SETS
+LABELLED, HOLDOUT, HOLDOUT2, BLIND = help_eval.SETS
 
 
 def test_the_labelled_set_is_large_half_french_half_english_and_covers_every_topic() -> None:
@@ -26,7 +26,7 @@ def test_the_labelled_set_is_large_half_french_half_english_and_covers_every_top
     for language in ("fr", "en"):
         topics = {row["topic"] for row in rows if row["lang"] == language}
         assert topics == {*knowledge.TOPICS, knowledge.HUMAN}, language
-    for held_out in (HOLDOUT, HOLDOUT2):
+    for held_out in (HOLDOUT, HOLDOUT2, BLIND):
         assert all(row["topic"] in (*knowledge.TOPICS, knowledge.HUMAN) for row in help_eval.load(held_out))
 
 
@@ -37,11 +37,14 @@ def test_the_eval_meets_its_goal_in_each_language_and_never_answers_off_topic_wi
     assert report.off_topic_answered == []
 
 
-def test_questions_nobody_tuned_on_stay_well_answered() -> None:
-    """The held-out set guards against a knowledge base fitted to the labelled set alone."""
-    report = help_eval.evaluate(HOLDOUT)
+def test_questions_written_blind_meet_the_goal_too() -> None:
+    """Written by someone who saw neither the matcher nor the articles: a knowledge base fitted to the
+    labelled set alone would fail here first."""
+    report = help_eval.evaluate(BLIND)
+    assert sorted(report.total.items()) == [("en", 50), ("fr", 50)]
     for language in ("fr", "en"):
-        assert report.accuracy(language) >= 0.75, (language, report.confusion)
+        assert report.accuracy(language) >= help_eval.GOAL, (language, report.confusion)
+    assert report.off_topic_answered == []
 
 
 def test_answers_take_under_20_ms_at_p99_once_loaded() -> None:
@@ -70,6 +73,32 @@ def test_typos_and_missing_accents_still_match() -> None:
     assert retrieval.index().match("how do i change the curency").topic == "currency"
     assert retrieval.index().match("comment telecharger la factur en pdf").topic == "invoice-pdf"
     assert retrieval.index().match("relances automatiques des impayes").topic == "reminders"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "qui est de garde ce week-end ?",  # "garde" is close to the saved-card article's "garder la carte"
+        "my laptop won't connect to the vpn",  # "connect" is Stripe's word too
+        "is there parking near the office",
+        "can someone from support help me, I'm stuck",
+        "quelqu'un peut m'aider svp",
+    ],
+)
+def test_a_question_outside_billing_or_asking_for_help_from_a_person_hands_over(question: str) -> None:
+    assert retrieval.index().match(question).topic == knowledge.HUMAN
+
+
+def test_a_billing_word_one_typo_away_still_counts_as_billing() -> None:
+    assert text.mentions_domain("c quoi la commande pour une nouvelle factur")
+    assert text.mentions_domain("strpie pas connecté")
+    assert not text.mentions_domain("mon ordi ne se connecte plus au vpn")
+    assert [text.one_edit_apart("invoice", other) for other in ("invocie", "invoce", "invoices", "invoicing")] == [
+        True,
+        True,
+        True,
+        False,
+    ]
 
 
 def test_asking_for_a_person_or_something_unrelated_hands_over() -> None:

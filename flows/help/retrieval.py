@@ -3,8 +3,9 @@
 Every example question, title and keyword line of every article (both languages: people mix them) is a
 short document. A question is compared with each document twice, on word stems (TF-IDF cosine: what it
 asks) and on character trigrams of those stems (typos and word forms the stemmer misses); a topic's score
-is its best document's. Below ``THRESHOLD``, or when the best is a request for a person, the answer is
-``human``: a weak match hands over rather than answer with a wrong article.
+is its best document's. Below ``THRESHOLD``, when the best is a request for a person, or when the question
+uses no word of billing at all (text.DOMAIN_WORDS), the answer is ``human``: a weak or accidental match
+hands over rather than answer with a wrong article.
 
 Pure Python over sparse dicts and an inverted index: the index builds in tens of milliseconds and a
 question is scored in well under a millisecond, with no model to download.
@@ -115,7 +116,7 @@ class Index:
         if wants_person(question):
             return Match(knowledge.HUMAN, 1.0, lang, knowledge.HUMAN)
         ranked = sorted(self.scores(question).items(), key=lambda item: item[1], reverse=True)
-        if not ranked:
+        if not ranked or not text.mentions_domain(question):
             return Match(knowledge.HUMAN, 0.0, lang, knowledge.HUMAN)
         scores = dict(ranked)
         topic, score = ranked[0]
@@ -135,10 +136,17 @@ _PERSON = word_set(
 )
 
 
+_HELP = word_set("help helping aide aider aidez depanner assist assistance")
+# Who is asked for when someone wants help from a person ("can someone help me?", "quelqu'un peut m'aider ?").
+_HELPER = word_set("someone somebody anyone anybody person human agent support quelqu quelquun humain")
+
+
 def wants_person(question: str) -> bool:
     """A request for a person ("can I talk to someone?", "je veux un humain"): hand over at once."""
     found = set(text.words(question))
-    return bool(found & {"human", "humain", "humaine", "humans"}) or bool(found & _TALK and found & _PERSON)
+    if found & {"human", "humain", "humaine", "humans"}:
+        return True
+    return bool(found & _TALK and found & _PERSON) or bool(found & _HELP and found & _HELPER)
 
 
 def _dot(small: Vector, large: Vector) -> float:

@@ -39,7 +39,32 @@ ENGLISH_WORDS = word_set(
     whats thats im ive id ll ve re hey pls plz put make billbot
     """
 )
-STOPWORDS = FRENCH_WORDS | ENGLISH_WORDS
+# Words of time that say when, not what: "la séance d'aujourd'hui" asks about a session, not about a day.
+TIME_WORDS = word_set("aujourd hui demain hier today tomorrow yesterday tonight ce soir")
+STOPWORDS = FRENCH_WORDS | ENGLISH_WORDS | TIME_WORDS
+
+# What billing with Billbot is about, in both languages. A question that uses none of these words (nor a
+# word one typo away from one) is not a question Billbot's articles answer, however close its other words
+# come to an example: "qui est de garde ce week-end ?" shares "garder" with the saved-card article only.
+DOMAIN_WORDS = word_set(
+    """
+    invoice invoices invoicing invoiced bill bills billing billed pay paid paying payment payments payout
+    payouts unpaid owe owed owes owing outstanding overdue due late charge charged charges stripe card cards
+    debit sepa link checkout currency currencies dollar dollars euro euros eur usd gbp chf jpy yen pound pounds
+    vat tax taxes gst rate rates exempt address siret company logo template theme colour color branding footer
+    brand reminder reminders remind nudge chase client clients patient patients customer customers session
+    sessions appointment appointments consultation consultations visit visits pdf receipt receipts download
+    void cancel cancelled refund status onboarding verification verify verified account bank iban price prices
+    service services line lines item items amount total deposit money
+    facture factures facturer facturation facturee payer paye payee payes paiement paiements impaye impayee
+    impayes impayees regler regle reglee reglement encaisser encaisse encaissement doit doivent retard ttc
+    echeance relance relances relancer rappel rappels carte cartes prelevement lien devise devises monnaie
+    franc francs tva taxe taux exonere adresse societe entreprise modele couleur cliente clientes patiente
+    patientes seance seances rendezvous rdv recu recus telecharger annuler annulation annulee avoir
+    remboursement statut compte banque virement tarif tarifs prestation prestations ligne lignes montant
+    acompte argent
+    """
+)
 
 # Words that name the same thing, across the two languages and common spellings: the matcher sees one.
 SYNONYMS: dict[str, str] = {
@@ -213,6 +238,33 @@ def content_stems(text: str) -> list[str]:
     """What a question is about: its words minus function words, each reduced to its stem."""
     # Numbers ("INV-0042", "20 %", "3 days") say nothing about which article answers.
     return [stem(w) for w in words(text) if w not in STOPWORDS and len(w) > 1 and not w.isdigit()]
+
+
+def mentions_domain(question: str) -> bool:
+    """Whether the question uses a word of Billbot's domain (see DOMAIN_WORDS), allowing one typo in it."""
+    found = set(words(question))
+    if found & DOMAIN_WORDS:
+        return True
+    return any(len(word) >= 4 and _one_edit_to_domain(word) for word in found)
+
+
+@lru_cache(maxsize=20_000)
+def _one_edit_to_domain(word: str) -> bool:
+    return any(len(known) >= 4 and one_edit_apart(word, known) for known in DOMAIN_WORDS)
+
+
+def one_edit_apart(a: str, b: str) -> bool:
+    """A letter dropped, added, changed, or two neighbours swapped ("factur", "invocie", "strpie")."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return a == b
+    if len(a) == len(b):
+        differ = [i for i in range(len(a)) if a[i] != b[i]]
+        if len(differ) == 1:
+            return True
+        first, second = differ[0], differ[-1]
+        return len(differ) == 2 and second == first + 1 and a[first] == b[second] and a[second] == b[first]
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
 
 
 def char_grams(stems: list[str], n: int = 3) -> list[str]:
