@@ -136,17 +136,10 @@ _PERSON = word_set(
 )
 
 
-_HELP = word_set("help helping aide aider aidez depanner assist assistance")
-# Who is asked for when someone wants help from a person ("can someone help me?", "quelqu'un peut m'aider ?").
-_HELPER = word_set("someone somebody anyone anybody person human agent support quelqu quelquun humain")
-
-
 def wants_person(question: str) -> bool:
     """A request for a person ("can I talk to someone?", "je veux un humain"): hand over at once."""
     found = set(text.words(question))
-    if found & {"human", "humain", "humaine", "humans"}:
-        return True
-    return bool(found & _TALK and found & _PERSON) or bool(found & _HELP and found & _HELPER)
+    return bool(found & {"human", "humain", "humaine", "humans"}) or bool(found & _TALK and found & _PERSON)
 
 
 def _dot(small: Vector, large: Vector) -> float:

@@ -40,7 +40,7 @@ ENGLISH_WORDS = word_set(
     """
 )
 # Words of time that say when, not what: "la séance d'aujourd'hui" asks about a session, not about a day.
-TIME_WORDS = word_set("aujourd hui demain hier today tomorrow yesterday tonight ce soir")
+TIME_WORDS = word_set("aujourd hui demain hier soir today tomorrow yesterday tonight")
 STOPWORDS = FRENCH_WORDS | ENGLISH_WORDS | TIME_WORDS
 
 # What billing with Billbot is about, in both languages. A question that uses none of these words (nor a
@@ -60,7 +60,7 @@ DOMAIN_WORDS = word_set(
     impayes impayees regler regle reglee reglement encaisser encaisse encaissement doit doivent retard ttc
     echeance relance relances relancer rappel rappels carte cartes prelevement lien devise devises monnaie
     franc francs tva taxe taux exonere adresse societe entreprise modele couleur cliente clientes patiente
-    patientes seance seances rendezvous rdv recu recus telecharger annuler annulation annulee avoir
+    patientes seance seances rendezvous rdv recu recus telecharger annuler annulation annulee
     remboursement statut compte banque virement tarif tarifs prestation prestations ligne lignes montant
     acompte argent
     """
