@@ -24,6 +24,7 @@ endif
 
 test: $(INSTALLED)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/pytest -n auto -q
 
 bench: $(INSTALLED)

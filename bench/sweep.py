@@ -44,27 +44,54 @@ def build(db: Database, invoices: int, workspaces: int, now: datetime, rng: rand
     created = now - timedelta(days=200)
     teams = [f"T{n:06d}" for n in range(workspaces)]
     with db.engine.begin() as conn:
-        conn.execute(insert(ReminderSettings.__table__), [  # type: ignore[attr-defined]
-            {"team_id": team, "offsets": json.dumps(RULE_SETS[n % len(RULE_SETS)]), "email_client": True,
-             "tell_team": True, "channel_id": "C1", "send_minute": rng.choice((480, 540, 600)),
-             "timezone": ZONES[n % len(ZONES)], "locale": "en", "active_since": created, "updated_at": created}
-            for n, team in enumerate(teams)
-        ])
-        conn.execute(insert(Client.__table__), [  # type: ignore[attr-defined]
-            {"id": n + 1, "team_id": team, "name": f"Client {n}", "name_key": f"client {n}", "created_at": created}
-            for n, team in enumerate(teams)
-        ])
+        conn.execute(
+            insert(ReminderSettings.__table__),
+            [  # type: ignore[attr-defined]
+                {
+                    "team_id": team,
+                    "offsets": json.dumps(RULE_SETS[n % len(RULE_SETS)]),
+                    "email_client": True,
+                    "tell_team": True,
+                    "channel_id": "C1",
+                    "send_minute": rng.choice((480, 540, 600)),
+                    "timezone": ZONES[n % len(ZONES)],
+                    "locale": "en",
+                    "active_since": created,
+                    "updated_at": created,
+                }
+                for n, team in enumerate(teams)
+            ],
+        )
+        conn.execute(
+            insert(Client.__table__),
+            [  # type: ignore[attr-defined]
+                {"id": n + 1, "team_id": team, "name": f"Client {n}", "name_key": f"client {n}", "created_at": created}
+                for n, team in enumerate(teams)
+            ],
+        )
         per_team = invoices // workspaces
         rows = []
         for n in range(invoices):
             team_index = n // per_team % workspaces
-            rows.append({
-                "team_id": teams[team_index], "number": f"INV-{n:06d}", "request_key": f"k{n}",
-                "client_id": team_index + 1, "currency": "eur", "status": "open",
-                "due_date": (now + timedelta(days=rng.randint(-90, 90))).date(), "subtotal": 10000, "tax": 0,
-                "total": 10000, "amount_paid": 0, "amount_remaining": 10000, "locale": "en",
-                "created_at": created, "updated_at": created,
-            })
+            rows.append(
+                {
+                    "team_id": teams[team_index],
+                    "number": f"INV-{n:06d}",
+                    "request_key": f"k{n}",
+                    "client_id": team_index + 1,
+                    "currency": "eur",
+                    "status": "open",
+                    "due_date": (now + timedelta(days=rng.randint(-90, 90))).date(),
+                    "subtotal": 10000,
+                    "tax": 0,
+                    "total": 10000,
+                    "amount_paid": 0,
+                    "amount_remaining": 10000,
+                    "locale": "en",
+                    "created_at": created,
+                    "updated_at": created,
+                }
+            )
             if len(rows) == 10_000:
                 conn.execute(insert(Invoice.__table__), rows)  # type: ignore[attr-defined]
                 rows = []
@@ -84,9 +111,20 @@ def settle(db: Database, before: datetime) -> int:
         for offset in team.offsets:
             at = team.moment(due, offset)
             if at <= before:
-                rows.append({"team_id": team_id, "invoice_id": invoice_id, "rule": offset, "due_at": at,
-                             "state": "sent", "claimed_until": at, "attempts": 1, "emailed": True,
-                             "created_at": at, "sent_at": at})
+                rows.append(
+                    {
+                        "team_id": team_id,
+                        "invoice_id": invoice_id,
+                        "rule": offset,
+                        "due_at": at,
+                        "state": "sent",
+                        "claimed_until": at,
+                        "attempts": 1,
+                        "emailed": True,
+                        "created_at": at,
+                        "sent_at": at,
+                    }
+                )
     with db.engine.begin() as conn:
         for start in range(0, len(rows), 10_000):
             conn.execute(insert(ReminderSent.__table__), rows[start : start + 10_000])  # type: ignore[attr-defined]
@@ -124,8 +162,10 @@ def main() -> int:
         claimed = settle(db, now - timedelta(minutes=5))
         with db.engine.begin() as conn:
             conn.execute(text("ANALYZE"))
-        print(f"{args.invoices:,} open invoices, {args.workspaces:,} workspaces, {claimed:,} reminders already "
-              f"sent; built in {time.perf_counter() - started:.1f} s ({db.engine.dialect.name})")
+        print(
+            f"{args.invoices:,} open invoices, {args.workspaces:,} workspaces, {claimed:,} reminders already "
+            f"sent; built in {time.perf_counter() - started:.1f} s ({db.engine.dialect.name})"
+        )
         results = {}
         for index in (True, False):
             if not index:
@@ -143,8 +183,10 @@ def main() -> int:
                 conn.execute(text("ALTER TABLE reminders_sent_kept RENAME TO reminders_sent"))
         for (state, index), (seconds, peak, found) in results.items():
             label = "with ix_invoices_status_due_date" if index else "without it (status index only)"
-            print(f"  {state:6s} {label:36s} find_due: {seconds * 1000:7.1f} ms (median of {args.runs}), "
-                  f"peak {peak:6.1f} MB, {found:,} due")
+            print(
+                f"  {state:6s} {label:36s} find_due: {seconds * 1000:7.1f} ms (median of {args.runs}), "
+                f"peak {peak:6.1f} MB, {found:,} due"
+            )
         db.dispose()
     return 0
 

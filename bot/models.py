@@ -300,7 +300,6 @@ class InvoiceLine(SQLModel, table=True):
     stripe_invoice_item_id: str | None = Field(default=None, max_length=64)
 
 
-
 class InvoiceModalSnapshot(SQLModel, table=True):
     """An open invoice modal's shape and typed values, kept while a "New client" modal sits on top of it.
 
@@ -315,6 +314,7 @@ class InvoiceModalSnapshot(SQLModel, table=True):
     private_metadata: str = Field(sa_column=Column(Text, nullable=False))
     state_values: str = Field(sa_column=Column(Text, nullable=False))  # the view's state.values, as JSON
     saved_at: datetime = _timestamp(index=True)  # type: ignore[assignment]
+
 
 class InvoiceTemplate(SQLModel, table=True):
     """How a workspace's invoices look: design, logo, colours, footer, and the default payment terms.

@@ -295,9 +295,7 @@ class StripeGateway:
         if logo_file_id is not None:
             branding["logo"] = logo_file_id
         params = {"settings": {"branding": branding}}
-        return self._call(
-            self._v1().accounts.update, account_id, params, self._options(None, idempotency_key)
-        )
+        return self._call(self._v1().accounts.update, account_id, params, self._options(None, idempotency_key))
 
     # -- Payments -------------------------------------------------------------------------------------------
 

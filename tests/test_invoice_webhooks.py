@@ -96,8 +96,11 @@ def test_events_apply_in_the_order_of_the_invoices_state_not_of_arrival(
     failed_later = copy.deepcopy(failed)
     failed_later["data"]["object"]["attempt_count"] = 5
     deliver(bb, failed_later, event_id="evt_late_failure_2")
-    for status, event_type in (("void", "invoice.voided"), ("uncollectible", "invoice.marked_uncollectible"),
-                               ("open", "invoice.paid")):
+    for status, event_type in (
+        ("void", "invoice.voided"),
+        ("uncollectible", "invoice.marked_uncollectible"),
+        ("open", "invoice.paid"),
+    ):
         stale = copy.deepcopy(paid)
         stale["type"] = event_type
         stale["data"]["object"]["status"] = status
@@ -112,8 +115,7 @@ def test_events_apply_in_the_order_of_the_invoices_state_not_of_arrival(
 
 def test_uncollectible_can_still_be_paid(scene: tuple[Billbot, str, int, Invoice]) -> None:
     bb, account, _, invoice = scene
-    stripe_api(bb).v1.invoices.mark_uncollectible(invoice.stripe_invoice_id or "", None,
-                                                 {"stripe_account": account})  # type: ignore[arg-type]
+    stripe_api(bb).v1.invoices.mark_uncollectible(invoice.stripe_invoice_id or "", None, {"stripe_account": account})  # type: ignore[arg-type]
     wait(bb, lambda: row(bb, invoice.id).status == "uncollectible")  # type: ignore[arg-type]
     wait(bb, lambda: replies(bb, invoice))
     assert action_ids.MARK_PAID in buttons(message(bb, invoice))
@@ -144,8 +146,7 @@ def test_events_for_invoices_we_do_not_know_are_ignored(scene: tuple[Billbot, st
 
 def test_an_invoice_voided_in_stripes_dashboard_is_recorded(scene: tuple[Billbot, str, int, Invoice]) -> None:
     bb, account, _, invoice = scene
-    stripe_api(bb).v1.invoices.void_invoice(invoice.stripe_invoice_id or "", None,
-                                           {"stripe_account": account})  # type: ignore[arg-type]
+    stripe_api(bb).v1.invoices.void_invoice(invoice.stripe_invoice_id or "", None, {"stripe_account": account})  # type: ignore[arg-type]
     wait(bb, lambda: row(bb, invoice.id).status == "void")  # type: ignore[arg-type]
     wait(bb, lambda: set(buttons(message(bb, invoice))) == {action_ids.DOWNLOAD_PDF})
     assert wait(bb, lambda: replies(bb, invoice)) == [

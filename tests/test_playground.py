@@ -94,15 +94,24 @@ MODAL = {
     "callback_id": "demo",
     "title": {"type": "plain_text", "text": "Demo"},
     "submit": {"type": "plain_text", "text": "Save"},
-    "blocks": [{"type": "input", "block_id": "name", "label": {"type": "plain_text", "text": "Name"},
-                "element": {"type": "plain_text_input", "action_id": "name"}}],
+    "blocks": [
+        {
+            "type": "input",
+            "block_id": "name",
+            "label": {"type": "plain_text", "text": "Name"},
+            "element": {"type": "plain_text_input", "action_id": "name"},
+        }
+    ],
 }
 
 
 def open_modal(client: SlackClient, slack: SlackStandIn, user: str = ADMIN) -> str:
     trigger = slack.issue_trigger_id(TEAM_ID, user)
-    web = httpx.post(slack.url + "views.open", data={"trigger_id": trigger, "view": json.dumps(MODAL)},
-                     headers={"Authorization": f"Bearer {client.workspace.bot_token}"})
+    web = httpx.post(
+        slack.url + "views.open",
+        data={"trigger_id": trigger, "view": json.dumps(MODAL)},
+        headers={"Authorization": f"Bearer {client.workspace.bot_token}"},
+    )
     assert web.json()["ok"], web.json()
     return str(web.json()["view"]["id"])
 
@@ -148,8 +157,12 @@ def test_a_message_is_shown_in_the_channel_and_sent_as_a_signed_event(recorded) 
     envelope = json.loads(body)
     assert envelope["type"] == "event_callback" and envelope["team_id"] == TEAM_ID
     event = envelope["event"]
-    assert (event["type"], event["channel"], event["user"], event["channel_type"]) == ("message", HELP, MEMBER,
-                                                                                        "channel")
+    assert (event["type"], event["channel"], event["user"], event["channel_type"]) == (
+        "message",
+        HELP,
+        MEMBER,
+        "channel",
+    )
     [shown] = client.workspace.messages(HELP)
     assert shown.ts == event["ts"] and shown.text == "Comment envoyer une facture ?"
 
@@ -166,8 +179,13 @@ def test_a_click_in_a_modal_carries_the_view_with_what_the_member_typed(recorded
     client, recorder, slack = recorded
     view_id = open_modal(client, slack)
     values = {"name": {"name": {"type": "plain_text_input", "value": "Élodie"}}}
-    action = {"type": "button", "action_id": "go", "block_id": "b1", "value": "7",
-              "text": {"type": "plain_text", "text": "Go"}}
+    action = {
+        "type": "button",
+        "action_id": "go",
+        "block_id": "b1",
+        "value": "7",
+        "text": {"type": "plain_text", "text": "Go"},
+    }
     client.action(ADMIN, action, view_id=view_id, values=values)
     headers, body = recorder.last()
     assert signed_by_slack_recipe(headers, body)
@@ -182,15 +200,34 @@ def test_a_click_in_a_modal_carries_the_view_with_what_the_member_typed(recorded
 
 def test_a_click_in_a_message_carries_the_message_and_a_response_url(recorded) -> None:
     client, recorder, slack = recorded
-    web = httpx.post(slack.url + "chat.postMessage", data={"channel": GENERAL, "text": "Invoice", "blocks": json.dumps(
-        [{"type": "actions", "block_id": "acts", "elements": [
-            {"type": "button", "action_id": "pay", "text": {"type": "plain_text", "text": "Pay"}}]}])},
-        headers={"Authorization": f"Bearer {client.workspace.bot_token}"}).json()
+    web = httpx.post(
+        slack.url + "chat.postMessage",
+        data={
+            "channel": GENERAL,
+            "text": "Invoice",
+            "blocks": json.dumps(
+                [
+                    {
+                        "type": "actions",
+                        "block_id": "acts",
+                        "elements": [
+                            {"type": "button", "action_id": "pay", "text": {"type": "plain_text", "text": "Pay"}}
+                        ],
+                    }
+                ]
+            ),
+        },
+        headers={"Authorization": f"Bearer {client.workspace.bot_token}"},
+    ).json()
     action = {"type": "button", "action_id": "pay", "block_id": "acts", "text": {"type": "plain_text", "text": "Pay"}}
     client.action(ADMIN, action, channel_id=GENERAL, message_ts=web["ts"])
     payload = recorder.last_payload()
-    assert payload["container"] == {"type": "message", "message_ts": web["ts"], "channel_id": GENERAL,
-                                    "is_ephemeral": False}
+    assert payload["container"] == {
+        "type": "message",
+        "message_ts": web["ts"],
+        "channel_id": GENERAL,
+        "is_ephemeral": False,
+    }
     assert payload["channel"]["id"] == GENERAL and payload["message"]["ts"] == web["ts"]
     assert httpx.post(payload["response_url"], json={"text": "Paid"}).status_code == 200
     assert [m.text for m in client.workspace.ephemeral(GENERAL, ADMIN)] == ["Paid"]
@@ -242,8 +279,11 @@ def test_a_view_the_app_answers_with_is_checked_against_slacks_limits(recorded) 
 def test_closing_a_view_that_asked_to_be_told_sends_view_closed(recorded) -> None:
     client, recorder, slack = recorded
     trigger = slack.issue_trigger_id(TEAM_ID, ADMIN)
-    view = httpx.post(slack.url + "views.open", data={"trigger_id": trigger, "view": json.dumps(
-        {**MODAL, "notify_on_close": True})}, headers={"Authorization": f"Bearer {client.workspace.bot_token}"})
+    view = httpx.post(
+        slack.url + "views.open",
+        data={"trigger_id": trigger, "view": json.dumps({**MODAL, "notify_on_close": True})},
+        headers={"Authorization": f"Bearer {client.workspace.bot_token}"},
+    )
     view_id = view.json()["view"]["id"]
     client.close_view(ADMIN, view_id, all_views=True)
     payload = recorder.last_payload()
@@ -260,7 +300,11 @@ def test_typing_in_an_external_select_asks_the_app_for_options(recorded) -> None
     assert outcome.options == options
     payload = recorder.last_payload()
     assert (payload["type"], payload["action_id"], payload["block_id"], payload["value"]) == (
-        "block_suggestion", "client", "client.0", "élo")
+        "block_suggestion",
+        "client",
+        "client.0",
+        "élo",
+    )
     assert payload["view"]["id"] == view_id
 
 
@@ -313,8 +357,14 @@ def test_a_command_opens_the_apps_modal_and_a_bad_submission_shows_inline_errors
     stack = playground.slack.wait_for(lambda: playground.workspace.views(ADMIN))
     view = stack[-1]
     assert view["callback_id"] == "billing_settings"
-    submitted = page.post("/api/submit", json={"user": ADMIN, "view_id": view["id"], "values": {
-        "address_line1": {"address_line1": {"type": "plain_text_input", "value": None}}}})
+    submitted = page.post(
+        "/api/submit",
+        json={
+            "user": ADMIN,
+            "view_id": view["id"],
+            "values": {"address_line1": {"address_line1": {"type": "plain_text_input", "value": None}}},
+        },
+    )
     assert submitted.status_code == 200
     assert submitted.json()["errors"], submitted.json()
     assert playground.workspace.views(ADMIN)[-1]["id"] == view["id"]

@@ -240,6 +240,9 @@ def line(field: str) -> str:
 
 
 def fill_line(page: Any, modal: str, index: int, description: str, quantity: str, price: str) -> None:
-    for field, value in ((modal_ids.LINE_DESCRIPTION, description), (modal_ids.LINE_QUANTITY, quantity),
-                         (modal_ids.LINE_PRICE, price)):
+    for field, value in (
+        (modal_ids.LINE_DESCRIPTION, description),
+        (modal_ids.LINE_QUANTITY, quantity),
+        (modal_ids.LINE_PRICE, price),
+    ):
         page.locator(modal + f"[data-action-id='{line(field)}']").nth(index).fill(value)

@@ -126,8 +126,11 @@ def test_reminders_go_out_on_the_right_days_at_the_workspaces_time_of_day(billbo
 
     assert emails(billbot, invoice) == before + 3
     assert len(digests(billbot)) == 3
-    assert [(r.rule, r.state, r.emailed) for r in sent_rows(billbot)] == [(-3, "sent", True), (0, "sent", True),
-                                                                         (7, "sent", True)]
+    assert [(r.rule, r.state, r.emailed) for r in sent_rows(billbot)] == [
+        (-3, "sent", True),
+        (0, "sent", True),
+        (7, "sent", True),
+    ]
 
 
 def test_the_time_of_day_is_the_workspaces_own(billbot: Billbot) -> None:
@@ -167,12 +170,14 @@ def test_paid_voided_and_stopped_invoices_are_never_reminded(billbot: Billbot) -
     turn_on(billbot)
     paid, voided, stopped, open_one = invoices(billbot, 4)
     for action_id, invoice in (("invoice_mark_paid", paid), ("invoice_void", voided), ("reminders_stop", stopped)):
-        response = billbot.requests.click(action_id, user=CREATOR, value=str(invoice.id), channel=CHANNEL,
-                                          message_ts=invoice.message_ts)
+        response = billbot.requests.click(
+            action_id, user=CREATOR, value=str(invoice.id), channel=CHANNEL, message_ts=invoice.message_ts
+        )
         assert response.status_code == 200
     billbot.slack.wait_for(lambda: row(billbot, paid.id).status == "paid" and row(billbot, voided.id).status == "void")  # type: ignore[arg-type]
-    billbot.slack.wait_for(lambda: any("Reminders stopped" in (m.text or "")
-                                       for m in billbot.workspace.ephemeral(CHANNEL, CREATOR)))
+    billbot.slack.wait_for(
+        lambda: any("Reminders stopped" in (m.text or "") for m in billbot.workspace.ephemeral(CHANNEL, CREATOR))
+    )
     result = sweep(billbot, at(open_one.due_date))
     assert result.claimed == 1
     assert [r.invoice_id for r in sent_rows(billbot)] == [open_one.id]
@@ -184,10 +189,12 @@ def test_stop_reminders_is_on_the_invoice_message_and_can_be_undone(billbot: Bil
     turn_on(billbot)
     (invoice,) = invoices(billbot)
     message = billbot.workspace.message(CHANNEL, invoice.message_ts or "")
-    assert "reminders_stop" in [e["action_id"] for b in message.blocks or [] if b["type"] == "actions"
-                                for e in b["elements"]]
-    billbot.requests.click("reminders_stop", user=CREATOR, value=str(invoice.id), channel=CHANNEL,
-                           message_ts=invoice.message_ts)
+    assert "reminders_stop" in [
+        e["action_id"] for b in message.blocks or [] if b["type"] == "actions" for e in b["elements"]
+    ]
+    billbot.requests.click(
+        "reminders_stop", user=CREATOR, value=str(invoice.id), channel=CHANNEL, message_ts=invoice.message_ts
+    )
     note = billbot.slack.wait_for(lambda: billbot.workspace.ephemeral(CHANNEL, CREATOR))[-1]
     assert note.blocks and note.blocks[0]["accessory"]["action_id"] == "reminders_resume"
     assert sweep(billbot, at(invoice.due_date)).claimed == 0
@@ -237,8 +244,9 @@ def test_mark_as_paid_from_the_digest_uses_the_invoices_own_flow(billbot: Billbo
     (invoice,) = invoices(billbot)
     sweep(billbot, at(invoice.due_date))
     digest = digests(billbot)[-1]
-    billbot.requests.click("invoice_mark_paid", user=ADMIN, value=str(invoice.id), channel=REMINDERS,
-                           message_ts=digest.ts)
+    billbot.requests.click(
+        "invoice_mark_paid", user=ADMIN, value=str(invoice.id), channel=REMINDERS, message_ts=digest.ts
+    )
     billbot.slack.wait_for(lambda: row(billbot, invoice.id).status == "paid")  # type: ignore[arg-type]
     assert sweep(billbot, at(invoice.due_date + timedelta(days=7))).claimed == 0
 
@@ -278,8 +286,9 @@ def test_a_sweep_that_died_after_claiming_is_finished_by_the_next_once(billbot: 
     before = emails(billbot, invoice)
     # The dead sweep got as far as its claim and Stripe's email, and no further.
     (claimed,) = claims.claim(db, find_due(db, now), now)
-    billbot.app.services.stripe.send_invoice(invoice.stripe_account_id, invoice.stripe_invoice_id or "",
-                                             idempotency_key=stripe_key(invoice.id, 0))  # type: ignore[arg-type]
+    billbot.app.services.stripe.send_invoice(
+        invoice.stripe_account_id, invoice.stripe_invoice_id or "", idempotency_key=stripe_key(invoice.id, 0)
+    )  # type: ignore[arg-type]
     assert sweep(billbot, now + timedelta(minutes=1)).claimed == 0  # its lease still holds
     resumed = sweep(billbot, now + claims.LEASE + timedelta(minutes=1))
     assert resumed.claimed == 1 and resumed.digests == 1

@@ -43,8 +43,13 @@ def test_two_scheduler_processes_send_each_reminder_once(billbot: Billbot, tmp_p
     env = clean_env(**app_env(bb.slack, bb.app.settings.database_url, bb.stripe), BILLBOT_LOG_LEVEL="INFO")
     logs = [tmp_path / f"scheduler{n}.log" for n in (1, 2)]
     processes = [
-        subprocess.Popen([sys.executable, "-m", "bot", "scheduler"], env=env, cwd=PROJECT_ROOT,
-                         stdout=log.open("w"), stderr=subprocess.STDOUT)
+        subprocess.Popen(
+            [sys.executable, "-m", "bot", "scheduler"],
+            env=env,
+            cwd=PROJECT_ROOT,
+            stdout=log.open("w"),
+            stderr=subprocess.STDOUT,
+        )
         for log in logs
     ]
     try:

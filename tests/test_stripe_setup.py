@@ -399,9 +399,7 @@ def test_forged_oauth_state_is_refused_and_changes_nothing(billbot: Billbot) -> 
         "",
     ]
     for forged in forged_states:
-        page = httpx.get(
-            f"{billbot.app.url}/stripe/oauth/callback", params={**query, "state": forged}, timeout=10
-        )
+        page = httpx.get(f"{billbot.app.url}/stripe/oauth/callback", params={**query, "state": forged}, timeout=10)
         assert page.status_code == 400
         assert "This link isn't valid" in html.unescape(page.text)
     assert row(billbot) is None

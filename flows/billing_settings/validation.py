@@ -150,7 +150,6 @@ def rate_form(values: Values, locale: str) -> tuple[RateForm | None, Errors]:
     return RateForm(name, percentage, inclusive == "inclusive", description, country or None), {}
 
 
-
 def settings_from_json(text: str, locale: str) -> SettingsForm | None:
     """A form we put in a view's metadata (for Retry), checked again: the payload comes back from outside."""
     try:

@@ -77,7 +77,6 @@ def register(app: App, services: Services) -> None:
         match = retrieval.index().match(question_text, question.language)
         names_invoice = data_questions.invoice_reference(question_text) is not None
         if match.topic == "invoice-status" or (names_invoice and match.topic == knowledge.HUMAN):
-
             today = member_today(services.db, client, team_id, user_id)
             with services.db.session() as session:
                 found = data_questions.answer(session, team_id, question_text, question.language, today)

@@ -182,7 +182,6 @@ def service_form(
 # -- reading Slack's view state -------------------------------------------------------------------------
 
 
-
 def _int(text: str | None) -> int | None:
     if text is None or not text.strip().isdigit():
         return None

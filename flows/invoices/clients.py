@@ -281,7 +281,6 @@ def register(app: App, services: Services) -> None:
 
     # -- helpers -----------------------------------------------------------------------------------------------
 
-
     def post_to_response_url(url: str, message: dict[str, Any], *, replace: bool) -> None:
         try:
             response = WebhookClient(url).send(
@@ -308,7 +307,6 @@ def register(app: App, services: Services) -> None:
     app.view(f.NEW_CLIENT_CALLBACK)(ack=validate_client, lazy=[save_client])
     app.view(f.SESSION_CALLBACK)(ack=validate_session, lazy=[save_session])
     services_catalog.register(app, services)
-
 
 
 def _channel(body: dict[str, Any]) -> str | None:

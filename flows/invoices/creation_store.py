@@ -66,9 +66,9 @@ def next_number(session: Session, team_id: str) -> int:
         dialect = session.get_bind().dialect.name
         insert: Any = postgres_insert if dialect == "postgresql" else sqlite_insert
         session.execute(
-            insert(InvoiceCounter).values(team_id=team_id, last_number=0).on_conflict_do_nothing(
-                index_elements=["team_id"]
-            )
+            insert(InvoiceCounter)
+            .values(team_id=team_id, last_number=0)
+            .on_conflict_do_nothing(index_elements=["team_id"])
         )
         number = session.execute(bump, {"t": team_id}).scalar()
     assert number is not None

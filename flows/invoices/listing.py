@@ -73,9 +73,7 @@ def answer(
     respond(text=message_text, blocks=message_blocks, response_type="ephemeral")
 
 
-def find_invoices(
-    services: Services, team_id: str, which: str | None, today: date, limit: int = LIST_MAX
-) -> Listed:
+def find_invoices(services: Services, team_id: str, which: str | None, today: date, limit: int = LIST_MAX) -> Listed:
     conditions = [col(Invoice.team_id) == team_id]
     if which == "open":
         conditions.append(col(Invoice.status) == "open")

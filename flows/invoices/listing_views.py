@@ -25,9 +25,7 @@ def row_text(invoice: Invoice, client_name: str, locale: str, today: date) -> st
     )
 
 
-def list_message(
-    rows: list[tuple[Invoice, str]], total: int, which: str | None, locale: str, today: date
-) -> Message:
+def list_message(rows: list[tuple[Invoice, str]], total: int, which: str | None, locale: str, today: date) -> Message:
     title = t(locale, f"invoice.list.title.{which or 'all'}")
     if not rows:
         text = t(locale, f"invoice.list.empty.{which or 'all'}")

@@ -93,17 +93,13 @@ def apply_stripe_invoice(db: Database, stripe_invoice: dict[str, Any], account_i
     with db.write_lock(), db.session() as session:
         # The status we read is part of the condition: of two callers racing with the same news, one updates.
         result = session.execute(
-            update(Invoice)
-            .where(col(Invoice.id) == invoice.id, col(Invoice.status) == invoice.status)
-            .values(**values)
+            update(Invoice).where(col(Invoice.id) == invoice.id, col(Invoice.status) == invoice.status).values(**values)
         )
         if int(getattr(result, "rowcount", 0) or 0) != 1:
             return None
     fresh = get_invoice(db, invoice.id)  # type: ignore[arg-type]
     assert fresh is not None
-    out_of_band = new_status == "paid" and (
-        bool(stripe_invoice.get("paid_out_of_band")) or was_marked_paid(db, fresh)
-    )
+    out_of_band = new_status == "paid" and (bool(stripe_invoice.get("paid_out_of_band")) or was_marked_paid(db, fresh))
     return Change(fresh, invoice.status, out_of_band)
 
 

@@ -41,7 +41,6 @@ def register(app: App, services: Services) -> None:
             services_views.CatalogPage(locale, currency, catalogue, rates, may_edit, banner)
         )
 
-
     def ack_now(ack: Ack) -> None:
         ack()
 
@@ -146,4 +145,3 @@ def _int(value: Any) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return None
-

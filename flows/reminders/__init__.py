@@ -79,13 +79,13 @@ def register(app: App, services: Services) -> None:
 
     def open_step(step: StepContext) -> None:
         if not is_billing_admin(db, step.client, step.team_id, step.user_id):
-            step.tell(t(step.locale, "reminders.title"), t(step.locale, "reminders.forbidden"),
-                      t(step.locale, "common.close"))
+            step.tell(
+                t(step.locale, "reminders.title"), t(step.locale, "reminders.forbidden"), t(step.locale, "common.close")
+            )
             return
         saved = logic.load_settings(db, step.team_id)
         timezone = _timezone(services, step.client, step.team_id, step.user_id)
         step.open(views.settings_modal(step.locale, saved, timezone))
-
 
     # -- the settings modal ----------------------------------------------------------------------------------
 
@@ -161,15 +161,17 @@ def register(app: App, services: Services) -> None:
             tell(client, channel, user_id, t(locale, "reminders.already_today", number=invoice.number))
             return
         try:
-            services.stripe.send_invoice(invoice.stripe_account_id, invoice.stripe_invoice_id,
-                                         idempotency_key=f"billbot-reminder-{invoice.id}-now-{today}")
+            services.stripe.send_invoice(
+                invoice.stripe_account_id,
+                invoice.stripe_invoice_id,
+                idempotency_key=f"billbot-reminder-{invoice.id}-now-{today}",
+            )
         except GatewayError as exc:
             db.release(team_id, "reminder_now", f"{invoice.id}:{today}")
             log.warning("reminder of invoice %s refused by Stripe: %s", invoice.id, exc)
             tell(client, channel, user_id, t(locale, "reminders.stripe_failed", reason=str(exc)[:300]))
             return
-        tell(client, channel, user_id, t(locale, "reminders.sent_now", number=invoice.number,
-                                         client=client_row.name))
+        tell(client, channel, user_id, t(locale, "reminders.sent_now", number=invoice.number, client=client_row.name))
 
     def snooze(body: dict[str, Any], client: WebClient) -> None:
         found = clicked(body, client)
@@ -178,8 +180,12 @@ def register(app: App, services: Services) -> None:
         team_id, user_id, locale, channel, invoice, _ = found
         until = today_of(team_id) + timedelta(days=SNOOZE_DAYS)
         logic.hold(db, team_id, invoice.id, user_id, snoozed_until=until)  # type: ignore[arg-type]
-        tell(client, channel, user_id, t(locale, "reminders.snoozed", number=invoice.number,
-                                         date=format_date(until, locale)))
+        tell(
+            client,
+            channel,
+            user_id,
+            t(locale, "reminders.snoozed", number=invoice.number, date=format_date(until, locale)),
+        )
 
     def stop(body: dict[str, Any], client: WebClient) -> None:
         found = clicked(body, client)

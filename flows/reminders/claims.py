@@ -29,8 +29,17 @@ _CHUNK = 500
 def claim(db: Database, due: Iterable[Due], now: datetime, lease: timedelta = LEASE) -> list[int]:
     """Claim what no one else has; returns the ids of the rows this caller now holds."""
     rows = [
-        {"team_id": d.team_id, "invoice_id": d.invoice_id, "rule": d.rule, "due_at": d.due_at, "state": "claimed",
-         "claimed_until": now + lease, "attempts": 1, "emailed": False, "created_at": now}
+        {
+            "team_id": d.team_id,
+            "invoice_id": d.invoice_id,
+            "rule": d.rule,
+            "due_at": d.due_at,
+            "state": "claimed",
+            "claimed_until": now + lease,
+            "attempts": 1,
+            "emailed": False,
+            "created_at": now,
+        }
         for d in due
     ]
     insert = postgresql_insert if db.is_postgres else sqlite_insert

@@ -32,8 +32,13 @@ class SettingsForm:
 
     def to_json(self) -> str:
         return json.dumps(
-            {"o": list(self.offsets), "e": self.email_client, "t": self.tell_team, "c": self.channel_id,
-             "m": self.send_minute},
+            {
+                "o": list(self.offsets),
+                "e": self.email_client,
+                "t": self.tell_team,
+                "c": self.channel_id,
+                "m": self.send_minute,
+            },
             separators=(",", ":"),
         )
 
@@ -41,8 +46,13 @@ class SettingsForm:
     def from_json(cls, raw: str) -> SettingsForm | None:
         try:
             data = json.loads(raw)
-            return cls(tuple(int(o) for o in data["o"]), bool(data["e"]), bool(data["t"]),
-                       data["c"] if isinstance(data["c"], str) else None, int(data["m"]))
+            return cls(
+                tuple(int(o) for o in data["o"]),
+                bool(data["e"]),
+                bool(data["t"]),
+                data["c"] if isinstance(data["c"], str) else None,
+                int(data["m"]),
+            )
         except (ValueError, KeyError, TypeError):
             return None
 
@@ -168,8 +178,14 @@ def find_due(db: Database, now: datetime, rules_by_team: dict[str, Rules] | None
     # only move forward, so a rule at or below it is done (or was overtaken).
     last_claimed = select(func.max(_SENT.c.rule)).where(_SENT.c.invoice_id == _INVOICES.c.id).scalar_subquery()
     invoices = (
-        select(_INVOICES.c.id, _INVOICES.c.team_id, _INVOICES.c.due_date, _HOLDS.c.stopped, _HOLDS.c.snoozed_until,
-               last_claimed)
+        select(
+            _INVOICES.c.id,
+            _INVOICES.c.team_id,
+            _INVOICES.c.due_date,
+            _HOLDS.c.stopped,
+            _HOLDS.c.snoozed_until,
+            last_claimed,
+        )
         .select_from(_INVOICES.outerjoin(_HOLDS, _HOLDS.c.invoice_id == _INVOICES.c.id))
         .where(_INVOICES.c.status == "open", _INVOICES.c.due_date.between(earliest, latest))
     )
@@ -236,19 +252,37 @@ def upcoming(db: Database, team_id: str, now: datetime, limit: int = 5) -> list[
             .where(Invoice.team_id == team_id, Invoice.status == "open")
         ).all()
         ids = [invoice.id for invoice, _, _ in rows]
-        done = set(map(tuple, session.execute(
-            select(_SENT.c.invoice_id, _SENT.c.rule).where(_SENT.c.invoice_id.in_(ids))
-        ))) if ids else set()
+        done = (
+            set(
+                map(tuple, session.execute(select(_SENT.c.invoice_id, _SENT.c.rule).where(_SENT.c.invoice_id.in_(ids))))
+            )
+            if ids
+            else set()
+        )
     lines = []
     for invoice, client_name, stopped in rows:
         if stopped:
             continue
         # The next rule this invoice has not had yet (a sweep may already have sent one ahead of the clock).
-        nxt = next(((o, at) for o in rules.offsets if (at := rules.moment(invoice.due_date, o)) > now
-                    and (invoice.id, o) not in done), None)
+        nxt = next(
+            (
+                (o, at)
+                for o in rules.offsets
+                if (at := rules.moment(invoice.due_date, o)) > now and (invoice.id, o) not in done
+            ),
+            None,
+        )
         if nxt is not None:
-            lines.append(HomeLine(invoice.number, client_name, invoice.amount_remaining or invoice.total,
-                                  invoice.currency, nxt[0], nxt[1]))
+            lines.append(
+                HomeLine(
+                    invoice.number,
+                    client_name,
+                    invoice.amount_remaining or invoice.total,
+                    invoice.currency,
+                    nxt[0],
+                    nxt[1],
+                )
+            )
     return sorted(lines, key=lambda line: line.at)[:limit]
 
 
@@ -263,7 +297,13 @@ def recently_sent(db: Database, team_id: str, limit: int = 5) -> list[HomeLine]:
             .limit(limit)
         ).all()
     return [
-        HomeLine(invoice.number, name, invoice.amount_remaining or invoice.total, invoice.currency, sent.rule,
-                 aware(sent.sent_at or sent.created_at))
+        HomeLine(
+            invoice.number,
+            name,
+            invoice.amount_remaining or invoice.total,
+            invoice.currency,
+            sent.rule,
+            aware(sent.sent_at or sent.created_at),
+        )
         for sent, invoice, name in rows
     ]

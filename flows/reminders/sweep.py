@@ -35,8 +35,16 @@ STRIPE_SENDS_PER_SECOND = 20
 CLAIM_BATCH = 10
 # Slack errors that will not go away by trying again: the reminder is recorded and the admin told.
 SLACK_PERMANENT = frozenset(
-    {"not_in_channel", "channel_not_found", "is_archived", "invalid_auth", "account_inactive", "token_revoked",
-     "missing_scope", "restricted_action"}
+    {
+        "not_in_channel",
+        "channel_not_found",
+        "is_archived",
+        "invalid_auth",
+        "account_inactive",
+        "token_revoked",
+        "missing_scope",
+        "restricted_action",
+    }
 )
 
 
@@ -114,8 +122,15 @@ class Sweeper:
             self._post(settings_of[team_id], channel, items, now, result)
         log.info(
             "reminders sweep %s at %s: %d due, %d claimed, %d emailed, %d in %d digests, %d skipped, %d to retry",
-            self.name, now.isoformat(), result.due, result.claimed, result.emailed, result.posted, result.digests,
-            result.skipped, result.retrying,
+            self.name,
+            now.isoformat(),
+            result.due,
+            result.claimed,
+            result.emailed,
+            result.posted,
+            result.digests,
+            result.skipped,
+            result.retrying,
         )
         return result
 
@@ -128,8 +143,13 @@ class Sweeper:
             client = session.get(Client, invoice.client_id) if invoice else None
             if invoice is None or client is None:
                 return None
-            return _Work(row, invoice, client, session.get(InvoiceReminderHold, row.invoice_id),
-                         session.get(ReminderSettings, row.team_id))
+            return _Work(
+                row,
+                invoice,
+                client,
+                session.get(InvoiceReminderHold, row.invoice_id),
+                session.get(ReminderSettings, row.team_id),
+            )
 
     def _one(self, row_id: int, now: datetime, pacer: _Pacer,
              result: SweepResult) -> tuple[ReminderSettings, DigestItem] | None:  # fmt: skip
@@ -150,8 +170,13 @@ class Sweeper:
             return None
         assert settings is not None
         if row.attempts > claims.MAX_ATTEMPTS:
-            log.warning("reminder %s of invoice %s given up after %d attempts: %s", row.rule, invoice.id,
-                        row.attempts - 1, row.last_error)
+            log.warning(
+                "reminder %s of invoice %s given up after %d attempts: %s",
+                row.rule,
+                invoice.id,
+                row.attempts - 1,
+                row.last_error,
+            )
             claims.finish(self.db, row_id, "failed", now, error=row.last_error)
             result.failed += 1
             return None
@@ -160,7 +185,8 @@ class Sweeper:
             pacer.wait()
             try:
                 self.services.stripe.send_invoice(
-                    invoice.stripe_account_id, invoice.stripe_invoice_id,
+                    invoice.stripe_account_id,
+                    invoice.stripe_invoice_id,
                     idempotency_key=stripe_key(invoice.id, row.rule),  # type: ignore[arg-type]
                 )
             except GatewayError as exc:
@@ -177,13 +203,24 @@ class Sweeper:
             result.emailed += 1
         if settings.tell_team and settings.channel_id:
             item = DigestItem(
-                row_id=row_id, invoice_id=invoice.id, number=invoice.number,  # type: ignore[arg-type]
-                client=work.client.name, amount=invoice.amount_remaining or invoice.total,
-                currency=invoice.currency, due_date=invoice.due_date, rule=row.rule, emailed=emailed,
+                row_id=row_id,
+                invoice_id=invoice.id,
+                number=invoice.number,  # type: ignore[arg-type]
+                client=work.client.name,
+                amount=invoice.amount_remaining or invoice.total,
+                currency=invoice.currency,
+                due_date=invoice.due_date,
+                rule=row.rule,
+                emailed=emailed,
             )
             return settings, item
-        claims.finish(self.db, row_id, "sent" if emailed else "failed", now,
-                      error=None if emailed else "nothing to send: no email and no channel")
+        claims.finish(
+            self.db,
+            row_id,
+            "sent" if emailed else "failed",
+            now,
+            error=None if emailed else "nothing to send: no email and no channel",
+        )
         if emailed:
             result.sent_ids.append(row_id)
         return None
@@ -195,8 +232,9 @@ class Sweeper:
         for index, part in enumerate(parts):
             try:
                 # A 429 is waited out (Retry-After) by the client's RateLimitErrorRetryHandler.
-                posted = web.chat_postMessage(channel=channel, text=part.text, blocks=part.blocks,
-                                              unfurl_links=False, unfurl_media=False)
+                posted = web.chat_postMessage(
+                    channel=channel, text=part.text, blocks=part.blocks, unfurl_links=False, unfurl_media=False
+                )
             except SlackApiError as exc:
                 error = str(exc.response.get("error") or "unknown")
                 later = [row_id for p in parts[index:] for row_id in p.row_ids]
@@ -223,7 +261,8 @@ class Sweeper:
             return
         key = "reminders.not_in_channel" if error == "not_in_channel" else "reminders.channel_failed"
         try:
-            web.chat_postMessage(channel=settings.updated_by, text=t(settings.locale, key, channel=channel,
-                                                                     error=error))
+            web.chat_postMessage(
+                channel=settings.updated_by, text=t(settings.locale, key, channel=channel, error=error)
+            )
         except SlackApiError as exc:
             log.warning("could not tell %s about the digest: %s", settings.updated_by, exc.response.get("error"))

@@ -19,7 +19,7 @@ def _chosen(values: dict[str, Any], block_id: str) -> set[str]:
 
 
 def _days(raw: str | None) -> list[int] | None:
-    """"7, 3" → [7, 3]; None when the text is not whole numbers of days in range."""
+    """ "7, 3" → [7, 3]; None when the text is not whole numbers of days in range."""
     words = [w for w in re.split(r"[\s,;]+", (raw or "").strip()) if w]
     if not all(w.isdigit() for w in words):
         return None
@@ -34,8 +34,11 @@ def settings_form(values: dict[str, Any], locale: str) -> tuple[SettingsForm | N
     for block_id, parsed in ((ids.DAYS_BEFORE, before), (ids.DAYS_AFTER, after)):
         if parsed is None:
             errors[block_id] = t(locale, "reminders.error.days", max=MAX_DAYS)
-    offsets = sorted({-d for d in before or []} | {d for d in after or []}
-                     | ({0} if ids.ON_DUE_DATE_VALUE in _chosen(values, ids.ON_DUE_DATE) else set()))
+    offsets = sorted(
+        {-d for d in before or []}
+        | {d for d in after or []}
+        | ({0} if ids.ON_DUE_DATE_VALUE in _chosen(values, ids.ON_DUE_DATE) else set())
+    )
     if not errors and not offsets:
         errors[ids.ON_DUE_DATE] = t(locale, "reminders.error.no_rules")
     elif len(offsets) > MAX_RULES:

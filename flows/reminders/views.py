@@ -31,57 +31,90 @@ def settings_modal(locale: str, saved: ReminderSettings | None, timezone: str) -
     before = ", ".join(str(-o) for o in offsets if o < 0)
     after = ", ".join(str(o) for o in offsets if o > 0)
     on_due = blocks.option(t(locale, "reminders.on_due_date"), ids.ON_DUE_DATE_VALUE)
-    email = blocks.option(t(locale, "reminders.email_client"), ids.EMAIL_CLIENT_VALUE,
-                          description=t(locale, "reminders.email_client.description"))
-    tell = blocks.option(t(locale, "reminders.tell_team"), ids.TELL_TEAM_VALUE,
-                         description=t(locale, "reminders.tell_team.description"))
-    delivery = [o for o, on in ((email, saved.email_client if saved else True),
-                                (tell, saved.tell_team if saved else True)) if on]
+    email = blocks.option(
+        t(locale, "reminders.email_client"),
+        ids.EMAIL_CLIENT_VALUE,
+        description=t(locale, "reminders.email_client.description"),
+    )
+    tell = blocks.option(
+        t(locale, "reminders.tell_team"), ids.TELL_TEAM_VALUE, description=t(locale, "reminders.tell_team.description")
+    )
+    delivery = [
+        o
+        for o, on in ((email, saved.email_client if saved else True), (tell, saved.tell_team if saved else True))
+        if on
+    ]
     content: list[Block] = [
         blocks.section(t(locale, "reminders.intro")),
         blocks.header(t(locale, "reminders.section.when")),
         blocks.input_block(
             t(locale, "reminders.days_before"),
-            blocks.plain_text_input(ids.DAYS_BEFORE, initial_value=before, max_length=100,
-                                    placeholder=t(locale, "reminders.days.placeholder")),
-            block_id=ids.DAYS_BEFORE, optional=True, hint=t(locale, "reminders.days_before.hint"),
+            blocks.plain_text_input(
+                ids.DAYS_BEFORE,
+                initial_value=before,
+                max_length=100,
+                placeholder=t(locale, "reminders.days.placeholder"),
+            ),
+            block_id=ids.DAYS_BEFORE,
+            optional=True,
+            hint=t(locale, "reminders.days_before.hint"),
         ),
         blocks.input_block(
             t(locale, "reminders.on_due_date.label"),
             blocks.checkboxes(ids.ON_DUE_DATE, [on_due], initial_options=[on_due] if 0 in offsets else None),
-            block_id=ids.ON_DUE_DATE, optional=True,
+            block_id=ids.ON_DUE_DATE,
+            optional=True,
         ),
         blocks.input_block(
             t(locale, "reminders.days_after"),
-            blocks.plain_text_input(ids.DAYS_AFTER, initial_value=after, max_length=100,
-                                    placeholder=t(locale, "reminders.days.placeholder")),
-            block_id=ids.DAYS_AFTER, optional=True, hint=t(locale, "reminders.days_after.hint"),
+            blocks.plain_text_input(
+                ids.DAYS_AFTER, initial_value=after, max_length=100, placeholder=t(locale, "reminders.days.placeholder")
+            ),
+            block_id=ids.DAYS_AFTER,
+            optional=True,
+            hint=t(locale, "reminders.days_after.hint"),
         ),
         blocks.header(t(locale, "reminders.section.how")),
         blocks.input_block(
             t(locale, "reminders.delivery"),
             blocks.checkboxes(ids.DELIVERY, [email, tell], initial_options=delivery or None),
-            block_id=ids.DELIVERY, optional=True,
+            block_id=ids.DELIVERY,
+            optional=True,
         ),
         blocks.input_block(
             t(locale, "reminders.channel"),
-            blocks.conversations_select(ids.CHANNEL, initial_conversation=saved.channel_id if saved else None,
-                                        placeholder=t(locale, "reminders.channel.placeholder")),
-            block_id=ids.CHANNEL, optional=True, hint=t(locale, "reminders.channel.hint"),
+            blocks.conversations_select(
+                ids.CHANNEL,
+                initial_conversation=saved.channel_id if saved else None,
+                placeholder=t(locale, "reminders.channel.placeholder"),
+            ),
+            block_id=ids.CHANNEL,
+            optional=True,
+            hint=t(locale, "reminders.channel.hint"),
         ),
         blocks.input_block(
             t(locale, "reminders.time"),
             blocks.timepicker(ids.SEND_TIME, initial_time=_hhmm(saved.send_minute if saved else DEFAULT_SEND_MINUTE)),
-            block_id=ids.SEND_TIME, hint=t(locale, "reminders.time.hint", timezone=timezone),
+            block_id=ids.SEND_TIME,
+            hint=t(locale, "reminders.time.hint", timezone=timezone),
         ),
     ]
-    return blocks.modal(t(locale, "reminders.title"), content, callback_id=ids.SETTINGS_CALLBACK,
-                        close=t(locale, "reminders.cancel"), submit=t(locale, "reminders.save"))
+    return blocks.modal(
+        t(locale, "reminders.title"),
+        content,
+        callback_id=ids.SETTINGS_CALLBACK,
+        close=t(locale, "reminders.cancel"),
+        submit=t(locale, "reminders.save"),
+    )
 
 
 def notice_modal(locale: str, text: str) -> dict[str, Any]:
-    return blocks.modal(t(locale, "reminders.title"), [blocks.section(text, block_id="notice")],
-                        callback_id=ids.NOTICE_CALLBACK, close=t(locale, "common.close"))
+    return blocks.modal(
+        t(locale, "reminders.title"),
+        [blocks.section(text, block_id="notice")],
+        callback_id=ids.NOTICE_CALLBACK,
+        close=t(locale, "common.close"),
+    )
 
 
 def saved_text(locale: str, form: SettingsForm, timezone: str) -> str:
@@ -90,12 +123,14 @@ def saved_text(locale: str, form: SettingsForm, timezone: str) -> str:
         ways.append(t(locale, "reminders.saved.email"))
     if form.tell_team and form.channel_id:
         ways.append(t(locale, "reminders.saved.channel", channel=form.channel_id))
-    return "\n".join([
-        t(locale, "reminders.saved"),
-        t(locale, "reminders.saved.rules", rules=", ".join(rule_name(o, locale) for o in form.offsets)),
-        t(locale, "reminders.saved.time", time=_hhmm(form.send_minute), timezone=timezone),
-        t(locale, "reminders.saved.ways", ways=" · ".join(ways)),
-    ])
+    return "\n".join(
+        [
+            t(locale, "reminders.saved"),
+            t(locale, "reminders.saved.rules", rules=", ".join(rule_name(o, locale) for o in form.offsets)),
+            t(locale, "reminders.saved.time", time=_hhmm(form.send_minute), timezone=timezone),
+            t(locale, "reminders.saved.ways", ways=" · ".join(ways)),
+        ]
+    )
 
 
 def _home_line(line: HomeLine, locale: str, timezone: str) -> str:
@@ -112,7 +147,6 @@ def home_blocks(locale: str, timezone: str, upcoming: list[HomeLine], sent: list
     result.append(blocks.section(f"*{t(locale, 'reminders.home.next')}*\n{next_text}", block_id="reminders_next"))
     result.append(blocks.section(f"*{t(locale, 'reminders.home.last')}*\n{last_text}", block_id="reminders_last"))
     return result
-
 
 
 def stopped_blocks(locale: str, text: str, invoice_id: int) -> list[Block]:

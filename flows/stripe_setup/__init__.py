@@ -114,7 +114,7 @@ class _Flow:
             self.notifier.update_modal(step.client, opened["view"]["id"], view)
 
     def start(self, body: dict[str, Any], client: WebClient) -> None:
-        """"Set up payments" / "Continue set-up": the account (made once), then a fresh onboarding link."""
+        """ "Set up payments" / "Continue set-up": the account (made once), then a fresh onboarding link."""
         team_id, user_id = body["team"]["id"], body["user"]["id"]
         services = self.services
         locale = locale_for(services.db, client, team_id, user_id, services.settings.default_locale)

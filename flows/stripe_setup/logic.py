@@ -256,9 +256,7 @@ def onboarding_link(gateway: StripeGateway, row: StripeAccount, *, refresh_url: 
     return str(link["url"])
 
 
-def connect_existing(
-    db: Database, gateway: StripeGateway, team_id: str, user_id: str, code: str
-) -> StripeAccount:
+def connect_existing(db: Database, gateway: StripeGateway, team_id: str, user_id: str, code: str) -> StripeAccount:
     """Exchange an OAuth code and record the account it names as the workspace's.
 
     An unfinished account Billbot created earlier gives way to the connected one; an account that already

@@ -151,8 +151,11 @@ def _buttons(
     oauth_url: str | None,
 ) -> list[dict[str, Any]]:
     if onboarding_url:
-        return [blocks.button(t(locale, "stripe_setup.continue_on_stripe"), LINK_ACTION, url=onboarding_url,
-                              style="primary")]
+        return [
+            blocks.button(
+                t(locale, "stripe_setup.continue_on_stripe"), LINK_ACTION, url=onboarding_url, style="primary"
+            )
+        ]
     if row is None:
         buttons = [blocks.button(t(locale, "stripe_setup.start"), START_ACTION, value="start", style="primary")]
         if oauth_url:

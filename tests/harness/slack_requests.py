@@ -116,9 +116,7 @@ class SlackRequests:
             payload["channel"] = {"id": channel}
             payload["container"] = {"type": "message", "channel_id": channel, "message_ts": message_ts}
             payload["message"] = {"ts": message_ts}
-            payload["response_url"] = self.slack.issue_response_url(
-                self.team_id, channel, user, original_ts=message_ts
-            )
+            payload["response_url"] = self.slack.issue_response_url(self.team_id, channel, user, original_ts=message_ts)
         return self.interact(payload)
 
     def submit(self, view: dict[str, Any], values: dict[str, dict[str, Any]], *, user: str) -> httpx.Response:

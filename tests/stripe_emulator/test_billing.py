@@ -20,19 +20,26 @@ def rate(client: stripe.StripeClient, percentage: float, inclusive: bool) -> str
     ).id
 
 
-def draft(client: stripe.StripeClient, customer_id: str, amounts: list[int], tax_rates: list[str],
-          currency: str = "usd") -> stripe.Invoice:
+def draft(
+    client: stripe.StripeClient, customer_id: str, amounts: list[int], tax_rates: list[str], currency: str = "usd"
+) -> stripe.Invoice:
     invoice = client.v1.invoices.create(params={"customer": customer_id, "currency": currency})
     for amount in amounts:
         client.v1.invoice_items.create(
-            params={"customer": customer_id, "invoice": invoice.id, "amount": amount, "currency": currency,
-                    "tax_rates": tax_rates}
+            params={
+                "customer": customer_id,
+                "invoice": invoice.id,
+                "amount": amount,
+                "currency": currency,
+                "tax_rates": tax_rates,
+            }
         )
     return client.v1.invoices.retrieve(invoice.id)
 
 
-def test_exclusive_tax_is_added_per_line_and_rounded_half_up(client: stripe.StripeClient,
-                                                             customer: stripe.Customer) -> None:
+def test_exclusive_tax_is_added_per_line_and_rounded_half_up(
+    client: stripe.StripeClient, customer: stripe.Customer
+) -> None:
     vat = rate(client, 19, inclusive=False)
     # 2050 * 19% = 389.5 -> 390 ; 333 * 19% = 63.27 -> 63 ; 1000 -> 190. Summing first would give 642.
     invoice = draft(client, customer.id, [1000, 2050, 333], [vat])
@@ -57,8 +64,9 @@ def test_inclusive_tax_is_carved_out(client: stripe.StripeClient, customer: stri
     assert invoice.total_excluding_tax == 1999 - 334
 
 
-def test_default_tax_rates_apply_to_lines_without_their_own(client: stripe.StripeClient,
-                                                            customer: stripe.Customer) -> None:
+def test_default_tax_rates_apply_to_lines_without_their_own(
+    client: stripe.StripeClient, customer: stripe.Customer
+) -> None:
     ten = rate(client, 10, inclusive=False)
     five = rate(client, 5, inclusive=False)
     invoice = client.v1.invoices.create(params={"customer": customer.id, "default_tax_rates": [ten]})
@@ -81,46 +89,66 @@ def test_zero_decimal_currency(client: stripe.StripeClient, customer: stripe.Cus
 
 
 def test_item_quantity_and_price_data(client: stripe.StripeClient, customer: stripe.Customer) -> None:
-    item = client.v1.invoice_items.create(params={
-        "customer": customer.id, "quantity": 3,
-        "price_data": {"currency": "eur", "product": "prod_consult", "unit_amount": 2500},
-    })
+    item = client.v1.invoice_items.create(
+        params={
+            "customer": customer.id,
+            "quantity": 3,
+            "price_data": {"currency": "eur", "product": "prod_consult", "unit_amount": 2500},
+        }
+    )
     assert (item.amount, item.quantity, item.currency) == (7500, 3, "eur")
-    decimal_item = client.v1.invoice_items.create(params={
-        "customer": customer.id, "quantity": 2, "currency": "eur", "unit_amount_decimal": "1000.5",
-    })
+    decimal_item = client.v1.invoice_items.create(
+        params={
+            "customer": customer.id,
+            "quantity": 2,
+            "currency": "eur",
+            "unit_amount_decimal": "1000.5",
+        }
+    )
     assert decimal_item.amount == 2001
     with pytest.raises(stripe.InvalidRequestError):
         client.v1.invoice_items.create(params={"customer": customer.id, "amount": 5, "unit_amount_decimal": "5"})
 
 
-def test_pending_items_join_an_invoice_only_when_asked(client: stripe.StripeClient,
-                                                       customer: stripe.Customer) -> None:
+def test_pending_items_join_an_invoice_only_when_asked(client: stripe.StripeClient, customer: stripe.Customer) -> None:
     client.v1.invoice_items.create(params={"customer": customer.id, "amount": 700})
     excluded = client.v1.invoices.create(params={"customer": customer.id})
     assert excluded.lines.data == []
-    included = client.v1.invoices.create(
-        params={"customer": customer.id, "pending_invoice_items_behavior": "include"}
-    )
+    included = client.v1.invoices.create(params={"customer": customer.id, "pending_invoice_items_behavior": "include"})
     assert [line.amount for line in included.lines.data] == [700]
     assert client.v1.invoice_items.list(params={"pending": True}).data == []
 
 
 def test_add_lines(client: stripe.StripeClient, customer: stripe.Customer) -> None:
     invoice = client.v1.invoices.create(params={"customer": customer.id, "currency": "usd"})
-    updated = client.v1.invoices.add_lines(invoice.id, params={"lines": [
-        {"amount": 1200, "description": "Session"},
-        {"price_data": {"currency": "usd", "product_data": {"name": "Report"}, "unit_amount": 300}, "quantity": 2},
-    ]})
+    updated = client.v1.invoices.add_lines(
+        invoice.id,
+        params={
+            "lines": [
+                {"amount": 1200, "description": "Session"},
+                {
+                    "price_data": {"currency": "usd", "product_data": {"name": "Report"}, "unit_amount": 300},
+                    "quantity": 2,
+                },
+            ]
+        },
+    )
     assert [line.amount for line in updated.lines.data] == [1200, 600]
     assert updated.total == 1800
 
 
-def test_lifecycle_send_invoice(emu: StripeEmulator, client: stripe.StripeClient, customer: stripe.Customer,
-                                http: httpx.Client) -> None:
+def test_lifecycle_send_invoice(
+    emu: StripeEmulator, client: stripe.StripeClient, customer: stripe.Customer, http: httpx.Client
+) -> None:
     invoice = client.v1.invoices.create(
-        params={"customer": customer.id, "collection_method": "send_invoice", "days_until_due": 14,
-                "description": "March sessions", "footer": "Thanks", "metadata": {"practice": "p1"}}
+        params={
+            "customer": customer.id,
+            "collection_method": "send_invoice",
+            "days_until_due": 14,
+            "description": "March sessions",
+            "footer": "Thanks",
+            "metadata": {"practice": "p1"},
+        }
     )
     client.v1.invoice_items.create(params={"customer": customer.id, "invoice": invoice.id, "amount": 5000})
     assert invoice.status == "draft" and invoice.number is None
@@ -156,8 +184,13 @@ def test_lifecycle_send_invoice(emu: StripeEmulator, client: stripe.StripeClient
     with pytest.raises(stripe.InvalidRequestError):
         client.v1.invoices.void_invoice(invoice.id)
     types = [e["type"] for e in emu.events() if e["data"]["object"].get("id") == invoice.id]
-    assert types == ["invoice.created", "invoice.finalized", "invoice.sent", "invoice.paid",
-                     "invoice.payment_succeeded"]
+    assert types == [
+        "invoice.created",
+        "invoice.finalized",
+        "invoice.sent",
+        "invoice.paid",
+        "invoice.payment_succeeded",
+    ]
 
 
 def test_void_and_uncollectible(emu: StripeEmulator, client: stripe.StripeClient, customer: stripe.Customer) -> None:
@@ -193,10 +226,17 @@ def test_finalized_invoice_only_takes_limited_updates(client: stripe.StripeClien
 
 
 def test_tax_rates(emu: StripeEmulator, client: stripe.StripeClient) -> None:
-    created = client.v1.tax_rates.create(params={
-        "display_name": "MwSt", "percentage": 19, "inclusive": True, "country": "DE", "jurisdiction": "DE",
-        "description": "German VAT", "tax_type": "vat",
-    })
+    created = client.v1.tax_rates.create(
+        params={
+            "display_name": "MwSt",
+            "percentage": 19,
+            "inclusive": True,
+            "country": "DE",
+            "jurisdiction": "DE",
+            "description": "German VAT",
+            "tax_type": "vat",
+        }
+    )
     assert (created.percentage, created.inclusive, created.active) == (19, True, True)
     archived = client.v1.tax_rates.update(created.id, params={"active": False, "display_name": "VAT"})
     assert (archived.active, archived.display_name) == (False, "VAT")
@@ -207,8 +247,9 @@ def test_tax_rates(emu: StripeEmulator, client: stripe.StripeClient) -> None:
     assert updated["data"]["previous_attributes"] == {"active": True, "display_name": "MwSt"}
 
 
-def test_customer_update_and_delete(emu: StripeEmulator, client: stripe.StripeClient,
-                                    customer: stripe.Customer) -> None:
+def test_customer_update_and_delete(
+    emu: StripeEmulator, client: stripe.StripeClient, customer: stripe.Customer
+) -> None:
     updated = client.v1.customers.update(customer.id, params={"name": "Pat Doe", "metadata": {"slack": "U1"}})
     assert updated.name == "Pat Doe" and updated.metadata.to_dict() == {"slack": "U1"}
     cleared = client.v1.customers.update(customer.id, params={"metadata": {"slack": ""}})

@@ -13,10 +13,14 @@ from bot.sandbox.stripe import StripeEmulator
 
 
 def onboarding_link(client: stripe.StripeClient, account_id: str) -> str:
-    return client.v1.account_links.create(params={
-        "account": account_id, "type": "account_onboarding",
-        "refresh_url": "https://billbot.test/refresh", "return_url": "https://billbot.test/return",
-    }).url
+    return client.v1.account_links.create(
+        params={
+            "account": account_id,
+            "type": "account_onboarding",
+            "refresh_url": "https://billbot.test/refresh",
+            "return_url": "https://billbot.test/return",
+        }
+    ).url
 
 
 def test_platform_and_connected_accounts(emu: StripeEmulator, client: stripe.StripeClient) -> None:
@@ -29,18 +33,24 @@ def test_platform_and_connected_accounts(emu: StripeEmulator, client: stripe.Str
     assert [a.id for a in client.v1.accounts.list().data] == [account.id]
 
 
-def test_branding_with_uploaded_logo(emu: StripeEmulator, client: stripe.StripeClient, http: httpx.Client,
-                                     auth: dict[str, str]) -> None:
+def test_branding_with_uploaded_logo(
+    emu: StripeEmulator, client: stripe.StripeClient, http: httpx.Client, auth: dict[str, str]
+) -> None:
     account = client.v1.accounts.create(params={"type": "standard"})
     logo = io.BytesIO(b"\x89PNG\r\n\x1a\n fake logo")
     logo.name = "logo.png"
-    upload = client.v1.files.create(params={"file": logo, "purpose": "business_logo"},
-                                    options={"stripe_account": account.id})
+    upload = client.v1.files.create(
+        params={"file": logo, "purpose": "business_logo"}, options={"stripe_account": account.id}
+    )
     assert (upload.purpose, upload.type, upload.size) == ("business_logo", "png", len(b"\x89PNG\r\n\x1a\n fake logo"))
     contents = http.get(f"/v1/files/{upload.id}/contents", headers={**auth, "Stripe-Account": account.id})
     assert contents.content == b"\x89PNG\r\n\x1a\n fake logo"
-    updated = client.v1.accounts.update(account.id, params={"settings": {"branding": {
-        "logo": upload.id, "primary_color": "#112233", "secondary_color": "#aabbcc"}}})
+    updated = client.v1.accounts.update(
+        account.id,
+        params={
+            "settings": {"branding": {"logo": upload.id, "primary_color": "#112233", "secondary_color": "#aabbcc"}}
+        },
+    )
     branding = updated.settings.branding  # type: ignore[union-attr]
     assert (branding.logo, branding.primary_color, branding.secondary_color) == (upload.id, "#112233", "#aabbcc")
     event = emu.events("account.updated", account=account.id)[-1]
@@ -77,8 +87,9 @@ def test_onboarding_page_can_leave_details_due(client: stripe.StripeClient, http
     assert account.requirements.currently_due == ["external_account"]  # type: ignore[union-attr]
 
 
-def test_expired_link_redirects_to_refresh_url(emu: StripeEmulator, client: stripe.StripeClient,
-                                               http: httpx.Client) -> None:
+def test_expired_link_redirects_to_refresh_url(
+    emu: StripeEmulator, client: stripe.StripeClient, http: httpx.Client
+) -> None:
     account = client.v1.accounts.create(params={"type": "standard"})
     emu.account_link_ttl = 0
     url = onboarding_link(client, account.id)
@@ -96,8 +107,10 @@ def test_complete_onboarding_helper(emu: StripeEmulator, client: stripe.StripeCl
 
 def test_oauth_connect_token_and_deauthorize(emu: StripeEmulator, http: httpx.Client) -> None:
     client = stripe.StripeClient(
-        "sk_test_emulator", base_addresses={"api": emu.url, "connect": emu.url, "files": emu.url},
-        max_network_retries=0, client_id="ca_emulator",
+        "sk_test_emulator",
+        base_addresses={"api": emu.url, "connect": emu.url, "files": emu.url},
+        max_network_retries=0,
+        client_id="ca_emulator",
     )
     authorize_url = client.oauth.authorize_url(
         params={"scope": "read_write", "state": "opaque-123", "redirect_uri": "https://billbot.test/oauth"}
@@ -127,9 +140,15 @@ def test_oauth_connect_token_and_deauthorize(emu: StripeEmulator, http: httpx.Cl
 
 
 def test_oauth_deny(emu: StripeEmulator, http: httpx.Client) -> None:
-    redirect = http.post("/oauth/authorize", data={
-        "client_id": "ca_emulator", "redirect_uri": "https://billbot.test/oauth", "state": "s1", "decision": "deny",
-    })
+    redirect = http.post(
+        "/oauth/authorize",
+        data={
+            "client_id": "ca_emulator",
+            "redirect_uri": "https://billbot.test/oauth",
+            "state": "s1",
+            "decision": "deny",
+        },
+    )
     back = parse_qs(urlsplit(redirect.headers["location"]).query)
     assert back["error"] == ["access_denied"] and back["state"] == ["s1"]
     assert http.get("/oauth/authorize", params={"client_id": "ca_other", "redirect_uri": "x"}).status_code == 400

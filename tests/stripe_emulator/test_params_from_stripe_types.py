@@ -82,8 +82,9 @@ def test_every_sdk_parameter_is_accepted_by_the_validator(route: Route) -> None:
 
 
 @pytest.mark.parametrize("route", API_ROUTES, ids=route_id)
-def test_unknown_parameter_is_refused_over_http(route: Route, emu: StripeEmulator, http: httpx.Client,
-                                                auth: dict[str, str]) -> None:
+def test_unknown_parameter_is_refused_over_http(
+    route: Route, emu: StripeEmulator, http: httpx.Client, auth: dict[str, str]
+) -> None:
     pairs = [*flatten(required_sample(emu.app._schemas[route.params or ""])), ("zzz_not_a_param", "1")]
     if route.method == "POST":
         response = http.post(concrete(route.pattern), data=dict(pairs), headers=auth)
@@ -105,8 +106,9 @@ ENUM_CASES = [
 
 
 @pytest.mark.parametrize("route,name", ENUM_CASES, ids=[f"{route_id(r)} {n}" for r, n in ENUM_CASES])
-def test_out_of_enum_value_is_refused_over_http(route: Route, name: str, emu: StripeEmulator, http: httpx.Client,
-                                                auth: dict[str, str]) -> None:
+def test_out_of_enum_value_is_refused_over_http(
+    route: Route, name: str, emu: StripeEmulator, http: httpx.Client, auth: dict[str, str]
+) -> None:
     params = {**required_sample(emu.app._schemas[route.params or ""]), name: "not_a_listed_value"}
     if route.method == "POST":
         response = http.post(concrete(route.pattern), data=dict(flatten(params)), headers=auth)

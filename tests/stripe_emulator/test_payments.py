@@ -14,12 +14,19 @@ def customer(client: stripe.StripeClient) -> stripe.Customer:
     return client.v1.customers.create(params={"email": "pat@example.com"})
 
 
-def test_checkout_setup_saves_a_card(emu: StripeEmulator, client: stripe.StripeClient, customer: stripe.Customer,
-                                     http: httpx.Client) -> None:
-    session = client.v1.checkout.sessions.create(params={
-        "mode": "setup", "customer": customer.id, "currency": "usd", "metadata": {"practice": "p1"},
-        "success_url": "https://billbot.test/ok?session={CHECKOUT_SESSION_ID}", "cancel_url": "https://billbot.test/no",
-    })
+def test_checkout_setup_saves_a_card(
+    emu: StripeEmulator, client: stripe.StripeClient, customer: stripe.Customer, http: httpx.Client
+) -> None:
+    session = client.v1.checkout.sessions.create(
+        params={
+            "mode": "setup",
+            "customer": customer.id,
+            "currency": "usd",
+            "metadata": {"practice": "p1"},
+            "success_url": "https://billbot.test/ok?session={CHECKOUT_SESSION_ID}",
+            "cancel_url": "https://billbot.test/no",
+        }
+    )
     assert session.status == "open" and session.url
     page = http.get(session.url)
     assert page.status_code == 200 and "Card number" in page.text
@@ -28,9 +35,7 @@ def test_checkout_setup_saves_a_card(emu: StripeEmulator, client: stripe.StripeC
     done = http.post(session.url, data={"card_number": "4242 4242 4242 4242", "email": "pat@example.com"})
     assert done.status_code == 303
     assert done.headers["location"] == f"https://billbot.test/ok?session={session.id}"
-    completed = client.v1.checkout.sessions.retrieve(
-        session.id, params={"expand": ["setup_intent.payment_method"]}
-    )
+    completed = client.v1.checkout.sessions.retrieve(session.id, params={"expand": ["setup_intent.payment_method"]})
     assert completed.status == "complete"
     intent = completed.setup_intent
     assert isinstance(intent, stripe.SetupIntent) and intent.status == "succeeded"
@@ -45,11 +50,19 @@ def test_checkout_setup_saves_a_card(emu: StripeEmulator, client: stripe.StripeC
 
 
 def test_checkout_payment(emu: StripeEmulator, client: stripe.StripeClient, http: httpx.Client) -> None:
-    session = client.v1.checkout.sessions.create(params={
-        "mode": "payment", "success_url": "https://billbot.test/paid", "cancel_url": "https://billbot.test/no",
-        "line_items": [{"quantity": 2, "price_data": {"currency": "eur", "unit_amount": 4500,
-                                                      "product_data": {"name": "Consultation"}}}],
-    })
+    session = client.v1.checkout.sessions.create(
+        params={
+            "mode": "payment",
+            "success_url": "https://billbot.test/paid",
+            "cancel_url": "https://billbot.test/no",
+            "line_items": [
+                {
+                    "quantity": 2,
+                    "price_data": {"currency": "eur", "unit_amount": 4500, "product_data": {"name": "Consultation"}},
+                }
+            ],
+        }
+    )
     assert (session.amount_total, session.currency, session.payment_status) == (9000, "eur", "unpaid")
     assert "€90.00" in http.get(session.url or "").text
     assert http.post(session.url or "", data={"card_number": "4000000000000341"}).status_code == 402
@@ -69,15 +82,17 @@ def test_checkout_requires_line_items_in_payment_mode(client: stripe.StripeClien
 
 
 def test_expire_session(client: stripe.StripeClient) -> None:
-    session = client.v1.checkout.sessions.create(params={"mode": "setup", "currency": "usd",
-                                                         "success_url": "https://x.test"})
+    session = client.v1.checkout.sessions.create(
+        params={"mode": "setup", "currency": "usd", "success_url": "https://x.test"}
+    )
     assert client.v1.checkout.sessions.expire(session.id).status == "expired"
     with pytest.raises(stripe.InvalidRequestError):
         client.v1.checkout.sessions.expire(session.id)
 
 
-def test_payment_method_test_tokens_attach_and_detach(emu: StripeEmulator, client: stripe.StripeClient,
-                                                      customer: stripe.Customer) -> None:
+def test_payment_method_test_tokens_attach_and_detach(
+    emu: StripeEmulator, client: stripe.StripeClient, customer: stripe.Customer
+) -> None:
     pm = client.v1.payment_methods.attach("pm_card_mastercard", params={"customer": customer.id})
     assert pm.id.startswith("pm_") and pm.id != "pm_card_mastercard"
     assert pm.card and (pm.card.brand, pm.card.last4) == ("mastercard", "4444")
@@ -88,7 +103,9 @@ def test_payment_method_test_tokens_attach_and_detach(emu: StripeEmulator, clien
     assert client.v1.payment_methods.detach(pm.id).customer is None
     assert client.v1.customers.retrieve(customer.id).invoice_settings.default_payment_method is None  # type: ignore[union-attr]
     assert [e["type"] for e in emu.events() if e["type"].startswith("payment_method.")] == [
-        "payment_method.attached", "payment_method.detached"]
+        "payment_method.attached",
+        "payment_method.detached",
+    ]
 
 
 def test_setup_intent_confirm(client: stripe.StripeClient, customer: stripe.Customer) -> None:
@@ -101,8 +118,9 @@ def test_setup_intent_confirm(client: stripe.StripeClient, customer: stripe.Cust
     assert client.v1.payment_methods.retrieve(str(confirmed.payment_method)).customer == customer.id
 
 
-def test_invoice_charges_the_card_on_file(emu: StripeEmulator, client: stripe.StripeClient,
-                                          customer: stripe.Customer) -> None:
+def test_invoice_charges_the_card_on_file(
+    emu: StripeEmulator, client: stripe.StripeClient, customer: stripe.Customer
+) -> None:
     good = client.v1.payment_methods.attach("pm_card_visa", params={"customer": customer.id})
     client.v1.customers.update(customer.id, params={"invoice_settings": {"default_payment_method": good.id}})
     invoice = client.v1.invoices.create(params={"customer": customer.id})
@@ -112,8 +130,9 @@ def test_invoice_charges_the_card_on_file(emu: StripeEmulator, client: stripe.St
     assert (paid.status, paid.amount_paid, paid.attempt_count) == ("paid", 2500, 1)
 
 
-def test_declined_card_fails_the_invoice_payment(emu: StripeEmulator, client: stripe.StripeClient,
-                                                 customer: stripe.Customer, http: httpx.Client) -> None:
+def test_declined_card_fails_the_invoice_payment(
+    emu: StripeEmulator, client: stripe.StripeClient, customer: stripe.Customer, http: httpx.Client
+) -> None:
     bad = client.v1.payment_methods.attach("pm_card_visa_chargeDeclined", params={"customer": customer.id})
     client.v1.customers.update(customer.id, params={"invoice_settings": {"default_payment_method": bad.id}})
     invoice = client.v1.invoices.create(params={"customer": customer.id})

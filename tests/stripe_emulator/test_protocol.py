@@ -23,9 +23,7 @@ def test_missing_and_wrong_api_key_are_401(http: httpx.Client) -> None:
 
 
 def test_wrong_key_raises_authentication_error_in_the_sdk(emu: StripeEmulator) -> None:
-    bad = stripe.StripeClient(
-        "sk_test_nope", base_addresses={"api": emu.url}, max_network_retries=0
-    )
+    bad = stripe.StripeClient("sk_test_nope", base_addresses={"api": emu.url}, max_network_retries=0)
     with pytest.raises(stripe.AuthenticationError):
         bad.v1.customers.list()
 
@@ -49,8 +47,9 @@ def test_nested_bracket_form_encoding(http: httpx.Client, auth: dict[str, str]) 
 
 
 def test_malformed_values_are_refused(http: httpx.Client, auth: dict[str, str]) -> None:
-    response = http.post("/v1/tax_rates", data={"display_name": "VAT", "percentage": "abc", "inclusive": "false"},
-                         headers=auth)
+    response = http.post(
+        "/v1/tax_rates", data={"display_name": "VAT", "percentage": "abc", "inclusive": "false"}, headers=auth
+    )
     assert response.status_code == 400
     assert response.json()["error"]["param"] == "percentage"
     response = http.post("/v1/customers", data={"metadata": "notahash"}, headers=auth)

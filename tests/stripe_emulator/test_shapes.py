@@ -92,10 +92,16 @@ def test_every_served_resource_matches_stripes_example(
     checker.check(raw(account))
     checker.check(raw(client.v1.accounts.retrieve_current()))
     checker.check(
-        raw(client.v1.account_links.create(params={
-            "account": account.id, "type": "account_onboarding",
-            "refresh_url": "https://example.com/r", "return_url": "https://example.com/ok",
-        }))
+        raw(
+            client.v1.account_links.create(
+                params={
+                    "account": account.id,
+                    "type": "account_onboarding",
+                    "refresh_url": "https://example.com/r",
+                    "return_url": "https://example.com/ok",
+                }
+            )
+        )
     )
     logo = io.BytesIO(b"\x89PNG fake")
     logo.name = "logo.png"
@@ -103,8 +109,16 @@ def test_every_served_resource_matches_stripes_example(
     checker.check(raw(upload))
     customer = client.v1.customers.create(params={"email": "c@example.com", "payment_method": "pm_card_visa"})
     checker.check(raw(customer))
-    rate = client.v1.tax_rates.create(params={"display_name": "VAT", "percentage": 20, "inclusive": False,
-                                             "country": "FR", "jurisdiction": "FR", "tax_type": "vat"})
+    rate = client.v1.tax_rates.create(
+        params={
+            "display_name": "VAT",
+            "percentage": 20,
+            "inclusive": False,
+            "country": "FR",
+            "jurisdiction": "FR",
+            "tax_type": "vat",
+        }
+    )
     checker.check(raw(rate))
     invoice = client.v1.invoices.create(params={"customer": customer.id, "default_tax_rates": [rate.id]})
     item = client.v1.invoice_items.create(params={"customer": customer.id, "invoice": invoice.id, "amount": 1234})
@@ -119,15 +133,25 @@ def test_every_served_resource_matches_stripes_example(
     checker.check(raw(client.v1.invoices.delete(draft.id)))
     methods = client.v1.payment_methods.list(params={"customer": customer.id, "type": "card"})
     checker.check(raw(client.v1.payment_methods.retrieve(methods.data[0].id)))
-    intent = client.v1.setup_intents.create(params={"customer": customer.id, "payment_method": "pm_card_visa",
-                                                   "confirm": True})
+    intent = client.v1.setup_intents.create(
+        params={"customer": customer.id, "payment_method": "pm_card_visa", "confirm": True}
+    )
     checker.check(raw(intent))
     for mode in ("payment", "setup"):
-        params: dict[str, Any] = {"mode": mode, "customer": customer.id, "success_url": "https://example.com/ok",
-                                  "cancel_url": "https://example.com/no", "currency": "eur"}
+        params: dict[str, Any] = {
+            "mode": mode,
+            "customer": customer.id,
+            "success_url": "https://example.com/ok",
+            "cancel_url": "https://example.com/no",
+            "currency": "eur",
+        }
         if mode == "payment":
-            params["line_items"] = [{"quantity": 2, "price_data": {
-                "currency": "eur", "unit_amount": 500, "product_data": {"name": "Session"}}}]
+            params["line_items"] = [
+                {
+                    "quantity": 2,
+                    "price_data": {"currency": "eur", "unit_amount": 500, "product_data": {"name": "Session"}},
+                }
+            ]
         session = client.v1.checkout.sessions.create(params=params)
         checker.check(raw(session))
         http.post(f"/c/pay/{session.id}", data={"card_number": "4242424242424242", "email": "p@example.com"})
@@ -140,8 +164,20 @@ def test_every_served_resource_matches_stripes_example(
 
     assert checker.problems == [], "\n".join(sorted(set(checker.problems)))
     expected = {
-        "account", "account_link", "file", "customer", "tax_rate", "invoiceitem", "invoice", "line_item",
-        "deleted_invoiceitem", "deleted_invoice", "payment_method", "setup_intent", "checkout.session", "event",
+        "account",
+        "account_link",
+        "file",
+        "customer",
+        "tax_rate",
+        "invoiceitem",
+        "invoice",
+        "line_item",
+        "deleted_invoiceitem",
+        "deleted_invoice",
+        "payment_method",
+        "setup_intent",
+        "checkout.session",
+        "event",
         "deleted_customer",
     }
     assert expected <= checker.seen

@@ -98,8 +98,9 @@ def test_failed_deliveries_are_retried_with_backoff(client: stripe.StripeClient)
 
 
 def test_unreachable_endpoint_gives_up_after_max_attempts() -> None:
-    emu = StripeEmulator(webhook_endpoints=[("http://127.0.0.1:9/nowhere", SECRET)], webhook_max_attempts=3,
-                         webhook_backoff=0.01).start()
+    emu = StripeEmulator(
+        webhook_endpoints=[("http://127.0.0.1:9/nowhere", SECRET)], webhook_max_attempts=3, webhook_backoff=0.01
+    ).start()
     try:
         client_for(emu).v1.customers.create()
         emu.wait_for_deliveries()

@@ -16,8 +16,9 @@ HELP = "C0HELP"
 
 def add_demo_workspace(slack: SlackStandIn) -> Workspace:
     ws = slack.add_workspace(TEAM_ID, TEAM_NAME, BOT_TOKEN, bot_user_id=BOT_USER, locale="en-US")
-    ws.add_user(ADMIN, "alex", locale="en-US", is_admin=True, is_owner=True, real_name="Alex Morgan",
-                email="alex@example.com")
+    ws.add_user(
+        ADMIN, "alex", locale="en-US", is_admin=True, is_owner=True, real_name="Alex Morgan", email="alex@example.com"
+    )
     ws.add_user(MEMBER, "camille", locale="fr-FR", real_name="Camille Durand", email="camille@example.com")
     # The bot was invited to both channels, as the README asks of a real install.
     ws.add_channel(GENERAL, "general", members=[ADMIN, MEMBER, BOT_USER])

@@ -79,16 +79,28 @@ def build_page_app(playground: Playground) -> Starlette:
         for file_id in message.files:
             file = ws().find_file(file_id)
             if file is not None:
-                shown.append({"id": file.id, "name": file.filename, "title": file.title or file.filename,
-                              "url": f"/files/{file.id}/{file.filename}", "size": file.size})
+                shown.append(
+                    {
+                        "id": file.id,
+                        "name": file.filename,
+                        "title": file.title or file.filename,
+                        "url": f"/files/{file.id}/{file.filename}",
+                        "size": file.size,
+                    }
+                )
         return shown
 
     def shown(message: Message, *, ephemeral: bool) -> dict[str, Any]:
         body = message.payload()
         user = ws().users.get(message.user, {})
-        body |= {"channel": message.channel, "ephemeral": ephemeral, "files": files_of(message),
-                 "user_name": "Slackbot" if message.user == "USLACKBOT" else user.get("real_name", message.user),
-                 "is_bot": bool(message.bot_id) or message.user == "USLACKBOT", "edited": message.edited}
+        body |= {
+            "channel": message.channel,
+            "ephemeral": ephemeral,
+            "files": files_of(message),
+            "user_name": "Slackbot" if message.user == "USLACKBOT" else user.get("real_name", message.user),
+            "is_bot": bool(message.bot_id) or message.user == "USLACKBOT",
+            "edited": message.edited,
+        }
         return body
 
     def snapshot(user_id: str) -> dict[str, Any]:
@@ -96,8 +108,11 @@ def build_page_app(playground: Playground) -> Starlette:
         if user_id not in workspace.users or workspace.users[user_id].get("is_bot"):
             raise BadRequest(f"no member {user_id!r}")
         dm = workspace.im_channel(user_id)
-        channels = [{"id": c.id, "name": c.name, "kind": "channel", "private": c.is_private}
-                    for c in workspace.channels.values() if not c.is_im and not c.is_mpim and user_id in c.members]
+        channels = [
+            {"id": c.id, "name": c.name, "kind": "channel", "private": c.is_private}
+            for c in workspace.channels.values()
+            if not c.is_im and not c.is_mpim and user_id in c.members
+        ]
         channels.sort(key=lambda c: c["name"])
         channels.append({"id": dm.id, "name": "Billbot", "kind": "app", "private": True})
         messages: dict[str, list[dict[str, Any]]] = {}
@@ -111,8 +126,17 @@ def build_page_app(playground: Playground) -> Starlette:
             "team": {"id": workspace.team_id, "name": workspace.team_name},
             "me": user_id,
             "bot": {"id": workspace.bot_user_id, "name": "Billbot"},
-            "users": [{"id": u["id"], "name": u["name"], "real_name": u["real_name"], "locale": u["locale"],
-                       "is_admin": u["is_admin"]} for u in workspace.users.values() if not u["is_bot"]],
+            "users": [
+                {
+                    "id": u["id"],
+                    "name": u["name"],
+                    "real_name": u["real_name"],
+                    "locale": u["locale"],
+                    "is_admin": u["is_admin"],
+                }
+                for u in workspace.users.values()
+                if not u["is_bot"]
+            ],
             "channels": channels,
             "messages": messages,
             "views": workspace.views(user_id),
@@ -161,15 +185,17 @@ def build_page_app(playground: Playground) -> Starlette:
         if not line.startswith("/"):
             raise BadRequest("a slash command starts with /")
         name, _, rest = line.partition(" ")
-        return answer(await run_in_threadpool(
-            client().command, _text(body, "user"), _text(body, "channel"), name, rest.strip()))
+        return answer(
+            await run_in_threadpool(client().command, _text(body, "user"), _text(body, "channel"), name, rest.strip())
+        )
 
     async def message(request: Request) -> Response:
         body = await body_of(request)
         text = _text(body, "text")
         thread_ts = body.get("thread_ts") if isinstance(body.get("thread_ts"), str) else None
-        return answer(await run_in_threadpool(
-            client().message, _text(body, "user"), _text(body, "channel"), text, thread_ts))
+        return answer(
+            await run_in_threadpool(client().message, _text(body, "user"), _text(body, "channel"), text, thread_ts)
+        )
 
     async def action(request: Request) -> Response:
         body = await body_of(request)
@@ -177,27 +203,48 @@ def build_page_app(playground: Playground) -> Starlette:
         if not isinstance(act, dict) or not isinstance(act.get("action_id"), str) or not act.get("type"):
             raise BadRequest("action needs at least type and action_id")
         view_id = body.get("view_id") or None
-        return answer(await run_in_threadpool(
-            lambda: client().action(_text(body, "user"), act, view_id=view_id, channel_id=body.get("channel"),
-                                    message_ts=body.get("message_ts"), values=_values(body))))
+        return answer(
+            await run_in_threadpool(
+                lambda: client().action(
+                    _text(body, "user"),
+                    act,
+                    view_id=view_id,
+                    channel_id=body.get("channel"),
+                    message_ts=body.get("message_ts"),
+                    values=_values(body),
+                )
+            )
+        )
 
     async def suggest(request: Request) -> Response:
         body = await body_of(request)
-        return answer(await run_in_threadpool(
-            lambda: client().suggest(_text(body, "user"), _text(body, "action_id"), _text(body, "block_id"),
-                                     _text(body, "value", required=False), view_id=body.get("view_id") or None,
-                                     values=_values(body))))
+        return answer(
+            await run_in_threadpool(
+                lambda: client().suggest(
+                    _text(body, "user"),
+                    _text(body, "action_id"),
+                    _text(body, "block_id"),
+                    _text(body, "value", required=False),
+                    view_id=body.get("view_id") or None,
+                    values=_values(body),
+                )
+            )
+        )
 
     async def submit(request: Request) -> Response:
         body = await body_of(request)
         values = _values(body) or {}
-        return answer(await run_in_threadpool(
-            client().submit, _text(body, "user"), _text(body, "view_id"), values))
+        return answer(await run_in_threadpool(client().submit, _text(body, "user"), _text(body, "view_id"), values))
 
     async def close(request: Request) -> Response:
         body = await body_of(request)
-        return answer(await run_in_threadpool(
-            lambda: client().close_view(_text(body, "user"), _text(body, "view_id"), all_views=bool(body.get("all")))))
+        return answer(
+            await run_in_threadpool(
+                lambda: client().close_view(
+                    _text(body, "user"), _text(body, "view_id"), all_views=bool(body.get("all"))
+                )
+            )
+        )
 
     async def home(request: Request) -> Response:
         body = await body_of(request)
@@ -226,11 +273,17 @@ def build_page_app(playground: Playground) -> Starlette:
         """Stripe's redirects land on PUBLIC_URL; the app serves them on its own port."""
         async with httpx.AsyncClient(timeout=15) as http:
             upstream = await http.request(
-                request.method, f"{playground.app_url}{request.url.path}", params=dict(request.query_params),
+                request.method,
+                f"{playground.app_url}{request.url.path}",
+                params=dict(request.query_params),
                 content=await request.body(),
-                headers={k: v for k, v in request.headers.items() if k.lower() not in ("host", "content-length")})
-        headers = {k: v for k, v in upstream.headers.items()
-                   if k.lower() not in ("content-length", "content-encoding", "transfer-encoding", "connection")}
+                headers={k: v for k, v in request.headers.items() if k.lower() not in ("host", "content-length")},
+            )
+        headers = {
+            k: v
+            for k, v in upstream.headers.items()
+            if k.lower() not in ("content-length", "content-encoding", "transfer-encoding", "connection")
+        }
         return Response(upstream.content, status_code=upstream.status_code, headers=headers)
 
     routes = [

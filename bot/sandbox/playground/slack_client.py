@@ -148,8 +148,16 @@ class SlackClient:
         else:
             text = response.text
         ws = self.workspace
-        message = Message(channel=channel_id, ts=ws.next_ts(), user=ws.bot_user_id, text=text, blocks=blocks,
-                          team_id=ws.team_id, bot_id=ws.bot_id, app_id=ws.app_id)
+        message = Message(
+            channel=channel_id,
+            ts=ws.next_ts(),
+            user=ws.bot_user_id,
+            text=text,
+            blocks=blocks,
+            team_id=ws.team_id,
+            bot_id=ws.bot_id,
+            app_id=ws.app_id,
+        )
         if in_channel:
             ws.store_message(message)
         else:
@@ -160,8 +168,14 @@ class SlackClient:
         # Slack's own wording when an app does not answer a command properly, shown by Slackbot.
         ws = self.workspace
         ws.store_ephemeral(
-            Message(channel=channel_id, ts=ws.next_ts(), user="USLACKBOT", team_id=ws.team_id,
-                    text=f"{command} failed with the error \"{error}\"", ephemeral_to=user_id)
+            Message(
+                channel=channel_id,
+                ts=ws.next_ts(),
+                user="USLACKBOT",
+                team_id=ws.team_id,
+                text=f'{command} failed with the error "{error}"',
+                ephemeral_to=user_id,
+            )
         )
         return Outcome(502, problem=error)
 
@@ -174,8 +188,14 @@ class SlackClient:
         if channel is None:
             raise ValueError(f"no channel {channel_id!r}")
         text = text.replace("@billbot", f"<@{ws.bot_user_id}>")
-        message = Message(channel=channel.id, ts=ws.next_ts(), user=user_id, text=text, team_id=ws.team_id,
-                          thread_ts=thread_ts or None)
+        message = Message(
+            channel=channel.id,
+            ts=ws.next_ts(),
+            user=user_id,
+            text=text,
+            team_id=ws.team_id,
+            thread_ts=thread_ts or None,
+        )
         ws.store_message(message)
         event: dict[str, Any] = {
             "type": "message",
@@ -185,8 +205,13 @@ class SlackClient:
             "ts": message.ts,
             "team": self.team_id,
             "channel_type": "im" if channel.is_im else ("group" if channel.is_private else "channel"),
-            "blocks": [{"type": "rich_text", "block_id": "pg", "elements": [
-                {"type": "rich_text_section", "elements": [{"type": "text", "text": text}]}]}],
+            "blocks": [
+                {
+                    "type": "rich_text",
+                    "block_id": "pg",
+                    "elements": [{"type": "rich_text_section", "elements": [{"type": "text", "text": text}]}],
+                }
+            ],
         }
         if thread_ts:
             event["thread_ts"] = thread_ts
@@ -217,8 +242,12 @@ class SlackClient:
         """The member opens the app's Home tab: ``app_home_opened``, with the view already published if any."""
         self._check_user(user_id)
         ws = self.workspace
-        event: dict[str, Any] = {"type": "app_home_opened", "user": user_id, "channel": ws.im_channel(user_id).id,
-                                 "tab": "home"}
+        event: dict[str, Any] = {
+            "type": "app_home_opened",
+            "user": user_id,
+            "channel": ws.im_channel(user_id).id,
+            "tab": "home",
+        }
         home = ws.home(user_id)
         if home is not None:
             event["view"] = home
@@ -273,8 +302,12 @@ class SlackClient:
                 found = next((m for m in ws.ephemeral(channel.id, user_id) if m.ts == message_ts), None)
             if found is None:
                 raise ValueError(f"no message {message_ts!r} in {channel_id!r}")
-            payload["container"] = {"type": "message", "message_ts": message_ts, "channel_id": channel.id,
-                                    "is_ephemeral": ephemeral}
+            payload["container"] = {
+                "type": "message",
+                "message_ts": message_ts,
+                "channel_id": channel.id,
+                "is_ephemeral": ephemeral,
+            }
             payload["channel"] = {"id": channel.id, "name": "directmessage" if channel.is_im else channel.name}
             if not ephemeral:
                 # Slack leaves the message out of payloads from ephemeral messages.
@@ -288,7 +321,13 @@ class SlackClient:
         return Outcome(self._status(lambda: self.interact(payload)))
 
     def suggest(
-        self, user_id: str, action_id: str, block_id: str, value: str, *, view_id: str | None = None,
+        self,
+        user_id: str,
+        action_id: str,
+        block_id: str,
+        value: str,
+        *,
+        view_id: str | None = None,
         values: dict[str, Any] | None = None,
     ) -> Outcome:
         """Typing in an external select: ``block_suggestion``, whose answer lists the options to show."""
@@ -314,8 +353,7 @@ class SlackClient:
         ws = self.workspace
         view = self._view_with_state(view_id, values)
         payload = self._base("view_submission", user_id)
-        payload |= {"trigger_id": self.slack.issue_trigger_id(self.team_id, user_id), "view": view,
-                    "response_urls": []}
+        payload |= {"trigger_id": self.slack.issue_trigger_id(self.team_id, user_id), "view": view, "response_urls": []}
         try:
             response = self.interact(payload)
         except httpx.HTTPError as exc:
@@ -324,7 +362,7 @@ class SlackClient:
             return Outcome(response.status_code, problem="We had some trouble connecting. Try again?")
         body = _json_body(response)
         action = body.get("response_action") if isinstance(body, dict) else None
-        with self.slack._lock:
+        with self.slack.holding_state():
             if action == "errors":
                 errors = body.get("errors") if isinstance(body.get("errors"), dict) else {}
                 return Outcome(200, errors={str(k): str(v) for k, v in errors.items()})
@@ -343,7 +381,7 @@ class SlackClient:
         return Outcome(200)
 
     def close_view(self, user_id: str, view_id: str, *, all_views: bool = False) -> Outcome:
-        """"Close"/"Back" (the top view goes) or the × (every view goes); ``view_closed`` if the view asked."""
+        """ "Close"/"Back" (the top view goes) or the × (every view goes); ``view_closed`` if the view asked."""
         self._check_user(user_id)
         ws = self.workspace
         view = ws.view(view_id)
@@ -385,9 +423,14 @@ class SlackClient:
         current = ws.live_view(view_id)
         if current is None:
             return "The view is no longer open."
-        view = _build_view(self._context(user_id), definition, view_id=current["id"],
-                           root_view_id=current["root_view_id"], previous_view_id=current["previous_view_id"],
-                           state=current["state"])
+        view = _build_view(
+            self._context(user_id),
+            definition,
+            view_id=current["id"],
+            root_view_id=current["root_view_id"],
+            previous_view_id=current["previous_view_id"],
+            state=current["state"],
+        )
         ws.replace_view(current, view)
         return None
 
@@ -399,9 +442,13 @@ class SlackClient:
         stack = ws.stack(user_id)
         if len(stack) >= 3:
             return "push_limit_reached"
-        view = _build_view(self._context(user_id), definition, view_id=ws.next_view_id(),
-                           root_view_id=stack[0]["id"] if stack else None,
-                           previous_view_id=stack[-1]["id"] if stack else None)
+        view = _build_view(
+            self._context(user_id),
+            definition,
+            view_id=ws.next_view_id(),
+            root_view_id=stack[0]["id"] if stack else None,
+            previous_view_id=stack[-1]["id"] if stack else None,
+        )
         ws.set_stack(user_id, [*stack, view])
         return None
 

@@ -47,9 +47,15 @@ class Options:
 
 def options_from_environment(host: str, port: int, database: Path) -> Options:
     user = load_settings(Mode.DATABASE)
-    return Options(host=host, port=port, database=database, stripe_api_key=user.stripe_api_key,
-                   stripe_api_base=user.stripe_api_base, stripe_client_id=user.stripe_client_id,
-                   default_locale=user.default_locale)
+    return Options(
+        host=host,
+        port=port,
+        database=database,
+        stripe_api_key=user.stripe_api_key,
+        stripe_api_base=user.stripe_api_base,
+        stripe_client_id=user.stripe_client_id,
+        default_locale=user.default_locale,
+    )
 
 
 class _Served:
@@ -116,8 +122,11 @@ class Playground:
             if self.options.stripe_client_id:
                 env["STRIPE_CLIENT_ID"] = self.options.stripe_client_id
         elif self.stripe is not None:
-            env |= {"STRIPE_API_KEY": self.stripe.api_key, "STRIPE_API_BASE": self.stripe.url,
-                    "STRIPE_CLIENT_ID": self.stripe.connect_client_id}
+            env |= {
+                "STRIPE_API_KEY": self.stripe.api_key,
+                "STRIPE_API_BASE": self.stripe.url,
+                "STRIPE_CLIENT_ID": self.stripe.connect_client_id,
+            }
         return env
 
     def start(self) -> Playground:

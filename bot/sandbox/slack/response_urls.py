@@ -69,8 +69,10 @@ class ResponseUrls:
             return 400, "invalid_payload"
         ws = grant.workspace
         if payload.get("delete_original") and grant.original_ts:
-            return (200, "ok") if ws.edit_original(grant.channel, grant.user, grant.original_ts, None) else (
-                404, "message_not_found"
+            return (
+                (200, "ok")
+                if ws.edit_original(grant.channel, grant.user, grant.original_ts, None)
+                else (404, "message_not_found")
             )
         text, blocks = payload.get("text"), payload.get("blocks")
         problems = limits.check_message(text, blocks, payload.get("attachments"))

@@ -96,6 +96,11 @@ class SlackStandIn:
         self._rate_limits: dict[str, list[int]] = {}
         self._failures: dict[str, list[tuple[str, int]]] = {}
 
+    def holding_state(self) -> threading.RLock:
+        """The lock over every workspace's state: a client playing Slack's own part (applying the app's
+        answer to a view submission, say) holds it so no Web API call lands half-way through."""
+        return self._lock
+
     # ---- workspaces ------------------------------------------------------------------------
 
     def add_workspace(
@@ -198,9 +203,7 @@ class SlackStandIn:
             trigger.used = True
             return trigger.user_id
 
-    def issue_response_url(
-        self, team_id: str, channel_id: str, user_id: str, *, original_ts: str | None = None
-    ) -> str:
+    def issue_response_url(self, team_id: str, channel_id: str, user_id: str, *, original_ts: str | None = None) -> str:
         """A response_url as Slack puts in a slash command or block_actions payload (from the message
         ``original_ts``, which replace_original and delete_original then act on)."""
         key = self.response_urls.issue(self._workspaces[team_id], channel_id, user_id, original_ts)

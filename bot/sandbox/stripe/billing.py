@@ -18,7 +18,6 @@ DAY = 86_400
 CUSTOMER_FIELDS = ("address", "description", "email", "name", "phone", "preferred_locales", "shipping", "tax_exempt")
 
 
-
 def _rendered_after_update(ctx: Context, event_type: str, record: Any, before: dict[str, Any]) -> dict[str, Any]:
     """The object as it is now, with an ``*.updated`` event when something changed, as Stripe sends."""
     obj = ctx.app.render(record)
@@ -26,6 +25,7 @@ def _rendered_after_update(ctx: Context, event_type: str, record: Any, before: d
     if previous:
         ctx.emit(event_type, obj, previous)
     return obj
+
 
 def _created_filter(value: Any, created: int) -> bool:
     if value is None:
@@ -573,7 +573,10 @@ def render_invoice(app: App, record: Record) -> dict[str, Any]:
         webhooks_delivered_at=state["created"],
         payment_settings={"default_mandate": None, "payment_method_options": None, "payment_method_types": None},
         rendering={
-            "amount_tax_display": None, "pdf": {"page_size": "auto"}, "template": None, "template_version": None
+            "amount_tax_display": None,
+            "pdf": {"page_size": "auto"},
+            "template": None,
+            "template_version": None,
         },
     )
     return obj
@@ -639,7 +642,8 @@ def create_invoice(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
         pending = [
             item
             for item in ctx.store.newest_first("invoiceitem", ctx.account)
-            if item.state["customer"] == customer_id and item.state["invoice"] is None
+            if item.state["customer"] == customer_id
+            and item.state["invoice"] is None
             and item.state["currency"] == currency
         ]
         for item in reversed(pending):
@@ -754,8 +758,12 @@ def add_lines(ctx: Context, params: dict[str, Any], invoice_id: str) -> dict[str
                 item.state["invoice"] = invoice_id
                 record.state["_items"].append(item.id)
             continue
-        item_params = {k: v for k, v in line.items() if k in ("amount", "description", "discountable", "metadata",
-                                                              "period", "price_data", "quantity", "tax_rates")}
+        item_params = {
+            k: v
+            for k, v in line.items()
+            if k
+            in ("amount", "description", "discountable", "metadata", "period", "price_data", "quantity", "tax_rates")
+        }
         if "price_data" in item_params and "product_data" in item_params["price_data"]:
             item_params["price_data"] = dict(item_params["price_data"], product=new_id("prod_", 14))
         new_invoice_item(ctx, item_params, invoice=record)

@@ -17,13 +17,47 @@ if TYPE_CHECKING:
     from .app import App, Context, Route
 
 CURRENCY_BY_COUNTRY = {
-    "US": "usd", "GB": "gbp", "CA": "cad", "AU": "aud", "NZ": "nzd", "JP": "jpy", "CH": "chf", "SE": "sek",
-    "NO": "nok", "DK": "dkk", "PL": "pln", "SG": "sgd", "HK": "hkd", "MX": "mxn", "BR": "brl", "IN": "inr",
+    "US": "usd",
+    "GB": "gbp",
+    "CA": "cad",
+    "AU": "aud",
+    "NZ": "nzd",
+    "JP": "jpy",
+    "CH": "chf",
+    "SE": "sek",
+    "NO": "nok",
+    "DK": "dkk",
+    "PL": "pln",
+    "SG": "sgd",
+    "HK": "hkd",
+    "MX": "mxn",
+    "BR": "brl",
+    "IN": "inr",
 }
-EURO_COUNTRIES = frozenset({
-    "AT", "BE", "CY", "DE", "EE", "ES", "FI", "FR", "GR", "HR", "IE", "IT", "LT", "LU", "LV", "MT", "NL", "PT",
-    "SI", "SK",
-})
+EURO_COUNTRIES = frozenset(
+    {
+        "AT",
+        "BE",
+        "CY",
+        "DE",
+        "EE",
+        "ES",
+        "FI",
+        "FR",
+        "GR",
+        "HR",
+        "IE",
+        "IT",
+        "LT",
+        "LU",
+        "LV",
+        "MT",
+        "NL",
+        "PT",
+        "SI",
+        "SK",
+    }
+)
 INITIAL_DUE = [
     "business_profile.mcc",
     "business_profile.url",
@@ -69,14 +103,16 @@ def new_account(app: App, account_id: str, params: dict[str, Any], *, onboarded:
         country, "eur" if country in EURO_COUNTRIES else "usd"
     )
     controller = params.get("controller") or {}
-    account_type = params.get("type") or ("standard" if controller.get("stripe_dashboard", {}).get("type") in
-                                          (None, "full") else "custom")
+    account_type = params.get("type") or (
+        "standard" if controller.get("stripe_dashboard", {}).get("type") in (None, "full") else "custom"
+    )
     state: dict[str, Any] = {
         "id": account_id,
         "created": app.now(),
         "type": account_type,
         "controller": {"type": "application", "is_controller": True, "stripe_dashboard": {"type": "full"}}
-        if account_type == "standard" else {"type": "application", "is_controller": True},
+        if account_type == "standard"
+        else {"type": "application", "is_controller": True},
         "country": country,
         "default_currency": currency,
         "email": params.get("email"),
@@ -140,9 +176,7 @@ def _apply_account(app: App, record: Record, params: dict[str, Any], *, scope: s
 
 def create_account(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     if ctx.connected:
-        raise StripeError(
-            400, "Connected accounts cannot create other accounts; make this request as the platform."
-        )
+        raise StripeError(400, "Connected accounts cannot create other accounts; make this request as the platform.")
     record = new_account(ctx.app, new_id("acct_", 16), params, onboarded=False)
     return ctx.app.render(record)
 
@@ -183,8 +217,7 @@ def list_accounts(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
         for r in ctx.store.newest_first("account", ctx.app.platform_account_id)
         if r.id != ctx.app.platform_account_id and not r.state.get("_deauthorized")
     )
-    return paginate(records, params, url="/v1/accounts", item_id=lambda r: r.id, render=ctx.app.render,
-                    label="account")
+    return paginate(records, params, url="/v1/accounts", item_id=lambda r: r.id, render=ctx.app.render, label="account")
 
 
 def set_onboarding(app: App, account_id: str, leave_due: list[str] | None) -> dict[str, Any]:

@@ -148,8 +148,14 @@ class StripeEmulator:
                     "customer",
                     customer_id,
                     scope,
-                    {"id": customer_id, "created": now, "email": f"bulk{i}@example.com", "name": f"Bulk {i}",
-                     "metadata": {}, "invoice_prefix": new_id("", 8).upper()},
+                    {
+                        "id": customer_id,
+                        "created": now,
+                        "email": f"bulk{i}@example.com",
+                        "name": f"Bulk {i}",
+                        "metadata": {},
+                        "invoice_prefix": new_id("", 8).upper(),
+                    },
                 )
                 ids.append(customer_id)
         return ids

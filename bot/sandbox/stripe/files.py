@@ -85,8 +85,9 @@ def file_contents(ctx: Context, params: dict[str, Any], file_id: str) -> Respons
 def list_files(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     purpose = params.get("purpose")
     records = (r for r in ctx.store.newest_first("file", ctx.account) if purpose in (None, r.state["purpose"]))
-    return paginate(records, params, url="/v1/files", item_id=lambda r: r.id, render=ctx.app.render,
-                    label="file upload")
+    return paginate(
+        records, params, url="/v1/files", item_id=lambda r: r.id, render=ctx.app.render, label="file upload"
+    )
 
 
 def routes() -> list[Route]:

@@ -50,9 +50,7 @@ def _context(app: App, account: str, method: str, path: str, form: dict[str, Any
 
 
 def _hidden(fields: dict[str, Any]) -> str:
-    return "".join(
-        f"<input type='hidden' name='{escape(k)}' value='{escape(str(v))}'>" for k, v in fields.items() if v
-    )
+    return "".join(f"<input type='hidden' name='{escape(k)}' value='{escape(str(v))}'>" for k, v in fields.items() if v)
 
 
 # --- Connect onboarding -------------------------------------------------------------------------

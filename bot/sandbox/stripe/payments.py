@@ -370,7 +370,11 @@ def list_sessions(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
 
     records = (r for r in ctx.store.newest_first("checkout.session", ctx.account) if keep(r))
     return paginate(
-        records, params, url="/v1/checkout/sessions", item_id=lambda r: r.id, render=ctx.app.render,
+        records,
+        params,
+        url="/v1/checkout/sessions",
+        item_id=lambda r: r.id,
+        render=ctx.app.render,
         label="checkout.session",
     )
 
@@ -378,8 +382,9 @@ def list_sessions(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
 def expire_session(ctx: Context, params: dict[str, Any], session_id: str) -> dict[str, Any]:
     record = ctx.store.get("checkout.session", session_id, ctx.account)
     if record.state["status"] != "open":
-        raise invalid(f"Only Checkout Sessions with a status of `open` can be expired; this one is "
-                      f"`{record.state['status']}`.")
+        raise invalid(
+            f"Only Checkout Sessions with a status of `open` can be expired; this one is `{record.state['status']}`."
+        )
     record.state.update(status="expired", url=None)
     obj = ctx.app.render(record)
     ctx.emit("checkout.session.expired", obj)
@@ -392,17 +397,23 @@ def complete_session(ctx: Context, record: Record, card: TestCard, email: str | 
     pm = new_payment_method(ctx, card)
     customer_id = state.get("customer")
     if state["mode"] == "setup":
-        intent = new_setup_intent(
-            ctx, {"customer": customer_id, **state["_setup_intent_data"]}
-        )
+        intent = new_setup_intent(ctx, {"customer": customer_id, **state["_setup_intent_data"]})
         ctx.emit("setup_intent.created", ctx.app.render(intent))
         confirm(ctx, intent, pm)
         state["setup_intent"] = intent.id
     else:
         state.update(payment_intent=new_id("pi_"), payment_status="paid")
     details = fresh("checkout.session")["customer_details"] or {}
-    details.update(email=email or state.get("customer_email"), name=None, phone=None, tax_exempt="none",
-                   tax_ids=[], address=None, business_name=None, individual_name=None)
+    details.update(
+        email=email or state.get("customer_email"),
+        name=None,
+        phone=None,
+        tax_exempt="none",
+        tax_ids=[],
+        address=None,
+        business_name=None,
+        individual_name=None,
+    )
     state.update(status="complete", url=None, customer_details=details)
     ctx.emit("checkout.session.completed", ctx.app.render(record))
 
@@ -416,7 +427,9 @@ def routes() -> list[Route]:
         Route("POST", "/v1/payment_methods/{id}/attach", "PaymentMethodAttachParams", attach_payment_method),
         Route("POST", "/v1/payment_methods/{id}/detach", "PaymentMethodDetachParams", detach_payment_method),
         Route(
-            "GET", "/v1/customers/{id}/payment_methods", "CustomerPaymentMethodListParams",
+            "GET",
+            "/v1/customers/{id}/payment_methods",
+            "CustomerPaymentMethodListParams",
             list_customer_payment_methods,
         ),
         Route("POST", "/v1/setup_intents", "SetupIntentCreateParams", create_setup_intent),
