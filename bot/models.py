@@ -437,6 +437,9 @@ class ReminderSent(SQLModel, table=True):
     emailed: bool = False
     digest_channel: str | None = Field(default=None, max_length=32)
     digest_ts: str | None = Field(default=None, max_length=32)
+    # Set before the digest carrying this line goes to Slack: a sweep that finds it set without ``sent``
+    # (no answer came back, or the sweep died) looks in the channel before posting the line again.
+    digest_attempted_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
     last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime = _timestamp()  # type: ignore[assignment]
     sent_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))

@@ -309,6 +309,46 @@ def test_stripe_down_is_retried_by_the_next_sweep(billbot: Billbot) -> None:
     assert emails(billbot, invoice) == before + 1
 
 
+def test_a_digest_slack_posted_without_answering_is_found_not_posted_again(billbot: Billbot) -> None:
+    turn_on(billbot, email=False)
+    (invoice,) = invoices(billbot)
+    # Slack posts the message, then answers 500 fatal_error ("some aspect of the operation succeeded").
+    billbot.slack.fail_after_doing("chat.postMessage")
+    first = sweep(billbot, at(invoice.due_date))
+    assert (first.digests, first.retrying) == (0, 1)
+    (posted,) = digests(billbot)
+    assert [r.state for r in sent_rows(billbot)] == ["claimed"]
+
+    second = sweep(billbot, at(invoice.due_date, 9, 5))
+    assert (second.claimed, second.posted, second.digests) == (1, 1, 0)
+    assert digests(billbot) == [posted]  # found in the channel by its metadata, not posted twice
+    assert [(r.state, r.digest_ts) for r in sent_rows(billbot)] == [("sent", posted.ts)]
+
+
+def test_a_digest_that_cannot_be_looked_for_is_posted_again_rather_than_lost(billbot: Billbot) -> None:
+    turn_on(billbot, email=False)
+    (invoice,) = invoices(billbot)
+    billbot.slack.fail_after_doing("chat.postMessage")
+    sweep(billbot, at(invoice.due_date))
+    billbot.slack.fail("conversations.history", "ratelimited")
+    second = sweep(billbot, at(invoice.due_date, 9, 5))
+    assert second.digests == 1
+    _first, again = digests(billbot)
+    assert [(r.state, r.digest_ts) for r in sent_rows(billbot)] == [("sent", again.ts)]
+
+
+def test_a_digest_that_never_reached_slack_is_posted_by_the_next_sweep(billbot: Billbot) -> None:
+    turn_on(billbot, email=False)
+    (invoice,) = invoices(billbot)
+    billbot.slack.fail("chat.postMessage", "internal_error")  # refused: nothing was posted
+    assert sweep(billbot, at(invoice.due_date)).retrying == 1
+    assert digests(billbot) == []
+    second = sweep(billbot, at(invoice.due_date, 9, 5))
+    assert second.digests == 1
+    (posted,) = digests(billbot)
+    assert [(r.state, r.digest_ts) for r in sent_rows(billbot)] == [("sent", posted.ts)]
+
+
 def test_a_rate_limited_digest_is_posted_after_retry_after(billbot: Billbot) -> None:
     turn_on(billbot, email=False)
     (invoice,) = invoices(billbot)

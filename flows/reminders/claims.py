@@ -89,6 +89,12 @@ def finish(db: Database, row_id: int, state: str, now: datetime, *, error: str |
         session.execute(update(_SENT).where(_SENT.c.id == row_id).values(**values))
 
 
+def mark_digest_attempted(db: Database, row_ids: list[int], now: datetime) -> None:
+    """Recorded before the digest goes to Slack: whether it got there is known only once Slack answers."""
+    with db.write_lock(), db.session() as session:
+        session.execute(update(_SENT).where(_SENT.c.id.in_(row_ids)).values(digest_attempted_at=now))
+
+
 def mark_emailed(db: Database, row_id: int) -> None:
     with db.write_lock(), db.session() as session:
         session.execute(update(_SENT).where(_SENT.c.id == row_id).values(emailed=True, last_error=None))

@@ -3,7 +3,8 @@
 Order of work per reminder, each step recorded before the next: the claim (the row), the email (Stripe,
 with an idempotency key per invoice and rule, so a retry after a crash cannot email twice), the digest
 (Slack), then ``sent``. A sweep that dies midway leaves its claims to the next sweep, which resumes from
-the last step recorded. The one window left is between Slack accepting a digest and our ``sent`` update.
+the last step recorded. A digest Slack may have posted without our hearing back (a timeout, a crash
+before ``sent``) is looked for in the channel, by the claim ids in its metadata, before it is posted again.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from bot.models import Client, Invoice, InvoiceReminderHold, ReminderSent, Remin
 from bot.services import Services
 from bot.stripe_gateway import GatewayError
 from flows.reminders import claims
-from flows.reminders.digest import DigestItem, digest_parts
+from flows.reminders.digest import DigestItem, claims_reported, digest_metadata, digest_parts
 from flows.reminders.logic import find_due, held
 from flows.reminders.rules import Rules
 
@@ -33,6 +34,8 @@ log = logging.getLogger(__name__)
 # Stripe allows 25 requests a second in test mode and 100 live; a sweep keeps well under both.
 STRIPE_SENDS_PER_SECOND = 20
 CLAIM_BATCH = 10
+# Pages of 200 messages read back when looking for a digest an earlier sweep may have posted.
+HISTORY_PAGES = 3
 # Slack errors that will not go away by trying again: the reminder is recorded and the admin told.
 SLACK_PERMANENT = frozenset(
     {
@@ -212,6 +215,7 @@ class Sweeper:
                 due_date=invoice.due_date,
                 rule=row.rule,
                 emailed=emailed,
+                attempted_at=row.digest_attempted_at,
             )
             return settings, item
         claims.finish(
@@ -228,12 +232,19 @@ class Sweeper:
     def _post(self, settings: ReminderSettings, channel: str, items: list[DigestItem], now: datetime,
               result: SweepResult) -> None:  # fmt: skip
         web = self.web_for(settings.team_id)
-        parts = digest_parts(items, settings.locale)
+        items = self._not_posted_yet(web, channel, items, now, result)
+        parts = digest_parts(items, settings.locale) if items else []
         for index, part in enumerate(parts):
+            claims.mark_digest_attempted(self.db, part.row_ids, now)
             try:
                 # A 429 is waited out (Retry-After) by the client's RateLimitErrorRetryHandler.
                 posted = web.chat_postMessage(
-                    channel=channel, text=part.text, blocks=part.blocks, unfurl_links=False, unfurl_media=False
+                    channel=channel,
+                    text=part.text,
+                    blocks=part.blocks,
+                    metadata=digest_metadata(part.row_ids),
+                    unfurl_links=False,
+                    unfurl_media=False,
                 )
             except SlackApiError as exc:
                 error = str(exc.response.get("error") or "unknown")
@@ -255,6 +266,44 @@ class Sweeper:
                 result.sent_ids.append(row_id)
             result.posted += len(part.row_ids)
             result.digests += 1
+
+    def _not_posted_yet(self, web: WebClient, channel: str, items: list[DigestItem], now: datetime,
+                        result: SweepResult) -> list[DigestItem]:  # fmt: skip
+        """Items an earlier sweep sent to Slack without hearing back are looked for in the channel first:
+        those Slack did post are finished with that message, the others are posted again."""
+        if not any(item.attempted_at is not None for item in items):
+            return items
+        try:
+            found = self._reported_in(web, channel)
+        except SlackApiError as exc:
+            # Better a line twice than a reminder the team never sees.
+            log.warning("could not read %s to find an earlier digest: %s", channel, exc.response.get("error"))
+            return items
+        left = []
+        for item in items:
+            ts = found.get(item.row_id) if item.attempted_at is not None else None
+            if ts is None:
+                left.append(item)
+                continue
+            claims.finish(self.db, item.row_id, "sent", now, digest=(channel, ts))
+            result.sent_ids.append(item.row_id)
+            result.posted += 1
+        return left
+
+    @staticmethod
+    def _reported_in(web: WebClient, channel: str) -> dict[int, str]:
+        """Claim id → ts of the digests among the channel's latest messages (a retry comes minutes later)."""
+        found: dict[int, str] = {}
+        cursor = None
+        for _ in range(HISTORY_PAGES):
+            page = web.conversations_history(channel=channel, limit=200, include_all_metadata=True, cursor=cursor)
+            for message in page.get("messages") or []:
+                for row_id in claims_reported(message):
+                    found.setdefault(row_id, str(message["ts"]))
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                break
+        return found
 
     def _tell_admin(self, web: WebClient, settings: ReminderSettings, channel: str, error: str) -> None:
         if not settings.updated_by:

@@ -196,3 +196,28 @@ def test_two_workspaces_are_isolated(
     with pytest.raises(SlackApiError) as foreign:
         other_client.views_open(trigger_id=trigger, view=view)
     assert error_of(foreign) == "invalid_trigger_id"
+
+
+METADATA = {"event_type": "invoice_reminded", "event_payload": {"claims": "1,2"}}
+
+
+def test_conversations_history_lists_top_level_messages_newest_first(client: WebClient) -> None:
+    first = client.chat_postMessage(channel="C1", text="first", metadata=METADATA)
+    client.chat_postMessage(channel="C1", text="a reply", thread_ts=first["ts"])
+    second = client.chat_postMessage(channel="C1", text="second")
+
+    history = client.conversations_history(channel="C1", limit=1)
+    assert [m["text"] for m in history["messages"]] == ["second"] and history["has_more"] is True
+    rest = client.conversations_history(channel="C1", cursor=history["response_metadata"]["next_cursor"])
+    assert [m["ts"] for m in rest["messages"]] == [first["ts"]]
+    assert "metadata" not in rest["messages"][0]  # only with include_all_metadata
+    with_metadata = client.conversations_history(channel="C1", include_all_metadata=True)
+    assert [m.get("metadata") for m in with_metadata["messages"]] == [None, METADATA]
+    newer = client.conversations_history(channel="C1", oldest=first["ts"])
+    assert [m["ts"] for m in newer["messages"]] == [second["ts"]]
+
+
+def test_conversations_history_needs_the_bot_in_the_channel(client: WebClient) -> None:
+    with pytest.raises(SlackApiError) as refused:
+        client.conversations_history(channel="C2")
+    assert refused.value.response["error"] == "not_in_channel"

@@ -281,6 +281,31 @@ def conversations_join(ctx: Context) -> dict[str, Any]:
     return body
 
 
+@method("conversations.history")
+def conversations_history(ctx: Context) -> dict[str, Any]:
+    """Top-level messages (and replies broadcast to the channel), newest first, between oldest and latest.
+
+    A bot reads a public channel's history only as a member (``not_in_channel``); message metadata
+    comes back only with include_all_metadata=true.
+    """
+    channel = _writable_channel(ctx)
+    oldest, latest = float(ctx.get("oldest") or 0), float(ctx.get("latest") or time.time() + 1)
+    inclusive = ctx.flag("inclusive")
+    with_metadata = ctx.flag("include_all_metadata")
+    found = []
+    for message in reversed(ctx.workspace.messages(channel.id)):
+        if message.thread_ts not in (None, message.ts) and not message.reply_broadcast:
+            continue
+        ts = float(message.ts)
+        if oldest < ts < latest or (inclusive and ts in (oldest, latest)):
+            body = message.payload()
+            if not with_metadata:
+                body.pop("metadata", None)
+            found.append(body)
+    page, next_cursor = _cursor_page(ctx, found, "history")
+    return {"messages": page, "has_more": bool(next_cursor), "response_metadata": {"next_cursor": next_cursor}}
+
+
 # ---- chat ------------------------------------------------------------------------------------
 
 

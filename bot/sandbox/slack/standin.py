@@ -95,6 +95,7 @@ class SlackStandIn:
         self._codes: dict[str, _OAuthCode] = {}
         self._rate_limits: dict[str, list[int]] = {}
         self._failures: dict[str, list[tuple[str, int]]] = {}
+        self._fatal_after: dict[str, int] = {}
 
     def holding_state(self) -> threading.RLock:
         """The lock over every workspace's state: a client playing Slack's own part (applying the app's
@@ -267,6 +268,12 @@ class SlackStandIn:
         with self._lock:
             self._failures.setdefault(method, []).append((error, times))
 
+    def fail_after_doing(self, method: str, times: int = 1) -> None:
+        """Carry out the next ``times`` calls of ``method``, then answer 500 ``fatal_error``: Slack's answer
+        when "some aspect of the operation succeeded before the error was raised" (a message posted, say)."""
+        with self._lock:
+            self._fatal_after[method] = self._fatal_after.get(method, 0) + times
+
     def _injected(self, method: str) -> tuple[int, dict[str, str], dict[str, Any]] | None:
         limit = self._rate_limits.get(method)
         if limit is not None and limit[0] > 0:
@@ -324,6 +331,9 @@ class SlackStandIn:
                     else:
                         ctx = Context(self, self._workspaces[team_id], args, token, user_id)
                         body = {"ok": True, **handler(ctx)}
+                        if self._fatal_after.get(method):
+                            self._fatal_after[method] -= 1
+                            status, body = 500, {"ok": False, "error": "fatal_error"}
             except ApiError as refused:
                 body = refused.body()
             except Exception:
