@@ -7,6 +7,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -54,26 +56,28 @@ def start_serve(env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
             time.sleep(0.1)
 
 
+def _state_and_parent(pid: int | str) -> tuple[str, int] | None:
+    """A process's state letter and parent pid from /proc, or None once it is gone."""
+    try:
+        state, parent = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[:2]
+    except OSError:
+        return None
+    return state, int(parent)
+
+
 def children_of(pid: int) -> list[int]:
-    """The live (not zombie) processes whose parent is ``pid``, read from /proc."""
+    """The live (not zombie) processes whose parent is ``pid``."""
     found = []
     for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue  # gone meanwhile
-            state, parent = stat.rsplit(")", 1)[1].split()[:2]
-            if int(parent) == pid and state != "Z":
-                found.append(int(entry.name))
+        stat = _state_and_parent(entry.name) if entry.name.isdigit() else None
+        if stat is not None and stat[1] == pid and stat[0] != "Z":
+            found.append(int(entry.name))
     return found
 
 
 def alive(pid: int) -> bool:
-    try:
-        return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
+    stat = _state_and_parent(pid)
+    return stat is not None and stat[0] != "Z"
 
 
 def wait_until_gone(pids: list[int], within: float) -> list[int]:
@@ -115,16 +119,15 @@ def test_db_upgrade_then_serve_answers_healthz_and_slack(tmp_path: Path, slack: 
         server.wait(timeout=10)
 
 
-def test_sigterm_stops_serve_and_its_worker_processes(tmp_path: Path, slack: SlackStandIn) -> None:
+@contextmanager
+def serve_with_workers(tmp_path: Path, slack: SlackStandIn) -> Iterator[tuple[subprocess.Popen[str], list[int]]]:
+    """`billbot serve` and its worker processes; whatever of them is left at the end is killed."""
     database_url = f"sqlite:///{tmp_path}/billbot.db"
     upgrade(database_url)
     server, _ = start_serve(clean_env(**app_env(slack, database_url)))
     workers = children_of(server.pid)
-    assert workers, "serve runs its after-ack work in worker processes"
     try:
-        server.terminate()
-        assert server.wait(timeout=15) == 0
-        assert wait_until_gone(workers, within=15) == []
+        yield server, workers
     finally:
         server.kill()
         for pid in workers:
@@ -132,20 +135,20 @@ def test_sigterm_stops_serve_and_its_worker_processes(tmp_path: Path, slack: Sla
                 os.kill(pid, signal.SIGKILL)
 
 
+def test_sigterm_stops_serve_and_its_worker_processes(tmp_path: Path, slack: SlackStandIn) -> None:
+    with serve_with_workers(tmp_path, slack) as (server, workers):
+        assert workers, "serve runs its after-ack work in worker processes"
+        server.terminate()
+        assert server.wait(timeout=15) == 0
+        assert wait_until_gone(workers, within=15) == []
+
+
 def test_worker_processes_exit_when_serve_is_killed_outright(tmp_path: Path, slack: SlackStandIn) -> None:
-    database_url = f"sqlite:///{tmp_path}/billbot.db"
-    upgrade(database_url)
-    server, _ = start_serve(clean_env(**app_env(slack, database_url)))
-    workers = children_of(server.pid)
-    assert workers
-    try:
+    with serve_with_workers(tmp_path, slack) as (server, workers):
+        assert workers
         server.kill()  # SIGKILL, the OOM killer: serve gets no chance to stop them
         server.wait(timeout=10)
         assert wait_until_gone(workers, within=15) == []
-    finally:
-        for pid in workers:
-            if alive(pid):
-                os.kill(pid, signal.SIGKILL)
 
 
 def test_healthz_is_503_when_the_database_goes_away(slack: SlackStandIn, postgres_url: str) -> None:

@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -22,6 +25,18 @@ from tests.harness.running_app import RunningApp
 from tests.harness.slack_requests import SlackRequests
 
 HEADERS = {"content-type": ["application/x-www-form-urlencoded"]}
+
+
+@contextmanager
+def opened(url: str, **options: Any) -> Iterator[tuple[Database, WorkQueue]]:
+    """A database and a work queue on it, both let go of at the end."""
+    db = Database(url)
+    queue = WorkQueue(db, **options)
+    try:
+        yield db, queue
+    finally:
+        queue.close()
+        db.dispose()
 
 
 def pending(db: Database) -> list[PendingWork]:
@@ -52,9 +67,7 @@ def test_acked_work_survives_a_worker_crash_and_is_done_when_one_returns(
 
 
 def test_two_workers_never_take_the_same_row(database_url: str) -> None:
-    db = Database(database_url)
-    queue = WorkQueue(db)
-    try:
+    with opened(database_url) as (_db, queue):
         for n in range(120):
             queue.enqueue("T1", "f", f"body={n}", HEADERS)
         taken: list[list[int]] = [[], []]
@@ -70,15 +83,10 @@ def test_two_workers_never_take_the_same_row(database_url: str) -> None:
             thread.join()
         assert not set(taken[0]) & set(taken[1])
         assert len(taken[0]) + len(taken[1]) == 120
-    finally:
-        queue.close()
-        db.dispose()
 
 
 def test_a_lapsed_lease_gives_the_row_to_the_next_worker(database_url: str) -> None:
-    db = Database(database_url)
-    queue = WorkQueue(db, lease=timedelta(milliseconds=50))
-    try:
+    with opened(database_url, lease=timedelta(milliseconds=50)) as (_db, queue):
         queue.enqueue("T1", "f", "body", HEADERS)
         first = queue.claim(5)
         assert len(first) == 1
@@ -87,15 +95,10 @@ def test_a_lapsed_lease_gives_the_row_to_the_next_worker(database_url: str) -> N
         again = queue.claim(5)
         assert [job.id for job in again] == [first[0].id]
         assert again[0].attempts == 2
-    finally:
-        queue.close()
-        db.dispose()
 
 
 def test_failing_work_is_retried_then_kept_as_failed(database_url: str) -> None:
-    db = Database(database_url)
-    queue = WorkQueue(db, retry_after=timedelta(0), max_attempts=3)
-    try:
+    with opened(database_url, retry_after=timedelta(0), max_attempts=3) as (db, queue):
         queue.enqueue("T1", "f", "body", HEADERS)
         for attempt in range(1, 4):
             [job] = queue.claim(1)
@@ -105,15 +108,10 @@ def test_failing_work_is_retried_then_kept_as_failed(database_url: str) -> None:
         [row] = pending(db)
         assert row.failed and row.last_error == "boom 3"
         assert queue.counts() == {"pending": 0, "failed": 1}
-    finally:
-        queue.close()
-        db.dispose()
 
 
 def test_concurrent_enqueues_all_commit_before_returning(database_url: str) -> None:
-    db = Database(database_url)
-    queue = WorkQueue(db)
-    try:
+    with opened(database_url) as (db, queue):
         start = threading.Barrier(16)
 
         def burst(n: int) -> None:
@@ -130,27 +128,17 @@ def test_concurrent_enqueues_all_commit_before_returning(database_url: str) -> N
         for thread in threads:
             thread.join()
         assert queue.counts()["pending"] == 320
-    finally:
-        queue.close()
-        db.dispose()
 
 
 def test_headers_that_steer_bolt_are_not_kept(database_url: str) -> None:
-    db = Database(database_url)
-    queue = WorkQueue(db)
-    try:
+    with opened(database_url) as (_db, queue):
         queue.enqueue("T1", "f", "body", {**HEADERS, "X-Slack-Bolt-Lazy-Only": ["1"]})
         [job] = queue.claim(1)
         assert job.headers == HEADERS
-    finally:
-        queue.close()
-        db.dispose()
 
 
 def test_enqueued_rows_read_back_as_an_orm_insert_would_have_written_them(database_url: str) -> None:
-    db = Database(database_url)
-    queue = WorkQueue(db)
-    try:
+    with opened(database_url) as (db, queue):
         before = utcnow()
         queue.enqueue("T1", "billing_command", "a=1&b=é", HEADERS)
         [row] = pending(db)
@@ -167,17 +155,12 @@ def test_enqueued_rows_read_back_as_an_orm_insert_would_have_written_them(databa
         # Ready at once: the timestamps compare with the worker's own, on both databases.
         assert queue.has_ready()
         assert [job.body for job in queue.claim(5)] == ["a=1&b=é"]
-    finally:
-        queue.close()
-        db.dispose()
 
 
 def test_enqueue_reconnects_once_when_the_database_server_dropped_its_connection(database_url: str) -> None:
     if not database_url.startswith("postgresql"):
         pytest.skip("SQLite has no server to drop a connection; the PostgreSQL run covers this")
-    db = Database(database_url)
-    queue = WorkQueue(db)
-    try:
+    with opened(database_url) as (db, queue):
         queue.enqueue("T1", "f", "first", HEADERS)
         # What a restart of the database server does to every connection it had.
         with db.engine.connect() as conn:
@@ -189,23 +172,15 @@ def test_enqueue_reconnects_once_when_the_database_server_dropped_its_connection
             )
         queue.enqueue("T1", "f", "second", HEADERS)
         assert sorted(row.body for row in pending(db)) == ["first", "second"]
-    finally:
-        queue.close()
-        db.dispose()
 
 
 def test_the_enqueue_leaves_sqlite_checkpoints_to_other_connections(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'billbot.db'}"
     upgrade(url)
-    db = Database(url)
-    queue = WorkQueue(db)
-    try:
+    with opened(url) as (db, queue):
         for n in range(300):  # about 1,500 pages of log, past SQLite's automatic checkpoint at 1,000
             queue.enqueue("T1", "f", f"{n}:" + "x" * 20_000, HEADERS)
         with db.engine.connect() as conn:
             _busy, logged, copied = conn.execute(text("PRAGMA wal_checkpoint(PASSIVE)")).one()
         assert logged > 1000 and copied == logged  # none of it was copied by the enqueue; this one copied all
         assert len(pending(db)) == 300
-    finally:
-        queue.close()
-        db.dispose()
