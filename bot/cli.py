@@ -148,7 +148,9 @@ def _work(
     if parent_pid is not None:
         threading.Thread(target=_stop_when_orphaned, args=(parent_pid, stop), daemon=True).start()
     if ready_fd is not None:
-        os.write(ready_fd, b"ready")
+        # Only a courtesy to `serve`: one that stopped waiting (and closed its end) must not kill the worker.
+        with contextlib.suppress(OSError):
+            os.write(ready_fd, b"ready")
         os.close(ready_fd)
     with contextlib.suppress(KeyboardInterrupt):
         stop.wait()

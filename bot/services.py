@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from bot.checklist import Checklist
 from bot.db import Database
@@ -48,5 +49,5 @@ class Services:
             db=db,
             stripe=StripeGateway(settings),
             stripe_events=StripeEvents(db),
-            work=WorkQueue(db),
+            work=WorkQueue(db, lease=timedelta(seconds=settings.work_lease_seconds)),
         )

@@ -20,6 +20,7 @@ DEFAULT_DATABASE_URL = "sqlite:///billbot.db"
 DEFAULT_PUBLIC_URL = "http://localhost:3000"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 3000
+DEFAULT_WORK_LEASE_SECONDS = 60
 SUPPORTED_LOCALES = ("en", "fr")
 # The kind of connected account "Set up payments" creates; "none" means the platform key (STRIPE_API_KEY)
 # is the practice's own Stripe account, and set-up acts on it directly.
@@ -61,6 +62,9 @@ class Settings:
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT
     default_locale: str = "en"
+    # How long a worker holds a job it took before another worker may take it (it must outlast the
+    # slowest job; a worker killed mid-job delays that job by this much, no more).
+    work_lease_seconds: int = DEFAULT_WORK_LEASE_SECONDS
 
     @property
     def multi_workspace(self) -> bool:
@@ -142,6 +146,16 @@ def load_settings(mode: Mode, environ: Mapping[str, str] | None = None) -> Setti
         else:
             problems.append(f"PORT must be a whole number from 1 to 65535, not {raw_port!r}.")
 
+    lease = DEFAULT_WORK_LEASE_SECONDS
+    raw_lease = get("BILLBOT_WORK_LEASE_SECONDS")
+    if raw_lease is not None:
+        if raw_lease.isascii() and raw_lease.isdigit() and 0 < int(raw_lease) <= 3600:
+            lease = int(raw_lease)
+        else:
+            problems.append(
+                f"BILLBOT_WORK_LEASE_SECONDS must be a whole number of seconds from 1 to 3600, not {raw_lease!r}."
+            )
+
     database_url = normalise_database_url(get("DATABASE_URL") or DEFAULT_DATABASE_URL, problems)
 
     account_type = (get("STRIPE_CONNECT_ACCOUNT_TYPE") or "express").lower()
@@ -194,6 +208,7 @@ def load_settings(mode: Mode, environ: Mapping[str, str] | None = None) -> Setti
         host=host,
         port=port,
         default_locale=locale,
+        work_lease_seconds=lease,
     )
 
 

@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -48,7 +48,8 @@ class Job:
     function: str
     body: str
     headers: dict[str, list[str]]
-    attempts: int
+    attempts: int  # runs started before this one
+    leased_until: datetime | None = None  # the lease this worker holds: a run starts only while it is still ours
 
 
 class _RawInsert:
@@ -201,8 +202,13 @@ class WorkQueue:
             return conn.execute(select(_TABLE.c.id).where(*_ready(utcnow())).limit(1)).first() is not None
 
     def claim(self, limit: int) -> list[Job]:
-        """Take up to ``limit`` ready rows under a lease; no two workers get the same row."""
+        """Take up to ``limit`` ready rows under a lease; no two workers get the same row.
+
+        A claim does not count as an attempt: a worker killed with claimed rows still waiting in its pool
+        never ran them. The attempt is counted when a run starts (``start``).
+        """
         now = utcnow()
+        until = now + self.lease
         ready = _ready(now)
         candidates = select(_TABLE.c.id).where(*ready).order_by(_TABLE.c.id).limit(limit)
         if self._db.is_postgres:
@@ -212,7 +218,7 @@ class WorkQueue:
             # The conditions are checked again on the rows themselves: a row another worker took between
             # the sub-select and the update no longer matches.
             .where(_TABLE.c.id.in_(candidates.scalar_subquery()), *ready)
-            .values(claimed_until=now + self.lease, attempts=_TABLE.c.attempts + 1)
+            .values(claimed_until=until)
             .returning(
                 _TABLE.c.id, _TABLE.c.team_id, _TABLE.c.function, _TABLE.c.body, _TABLE.c.headers, _TABLE.c.attempts
             )
@@ -220,9 +226,37 @@ class WorkQueue:
         with self._db.write_lock(), self._db.engine.begin() as conn:
             rows = conn.execute(statement).all()
         return sorted(
-            (Job(row.id, row.team_id, row.function, row.body, json.loads(row.headers), row.attempts) for row in rows),
+            (
+                Job(row.id, row.team_id, row.function, row.body, json.loads(row.headers), row.attempts, until)
+                for row in rows
+            ),
             key=lambda job: job.id,
         )
+
+    def start(self, job: Job) -> Job | None:
+        """Count the run about to start and renew the lease; None when it must not run.
+
+        It must not run when the lease is no longer this worker's (it waited in the pool past its lease and
+        another worker took it), or when every allowed run has started and none came back, which is what
+        a job that kills its worker looks like: it is set aside as failed instead of killing the next one.
+        """
+        now = utcnow()
+        ours = (_TABLE.c.id == job.id, _TABLE.c.claimed_until == job.leased_until)
+        if job.attempts >= self.max_attempts:
+            error = f"{job.attempts} runs started and none finished: the worker running it died each time"
+            with self._db.write_lock(), self._db.engine.begin() as conn:
+                conn.execute(update(_TABLE).where(*ours).values(failed=True, claimed_until=None, last_error=error))
+            log.error("work %s (%s) failed: %s", job.id, job.function, error)
+            return None
+        until = now + self.lease
+        with self._db.write_lock(), self._db.engine.begin() as conn:
+            started = conn.execute(
+                update(_TABLE).where(*ours).values(attempts=_TABLE.c.attempts + 1, claimed_until=until)
+            ).rowcount
+        if started != 1:
+            log.info("work %s (%s) was taken by another worker after its lease ran out", job.id, job.function)
+            return None
+        return replace(job, attempts=job.attempts + 1, leased_until=until)
 
     def complete(self, job_ids: list[int]) -> None:
         if not job_ids:
@@ -269,6 +303,12 @@ class QueueingListenerRunner(ThreadListenerRunner):
         )
 
     def _start_lazy_function(self, lazy_func: Callable[..., None], request: BoltRequest) -> None:
+        # Bolt starts the lazy parts even when the ack part raised (Slack then gets a 500 and shows the user
+        # an error): work queued behind a failed ack would run on what the ack refused, so none is queued.
+        acked = request.context.ack.response
+        if acked is not None and acked.status >= 500:
+            log.warning("not queuing %s: its ack failed", get_name_for_callable(lazy_func))
+            return
         self.lazy_listener_runner.start(function=lazy_func, request=request)
 
 
@@ -388,8 +428,11 @@ class Worker:
                 self._finished.extend(finished)
             raise
 
-    def _run(self, job: Job) -> None:
+    def _run(self, claimed: Job) -> None:
         try:
+            job = self.queue.start(claimed)
+            if job is None:
+                return
             error = execute(self.app, job)
             if error is None:
                 with self._busy_lock:

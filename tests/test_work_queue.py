@@ -94,15 +94,37 @@ def test_a_lapsed_lease_gives_the_row_to_the_next_worker(database_url: str) -> N
         time.sleep(0.1)
         again = queue.claim(5)
         assert [job.id for job in again] == [first[0].id]
-        assert again[0].attempts == 2
+        # Neither claim ran it (the first worker died with it waiting in its pool): no attempt counted.
+        assert again[0].attempts == 0
+        # The first worker, had it lived, may no longer start it: the lease is the second one's.
+        assert queue.start(first[0]) is None
+        started = queue.start(again[0])
+        assert started is not None and started.attempts == 1
+
+
+def test_a_job_whose_runs_all_died_is_set_aside_as_failed(database_url: str) -> None:
+    """A job that kills its worker (it never comes back to fail) is not handed to the next worker forever."""
+    with opened(database_url, lease=timedelta(milliseconds=50), max_attempts=3) as (db, queue):
+        queue.enqueue("T1", "f", "body", HEADERS)
+        for attempt in range(1, 4):
+            [job] = queue.claim(1)
+            started = queue.start(job)
+            assert started is not None and started.attempts == attempt
+            time.sleep(0.1)  # the worker died mid-run: nothing completes or fails the row
+        [job] = queue.claim(1)
+        assert queue.start(job) is None
+        [row] = pending(db)
+        assert row.failed and row.attempts == 3 and "died" in (row.last_error or "")
+        assert queue.claim(1) == []
 
 
 def test_failing_work_is_retried_then_kept_as_failed(database_url: str) -> None:
     with opened(database_url, retry_after=timedelta(0), max_attempts=3) as (db, queue):
         queue.enqueue("T1", "f", "body", HEADERS)
         for attempt in range(1, 4):
-            [job] = queue.claim(1)
-            assert job.attempts == attempt
+            [claimed] = queue.claim(1)
+            job = queue.start(claimed)
+            assert job is not None and job.attempts == attempt
             queue.fail(job, f"boom {attempt}")
         assert queue.claim(1) == []
         [row] = pending(db)
@@ -184,3 +206,38 @@ def test_the_enqueue_leaves_sqlite_checkpoints_to_other_connections(tmp_path: Pa
             _busy, logged, copied = conn.execute(text("PRAGMA wal_checkpoint(PASSIVE)")).one()
         assert logged > 1000 and copied == logged  # none of it was copied by the enqueue; this one copied all
         assert len(pending(db)) == 300
+
+
+def test_a_failed_ack_queues_no_work(database_url: str, slack: SlackStandIn) -> None:
+    """Bolt starts the lazy parts even when the ack part raised: nothing may be queued behind a failed ack."""
+    from urllib.parse import urlencode
+
+    from slack_bolt import App, BoltRequest
+
+    from bot.services import Services
+    from bot.settings import Mode, load_settings
+    from bot.slack_app import build_app
+
+    def failing_ack(app: App, _services: Services) -> None:
+        def ack_part(ack: Any, body: dict[str, Any]) -> None:
+            if body.get("text") == "boom":
+                raise RuntimeError("the ack part failed")
+            ack()
+
+        app.command("/broken")(ack=ack_part, lazy=[lambda: None])
+
+    services = Services.build(load_settings(Mode.HTTP, app_env(slack, database_url)))
+    try:
+        app = build_app(services, flows=[failing_ack])
+
+        def command(text: str) -> int:
+            body = urlencode({"command": "/broken", "text": text, "team_id": TEAM_ID, "user_id": ADMIN,
+                              "channel_id": "C_GENERAL", "trigger_id": "1.2.3"})  # fmt: skip
+            return app.dispatch(BoltRequest(body=body, headers={})).status
+
+        assert command("boom") == 500
+        assert pending(services.db) == []
+        assert command("fine") == 200  # the same listener with a good ack still queues its work
+        assert [row.function for row in pending(services.db)] == ["<lambda>"]
+    finally:
+        services.close()
