@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
 from bot import blocks
 from bot.blocks import Block
@@ -108,19 +107,6 @@ def digest_parts(items: list[DigestItem], locale: str) -> list[DigestPart]:
     return parts
 
 
-# Each digest message names the claims it reports in Slack's message metadata, so a sweep that never
-# heard back from chat.postMessage can find the message in the channel instead of posting it twice.
-DIGEST_EVENT = "billbot_reminder_digest"
-
-
-def digest_metadata(row_ids: list[int]) -> dict[str, Any]:
-    return {"event_type": DIGEST_EVENT, "event_payload": {"claims": ",".join(str(row_id) for row_id in row_ids)}}
-
-
-def claims_reported(message: dict[str, Any]) -> list[int]:
-    """The claim ids a message of conversations.history reports, if it is one of our digests."""
-    metadata = message.get("metadata")
-    if not isinstance(metadata, dict) or metadata.get("event_type") != DIGEST_EVENT:
-        return []
-    listed = str((metadata.get("event_payload") or {}).get("claims") or "")
-    return [int(part) for part in listed.split(",") if part.isdigit()]
+# Each digest message names the claims it reports in Slack's message metadata (bot.slack_posts), so a sweep
+# that never heard back from chat.postMessage finds the message in the channel instead of posting it twice.
+DIGEST_CLAIM = "reminder_digest"

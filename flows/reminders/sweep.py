@@ -20,12 +20,13 @@ from datetime import UTC, datetime
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot import slack_posts
 from bot.i18n import t
 from bot.models import Client, Invoice, InvoiceReminderHold, ReminderSent, ReminderSettings, utcnow
 from bot.services import Services
 from bot.stripe_gateway import GatewayError
 from flows.reminders import claims
-from flows.reminders.digest import DigestItem, claims_reported, digest_metadata, digest_parts
+from flows.reminders.digest import DIGEST_CLAIM, DigestItem, digest_parts
 from flows.reminders.logic import find_due, held
 from flows.reminders.rules import Rules
 
@@ -35,7 +36,6 @@ log = logging.getLogger(__name__)
 STRIPE_SENDS_PER_SECOND = 20
 CLAIM_BATCH = 10
 # Pages of 200 messages read back when looking for a digest an earlier sweep may have posted.
-HISTORY_PAGES = 3
 # Slack errors that will not go away by trying again: the reminder is recorded and the admin told.
 SLACK_PERMANENT = frozenset(
     {
@@ -242,7 +242,7 @@ class Sweeper:
                     channel=channel,
                     text=part.text,
                     blocks=part.blocks,
-                    metadata=digest_metadata(part.row_ids),
+                    metadata=slack_posts.claim_metadata(DIGEST_CLAIM, part.row_ids),
                     unfurl_links=False,
                     unfurl_media=False,
                 )
@@ -274,14 +274,14 @@ class Sweeper:
         if not any(item.attempted_at is not None for item in items):
             return items
         try:
-            found = self._reported_in(web, channel)
+            found = slack_posts.find_posted(web, channel, DIGEST_CLAIM)
         except SlackApiError as exc:
             # Better a line twice than a reminder the team never sees.
             log.warning("could not read %s to find an earlier digest: %s", channel, exc.response.get("error"))
             return items
         left = []
         for item in items:
-            ts = found.get(item.row_id) if item.attempted_at is not None else None
+            ts = found.get(str(item.row_id)) if item.attempted_at is not None else None
             if ts is None:
                 left.append(item)
                 continue
@@ -289,21 +289,6 @@ class Sweeper:
             result.sent_ids.append(item.row_id)
             result.posted += 1
         return left
-
-    @staticmethod
-    def _reported_in(web: WebClient, channel: str) -> dict[int, str]:
-        """Claim id → ts of the digests among the channel's latest messages (a retry comes minutes later)."""
-        found: dict[int, str] = {}
-        cursor = None
-        for _ in range(HISTORY_PAGES):
-            page = web.conversations_history(channel=channel, limit=200, include_all_metadata=True, cursor=cursor)
-            for message in page.get("messages") or []:
-                for row_id in claims_reported(message):
-                    found.setdefault(row_id, str(message["ts"]))
-            cursor = (page.get("response_metadata") or {}).get("next_cursor")
-            if not cursor:
-                break
-        return found
 
     def _tell_admin(self, web: WebClient, settings: ReminderSettings, channel: str, error: str) -> None:
         if not settings.updated_by:
