@@ -9,7 +9,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 ZERO_DECIMAL = frozenset(
     {"BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "UGX", "VND", "VUV", "XAF", "XOF", "XPF"}
 )
-_PLAIN_AMOUNT = re.compile(r"-?\d+(\.\d*)?|-?\.\d+")
+# ASCII digits only: \d and Decimal also take "٣" or "１２", which would be stored as 3 or 12.
+_PLAIN_AMOUNT = re.compile(r"-?[0-9]+(\.[0-9]*)?|-?\.[0-9]+")
 
 # Stripe's three-decimal currencies.
 THREE_DECIMAL = frozenset({"BHD", "JOD", "KWD", "OMR", "TND"})

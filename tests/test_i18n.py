@@ -116,6 +116,13 @@ def test_typed_amounts_become_minor_units(text: str, currency: str, expected: in
         ("+5", "eur"),
         ("1_000", "eur"),
         ("Infinity", "usd"),
+        # Digits of other scripts: Decimal would read "٣" and "１２" as 3 and 12.
+        ("٣", "eur"),
+        ("١٢٠,٥٠", "eur"),
+        ("１２", "eur"),
+        ("²", "eur"),
+        ("1²", "eur"),
+        ("①", "jpy"),
     ],
 )
 def test_amounts_that_are_not_exact_money_are_refused(text: str, currency: str) -> None:

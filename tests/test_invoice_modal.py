@@ -14,7 +14,7 @@ from slack_sdk import WebClient
 from sqlmodel import select
 
 from bot.i18n import format_money
-from bot.models import Appointment, BillingSettings, Client, Invoice, Service, StripeAccount, TaxRate
+from bot.models import Appointment, BillingSettings, Client, Invoice, InvoiceLine, Service, StripeAccount, TaxRate
 from bot.sandbox.slack import check_view
 from bot.timezones import today_in
 from flows.invoices import client_ids
@@ -529,6 +529,61 @@ def test_errors_speak_french(billbot: Billbot) -> None:
         block_of(view, key, ids.LINE_PRICE)["block_id"]: "Les montants en EUR ont au plus 2 décimales.",
         block_of(view, key, ids.LINE_QUANTITY)["block_id"]: "Saisissez un nombre entier de 1 à 10000.",
     }
+
+
+# Digits str.isdigit() or int() take that a person did not mean as the number: superscript, circled,
+# Arabic-Indic, full-width; and what is not a whole number at all.
+NOT_WHOLE_NUMBERS = ["²", "①", "1²", "٣", "１２", "-1", "1.5"]
+
+
+def test_a_quantity_or_price_in_other_digits_is_refused_in_the_modal_and_nothing_is_queued(billbot: Billbot) -> None:
+    practice = Practice(billbot)
+    client_id = practice.client("Élodie Dupré")
+    for user, quantity_error, price_error in (
+        (ADMIN, "Enter a whole number from 1 to 10000.", "Enter an amount in EUR, e.g. 80 or 80.50."),
+        (FRENCH_USER, "Saisissez un nombre entier de 1 à 10000.", "Saisissez un montant en EUR, par ex. 80 ou 80,50."),
+    ):
+        view = open_modal(billbot, user)
+        key = line_keys(view)[0]
+        quantity_block = block_of(view, key, ids.LINE_QUANTITY)["block_id"]
+        price_block = block_of(view, key, ids.LINE_PRICE)["block_id"]
+        for typed in NOT_WHOLE_NUMBERS:
+            values = filled(billbot, practice, view, client_id, "Élodie Dupré")
+            type_in(values, view, key, ids.LINE_QUANTITY, typed)
+            response = billbot.requests.submit(view, values, user=user)
+            assert response.status_code == 200, typed
+            assert response.json() == {"response_action": "errors", "errors": {quantity_block: quantity_error}}, typed
+        for typed in ("٣", "１２", "1²", "٨٠.٥٠"):
+            values = filled(billbot, practice, view, client_id, "Élodie Dupré")
+            type_in(values, view, key, ids.LINE_PRICE, typed)
+            assert submit(billbot, view, values, user) == {
+                "response_action": "errors",
+                "errors": {price_block: price_error},
+            }, typed
+    billbot.slack.wait_for(lambda: billbot.app.services.work.counts() == {"pending": 0, "failed": 0})
+    assert_nothing_created(billbot, practice)
+
+
+def test_the_running_totals_count_a_quantity_in_other_digits_as_zero(billbot: Billbot) -> None:
+    practice = Practice(billbot)
+    client_id = practice.client("Élodie Dupré")
+    view = open_modal(billbot)
+    key = line_keys(view)[0]
+    for typed, total in [("²", "€0.00"), ("٣", "€0.00"), ("１２", "€0.00"), (" 3 ", "€240.00")]:
+        values = filled(billbot, practice, view, client_id, "Élodie Dupré")
+        type_in(values, view, key, ids.LINE_QUANTITY, typed)
+        view = dispatch(billbot, view, values, key, ids.LINE_QUANTITY)
+        assert f"Total: {total}" in totals_of(view), typed
+    billbot.slack.wait_for(lambda: billbot.app.services.work.counts() == {"pending": 0, "failed": 0})
+    answer = submit(billbot, view, slack_state(view, values))
+    assert answer["response_action"] == "update"  # " 3 " is 3
+    created = billbot.slack.wait_for(lambda: invoices(billbot))
+    assert [line.quantity for line in store_lines(billbot, created[0].id)] == [3]
+
+
+def store_lines(bb: Billbot, invoice_id: int | None) -> list[InvoiceLine]:
+    with bb.app.services.db.session() as session:
+        return list(session.exec(select(InvoiceLine).where(InvoiceLine.invoice_id == invoice_id)).all())
 
 
 def test_yen_prices_have_no_decimals(billbot: Billbot) -> None:

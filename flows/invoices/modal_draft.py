@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 
 from bot import view_state
+from bot.typed_numbers import whole_number
 from flows.invoices import modal_ids as ids
 
 Values = view_state.Values
@@ -32,11 +33,11 @@ class LineDraft:
 
     @property
     def service_id(self) -> int | None:
-        return int(self.service) if self.service and self.service.isdigit() else None
+        return whole_number(self.service)
 
     @property
     def tax_rate_id(self) -> int | None:
-        return int(self.tax) if self.tax and self.tax.isdigit() else None
+        return whole_number(self.tax)
 
 
 @dataclass(frozen=True)
@@ -130,9 +131,10 @@ def from_view(view: dict[str, Any], max_lines: int) -> Draft:
         )
     client = view_state.element(values, ids.client_block(client_revision), ids.CLIENT_ACTION).get("selected_option")
     choice = None
-    if isinstance(client, dict) and str(client.get("value") or "").isdigit():
+    client_id = whole_number(client.get("value")) if isinstance(client, dict) else None
+    if isinstance(client, dict) and client_id is not None:
         label = (client.get("text") or {}).get("text") if isinstance(client.get("text"), dict) else None
-        choice = ClientChoice(int(client["value"]), str(label or client["value"]))
+        choice = ClientChoice(client_id, str(label or client["value"]))
     channel = shape.get("ch")
     return Draft(
         channel_id=channel if isinstance(channel, str) and channel else None,

@@ -7,6 +7,7 @@ from datetime import date
 from bot import money
 from bot.i18n import format_money, t
 from bot.models import Client
+from bot.typed_numbers import Refusal, is_ascii_digits, read_whole_number
 from flows.invoices import modal_ids as ids
 from flows.invoices.forms import InvoiceForm, LineForm
 from flows.invoices.modal_draft import Draft, LineDraft
@@ -96,14 +97,14 @@ def _line(line: LineDraft, catalog: Catalog, locale: str, errors: Errors) -> Lin
         )
 
     quantity: int | None = None
-    raw_quantity = line.quantity.strip()
+    read = read_whole_number(line.quantity, minimum=1, maximum=QUANTITY_MAX)
     quantity_block = ids.line_block(line.key, ids.LINE_QUANTITY)
-    if not raw_quantity:
+    if read is Refusal.EMPTY:
         errors[quantity_block] = t(locale, "common.error.required")
-    elif not raw_quantity.isdigit() or not 1 <= int(raw_quantity) <= QUANTITY_MAX:
+    elif isinstance(read, Refusal):
         errors[quantity_block] = t(locale, "invoice_modal.error.quantity", max=QUANTITY_MAX)
     else:
-        quantity = int(raw_quantity)
+        quantity = read
 
     unit_amount: int | None = None
     price_block = ids.line_block(line.key, ids.LINE_PRICE, line.revision)
@@ -152,7 +153,7 @@ def _price(text: str, catalog: Catalog, locale: str, block_id: str, errors: Erro
 
 def _looks_numeric(text: str) -> bool:
     cleaned = text.replace(" ", "").replace("\u00a0", "").replace("\u202f", "").replace(",", ".")
-    return cleaned.replace(".", "", cleaned.count(".")).isdigit()
+    return is_ascii_digits(cleaned.replace(".", "", cleaned.count(".")))
 
 
 def _max(catalog: Catalog, locale: str) -> str:

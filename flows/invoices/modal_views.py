@@ -8,6 +8,7 @@ from typing import Any
 from bot import blocks, money
 from bot.blocks import Block, Element
 from bot.i18n import format_date, format_money, t
+from bot.typed_numbers import whole_number
 from flows.billing_settings.views import percent
 from flows.invoices import modal_ids as ids
 from flows.invoices.modal_draft import Draft, LineDraft
@@ -219,7 +220,7 @@ def running_totals(draft: Draft, catalog: Catalog) -> Totals | None:
         return None
     rows: list[tuple[int, int, Rate | None]] = []
     for line in draft.lines:
-        quantity = int(line.quantity) if line.quantity.strip().isdigit() else 0
+        quantity = whole_number(line.quantity) or 0
         try:
             unit = money.parse_amount(line.price, catalog.currency) if line.price.strip() else 0
         except ValueError:
