@@ -324,6 +324,26 @@ def test_payment_terms_out_of_range_are_refused(billbot: Billbot) -> None:
         billbot.workspace.close_views(ADMIN)
 
 
+def test_payment_terms_in_other_digits_are_refused_in_both_languages_and_spaces_around_are_not(
+    billbot: Billbot,
+) -> None:
+    french_billing_admin(billbot)
+    for user, message in (
+        (ADMIN, "Type a whole number of days from 1 to 365."),
+        (FRENCH_USER, "Saisissez un nombre entier de jours, de 1 à 365."),
+    ):
+        # str.isdigit() takes the first three, which int() then refuses; int() reads the next two as 3 and 12.
+        for terms in ("²", "①", "1²", "٣", "１２", "-1", "1.5"):
+            assert_rejected(billbot, values(terms=terms), ids.TERMS, message, user=user)
+            billbot.workspace.close_views(user)
+    billbot.slack.wait_for(lambda: billbot.app.services.work.counts() == {"pending": 0, "failed": 0})
+    view = open_template(billbot)
+    assert submit(billbot, view, values(terms=" 3 "))["response_action"] == "update"
+    billbot.slack.wait_for(lambda: saved(billbot))
+    with billbot.app.services.db.session() as session:
+        assert payment_terms_days(session, TEAM_ID) == 3
+
+
 def test_errors_are_in_the_users_language(billbot: Billbot) -> None:
     french_billing_admin(billbot)
     assert_rejected(

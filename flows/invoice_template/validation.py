@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass
 from bot import view_state
 from bot.documents.model import TEMPLATES
 from bot.i18n import t
+from bot.typed_numbers import Refusal, read_whole_number
 from flows.invoice_template import ids as f
 from flows.invoice_template.presets import BY_KEY, tint
 
@@ -92,13 +93,13 @@ def template_form(values: Values, locale: str) -> tuple[TemplateForm | None, Err
         errors[f.COLOUR] = t(locale, "common.error.required")
     footer = _text(values, f.FOOTER, FOOTER_MAX, errors, locale, single_line=False)
     terms = DEFAULT_TERMS
-    raw_terms = view_state.text(values, f.TERMS)
-    if not raw_terms:
+    read = read_whole_number(view_state.text(values, f.TERMS), minimum=TERMS_MIN, maximum=TERMS_MAX)
+    if read is Refusal.EMPTY:
         errors[f.TERMS] = t(locale, "common.error.required")
-    elif not raw_terms.isdigit() or not TERMS_MIN <= int(raw_terms) <= TERMS_MAX:
+    elif isinstance(read, Refusal):
         errors[f.TERMS] = t(locale, "template.error.terms")
     else:
-        terms = int(raw_terms)
+        terms = read
     files = view_state.element(values, f.LOGO).get("files") or []
     logo_file = None
     if len(files) > 1:
