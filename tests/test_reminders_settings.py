@@ -93,6 +93,39 @@ def test_bad_input_shows_errors_under_each_field_and_saves_nothing(billbot: Bill
     assert saved(billbot) == []
 
 
+def test_days_in_other_digits_are_refused_in_both_languages_and_spaces_around_are_not(billbot: Billbot) -> None:
+    billbot.workspace.add_usergroup("S0BILLING", "billing", users=[FRENCH_USER])
+    from bot.models import BillingSettings
+
+    with billbot.app.services.db.session() as session:
+        session.add(BillingSettings(team_id=TEAM_ID, currency="eur", billing_admin_group="S0BILLING"))
+    for user, message in (
+        (ADMIN, "Enter whole numbers of days from 1 to 365, separated by commas (e.g. 7, 3)."),
+        (FRENCH_USER, "Saisissez des nombres entiers de jours, de 1 à 365, séparés par des virgules (par ex. 7, 3)."),
+    ):
+        view = open_modal(billbot, user)
+        # str.isdigit() takes the first three, which int() then refuses; int() reads the next two as 3 and 12.
+        for typed in ("²", "①", "1²", "٣", "１２", "-1", "1.5", "7, ٣"):
+            for field in (ids.DAYS_BEFORE, ids.DAYS_AFTER):
+                submitted = values(before=typed) if field == ids.DAYS_BEFORE else values(after=typed)
+                response = billbot.requests.submit(view, submitted, user=user)
+                assert response.status_code == 200, typed
+                assert response.json() == {"response_action": "errors", "errors": {field: message}}, typed
+        # A time of day is Slack's timepicker's, "HH:MM" in ASCII; anything else is not a time.
+        answer = billbot.requests.submit(view, values(time="0٩:00"), user=user).json()
+        assert list(answer["errors"]) == [ids.SEND_TIME]
+        billbot.workspace.close_views(user)
+    billbot.slack.wait_for(lambda: billbot.app.services.work.counts() == {"pending": 0, "failed": 0})
+    assert saved(billbot) == []
+    view = open_modal(billbot)
+    assert (
+        billbot.requests.submit(view, values(before=" 3 ", after=" 7 , 14 "), user=ADMIN).json()["response_action"]
+        == "update"
+    )
+    (row,) = billbot.slack.wait_for(lambda: saved(billbot))
+    assert json.loads(row.offsets) == [-3, 0, 7, 14]
+
+
 def test_email_only_needs_no_channel(billbot: Billbot) -> None:
     view = open_modal(billbot)
     billbot.requests.submit(view, values(tell=False, channel=None), user=ADMIN)

@@ -7,30 +7,29 @@ from typing import Any
 
 from bot import view_state
 from bot.i18n import t
+from bot.typed_numbers import whole_number
 from flows.reminders import ids
 from flows.reminders.logic import SettingsForm
 from flows.reminders.rules import MAX_DAYS, MAX_RULES
 
-_TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+_TIME = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])$")  # [0-9], not \d: ASCII only
 
 
 def _chosen(values: dict[str, Any], block_id: str) -> set[str]:
     return {str(o.get("value")) for o in view_state.element(values, block_id, block_id).get("selected_options") or []}
 
 
-def _days(raw: str | None) -> list[int] | None:
+def _days(raw: str) -> list[int] | None:
     """ "7, 3" → [7, 3]; None when the text is not whole numbers of days in range."""
-    words = [w for w in re.split(r"[\s,;]+", (raw or "").strip()) if w]
-    if not all(w.isdigit() for w in words):
-        return None
-    days = [int(w) for w in words]
-    return days if all(1 <= d <= MAX_DAYS for d in days) else None
+    words = [w for w in re.split(r"[\s,;]+", raw) if w]
+    days = [whole_number(w, minimum=1, maximum=MAX_DAYS) for w in words]
+    return None if None in days else [d for d in days if d is not None]
 
 
 def settings_form(values: dict[str, Any], locale: str) -> tuple[SettingsForm | None, dict[str, str]]:
     errors: dict[str, str] = {}
-    before = _days(view_state.element(values, ids.DAYS_BEFORE, ids.DAYS_BEFORE).get("value"))
-    after = _days(view_state.element(values, ids.DAYS_AFTER, ids.DAYS_AFTER).get("value"))
+    before = _days(view_state.text(values, ids.DAYS_BEFORE, ids.DAYS_BEFORE))
+    after = _days(view_state.text(values, ids.DAYS_AFTER, ids.DAYS_AFTER))
     for block_id, parsed in ((ids.DAYS_BEFORE, before), (ids.DAYS_AFTER, after)):
         if parsed is None:
             errors[block_id] = t(locale, "reminders.error.days", max=MAX_DAYS)
