@@ -114,6 +114,17 @@ def test_unknown_number_and_unknown_words(practice: Practice) -> None:
     assert "Type `/invoice` to create an invoice" in ask(practice, "list everything")[0]
 
 
+def test_a_number_in_other_digits_gets_the_usage_not_silence_nor_another_invoice(practice: Practice) -> None:
+    seed(practice)  # INV-0001 to INV-0004: "٣" must not be read as INV-0003
+    for user, usage in ((ADMIN, "Type `/invoice` to create an invoice"), (FRENCH_USER, "Tapez `/invoice` pour créer")):
+        # str.isdigit() takes "²", "①" and "1²", which int() then refused: the command answered nothing.
+        for typed in ("²", "INV-²", "①", "1²", "٣", "inv-٣", "１２", "INV-１２", "-1", "1.5"):
+            answer, _ = ask(practice, typed, user=user)
+            assert usage in answer and "INV-0003" not in answer, typed
+    assert "Invoice INV-0003" in ask(practice, " 3 ")[0]
+    practice.bb.slack.wait_for(lambda: practice.bb.app.services.work.counts() == {"pending": 0, "failed": 0})
+
+
 def test_french(practice: Practice) -> None:
     seed(practice)
     text, _ = ask(practice, "list overdue", user=FRENCH_USER)

@@ -18,12 +18,14 @@ from sqlmodel import Session, col, select
 
 from bot.models import Appointment, Client, Invoice, InvoiceCounter, InvoiceLine, TaxRate, utcnow
 from bot.services import Services
+from bot.typed_numbers import whole_number
 from flows.invoices.forms import InvoiceForm
 from flows.invoices.totals import Rate, totals
 
 log = logging.getLogger(__name__)
 
 NUMBER_PREFIX = "INV-"
+NUMBER_MAX = 999_999_999  # nine digits: what `/invoice INV-…` looks up
 
 
 @dataclass(frozen=True)
@@ -47,9 +49,8 @@ def parse_number(text_: str) -> str | None:
         raw = raw[len(NUMBER_PREFIX) :]
     elif raw.startswith("#"):
         raw = raw[1:]
-    if not raw.isdigit() or len(raw) > 9:
-        return None
-    return format_number(int(raw))
+    number = whole_number(raw, maximum=NUMBER_MAX)
+    return None if number is None else format_number(number)
 
 
 def next_number(session: Session, team_id: str) -> int:
