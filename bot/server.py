@@ -164,5 +164,10 @@ def _page(status: int, title: str, text: str) -> HTMLResponse:
 def serve(http_app: Starlette, host: str, port: int) -> None:
     import uvicorn
 
+    from bot.log import uvicorn_log_config
+
     # One worker process: Bolt's after-ack work and the in-process scheduler live in this process.
-    uvicorn.run(http_app, host=host, port=port, log_level="info", access_log=False, proxy_headers=True)
+    # uvicorn's lines go through the root handler bot.log configured (its format, its masking, its level).
+    uvicorn.run(
+        http_app, host=host, port=port, log_config=uvicorn_log_config(), access_log=False, proxy_headers=True
+    )

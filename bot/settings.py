@@ -15,6 +15,8 @@ from urllib.parse import urlsplit
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from bot import log
+
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite:///billbot.db"
 DEFAULT_PUBLIC_URL = "http://localhost:3000"
@@ -191,7 +193,7 @@ def load_settings(mode: Mode, environ: Mapping[str, str] | None = None) -> Setti
 
     if problems:
         raise ConfigError(problems)
-    return Settings(
+    settings = Settings(
         slack_signing_secret=signing_secret,
         slack_bot_token=bot_token,
         slack_app_token=app_token,
@@ -210,6 +212,12 @@ def load_settings(mode: Mode, environ: Mapping[str, str] | None = None) -> Setti
         default_locale=locale,
         work_lease_seconds=lease,
     )
+    # Masked in every log line by value: the signing secret and a database password have no telltale shape.
+    database_password = make_url(database_url).password
+    log.mask_values(
+        (signing_secret, bot_token, app_token, client_secret, stripe_api_key, stripe_webhook_secret, database_password)
+    )
+    return settings
 
 
 def normalise_database_url(raw: str, problems: list[str]) -> str:
