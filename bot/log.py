@@ -34,10 +34,11 @@ _SHAPED = re.compile(
 _BEARER = re.compile(r"\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+", re.IGNORECASE)
 _URL_PASSWORD = re.compile(r"(://[^:/@\s]+:)[^@/\s]+(@)")
 _NAMED = re.compile(
-    r"""(\b(?:client_secret|signing_secret|refresh_token|access_token|token|password|secret)["']?\s*[:=]\s*["']?)"""
+    r"""(\b(?:client_secret|signing_secret|refresh_token|access_token|token|password|secret)["']?\s*[:=]\s*\[?["']?)"""
     r"""[^\s"'&,;}\]]+"""
-    # OAuth's `code` only where it is a parameter: a query or form (?code= &code=) or a printed dict.
-    r"""|((?:[?&]|\A)code=|'code':\s*')[^\s"'&,;}\]]+""",
+    # OAuth's `code` only where it is a parameter: a query or form (?code= &code=) or a printed dict (of lists:
+    # Bolt prints a parsed query string).
+    r"""|((?:[?&]|\A)code=|'code':\s*\[?')[^\s"'&,;}\]]+""",
     re.IGNORECASE,
 )
 # Emails, also URL-encoded as forms send them (jeanne%40example.com): the first letter and the domain stay.

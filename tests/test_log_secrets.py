@@ -28,12 +28,22 @@ from bot.sandbox.slack import SlackStandIn, Workspace
 from bot.sandbox.stripe import StripeEmulator
 from flows.invoices import action_ids
 from flows.invoices import modal_ids as ids
-from tests.conftest import ADMIN, SIGNING_SECRET, STRIPE_WEBHOOK_SECRET, TEAM_ID, Billbot, app_env
+from tests.conftest import (
+    ADMIN,
+    CLINIC_OWNER,
+    CLINIC_TEAM_ID,
+    SIGNING_SECRET,
+    STRIPE_WEBHOOK_SECRET,
+    TEAM_ID,
+    Billbot,
+    app_env,
+)
 from tests.harness.running_app import RunningApp, free_port
 from tests.harness.slack_requests import SlackRequests
 from tests.paths import PROJECT_ROOT
 from tests.test_clients import client_values, open_new_client_modal
 from tests.test_invoice_modal import choose_client, line_keys, slack_state, type_in
+from tests.test_oauth_install import _install as install_through_oauth
 from tests.test_stripe_setup import authorize, buttons, on_app, open_setup
 
 PUBLIC_URL = "https://billbot.example.com"
@@ -240,6 +250,39 @@ def test_a_whole_journey_at_debug_logs_no_secret_and_no_email(
         "OAuth code": code,
         "client email": EMAIL,
         "client email, form-encoded": EMAIL.replace("@", "%40"),
+    }
+    hits = {what: sum(value in line for line in lines) for what, value in secrets.items()}
+    print("hits:", hits)
+    assert hits == dict.fromkeys(secrets, 0), [line for line in lines if any(v in line for v in secrets.values())][:5]
+
+
+def test_a_slack_oauth_install_at_debug_logs_no_client_secret_code_or_token(
+    debug_logs: pytest.CaptureFixture[str], slack: SlackStandIn, database_url: str
+) -> None:
+    start_debug_logging()
+    slack.reset()
+    env = app_env(slack, database_url, SLACK_CLIENT_ID=slack.client_id, SLACK_CLIENT_SECRET=slack.client_secret)
+    del env["SLACK_BOT_TOKEN"]
+    app = RunningApp({**env, "PUBLIC_URL": PUBLIC_URL})
+    every_logger_at_debug()
+    app.start()
+    try:
+        assert install_through_oauth(app, slack).status_code == 200
+        requests = SlackRequests(app.url, SIGNING_SECRET, slack, CLINIC_TEAM_ID)
+        assert requests.command("/billing", user=CLINIC_OWNER).status_code == 200
+        slack.wait_for(lambda: slack.workspace(CLINIC_TEAM_ID).views(CLINIC_OWNER))
+        requests.close()
+    finally:
+        app.stop()
+    [exchange] = slack.calls("oauth.v2.access")
+    lines = "".join(debug_logs.readouterr()).splitlines()
+    print(f"{len(lines)} lines captured")
+    assert any(" DEBUG slack_sdk." in line and "oauth.v2.access" in line for line in lines)
+    secrets = {
+        "Slack client secret": slack.client_secret,
+        "Slack OAuth code": exchange.args["code"],
+        "installed bot token": f"xoxb-test-{CLINIC_TEAM_ID}",
+        "Slack signing secret": SIGNING_SECRET,
     }
     hits = {what: sum(value in line for line in lines) for what, value in secrets.items()}
     print("hits:", hits)
