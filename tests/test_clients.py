@@ -74,6 +74,14 @@ def settle(bb: Billbot) -> None:
     bb.slack.wait_for(lambda: bb.app.services.work.counts() == {"pending": 0, "failed": 0})
 
 
+def let_members_see_clients(bb: Billbot) -> None:
+    """The billing setting that lets every member (here the French one, not an admin) see client details."""
+    with bb.app.services.db.session() as session:
+        row = session.get(BillingSettings, TEAM_ID) or BillingSettings(team_id=TEAM_ID, currency="eur")
+        row.members_see_client_details = True
+        session.add(row)
+
+
 def add_clients(bb: Billbot, *names: str, email: bool = True) -> list[int]:
     ids: list[int] = []
     with bb.app.services.db.session() as session:
@@ -245,6 +253,7 @@ def test_a_forged_page_value_changes_nothing(billbot: Billbot) -> None:
 
 
 def test_french_list(billbot: Billbot) -> None:
+    let_members_see_clients(billbot)  # FRENCH_USER is a member, not a billing admin
     add_clients(billbot, *(f"Client {n:03d}" for n in range(45)))
     message = command(billbot, user=FRENCH_USER)
     assert "1 à 40 sur 45" in blocks_text(message)
@@ -292,6 +301,7 @@ def test_search_with_no_match_says_so_and_offers_the_new_client_modal_prefilled(
 
 
 def test_search_in_french_with_no_match(billbot: Billbot) -> None:
+    let_members_see_clients(billbot)  # FRENCH_USER is a member, not a billing admin
     message = command(billbot, "Zoé", user=FRENCH_USER)
     assert "Aucun client ne correspond à « Zoé »" in message.text
 
@@ -461,6 +471,7 @@ def test_record_shows_contact_invoices_with_totals_and_sessions(billbot: Billbot
 
 
 def test_record_in_french(billbot: Billbot) -> None:
+    let_members_see_clients(billbot)  # FRENCH_USER is a member, not a billing admin
     [client_id] = add_clients(billbot, "Élodie Dupré", email=False)
     seed_history(billbot, client_id, add_service(billbot))
     message = command(billbot, "elodie", user=FRENCH_USER)
@@ -606,6 +617,32 @@ def test_session_modal_in_french(billbot: Billbot) -> None:
         f.SESSION_SERVICE: "Veuillez remplir ce champ.",
         f.SESSION_DURATION: "Une durée en minutes entières, de 1 à 1440.",
     }
+
+
+def test_a_session_duration_in_other_digits_is_refused_in_both_languages(billbot: Billbot) -> None:
+    [client_id] = add_clients(billbot, "Anne")
+    service_id = add_service(billbot)
+    for user, message in (
+        (ADMIN, "A duration in whole minutes, from 1 to 1440."),
+        (FRENCH_USER, "Une durée en minutes entières, de 1 à 1440."),
+    ):
+        view = open_session_modal(billbot, client_id, user)
+        # str.isdigit() takes the first three, which int() then refused (a 500); int() reads "٣" as 3.
+        for typed in ("²", "①", "1²", "٣", "１２", "-1", "1.5"):
+            response = billbot.requests.submit(view, session_values(service=service_id, duration=typed), user=user)
+            assert response.status_code == 200, typed
+            assert response.json() == {"response_action": "errors", "errors": {f.SESSION_DURATION: message}}, typed
+        # A forged service option: not a service, not a 500.
+        forged = session_values(duration="50")
+        forged[f.SESSION_SERVICE] = {f.SESSION_SERVICE: _select("²")}
+        assert list(billbot.requests.submit(view, forged, user=user).json()["errors"]) == [f.SESSION_SERVICE]
+        billbot.workspace.close_views(user)
+    settle(billbot)
+    assert db_appointments(billbot) == []
+    view = open_session_modal(billbot, client_id)
+    assert billbot.requests.submit(view, session_values(service=service_id, duration=" 3 "), user=ADMIN).content == b""
+    [row] = billbot.slack.wait_for(lambda: db_appointments(billbot))
+    assert row.duration_minutes == 3
 
 
 # -- starting an invoice from the record ------------------------------------------------------------------

@@ -11,6 +11,7 @@ from typing import Any
 
 from bot import money, view_state
 from bot.i18n import format_money, t
+from bot.typed_numbers import whole_number
 from flows.billing_settings import countries
 from flows.invoices import client_ids as f
 
@@ -125,7 +126,7 @@ def session_form(
             # A year ahead allows booking recurring sessions; further is most likely a typo.
             if not EARLIEST_SESSION <= held_on <= today + timedelta(days=366):
                 errors[f.SESSION_DATE] = t(locale, "client.error.date")
-    service_id = _int(view_state.selected(values, f.SESSION_SERVICE))
+    service_id = whole_number(view_state.selected(values, f.SESSION_SERVICE))
     if service_id is None:
         errors[f.SESSION_SERVICE] = t(locale, "common.error.required")
     elif service_id not in service_ids:
@@ -133,8 +134,8 @@ def session_form(
     duration: int | None = None
     raw_duration = view_state.text(values, f.SESSION_DURATION)
     if raw_duration:
-        duration = _int(raw_duration)
-        if duration is None or not 1 <= duration <= DURATION_MAX:
+        duration = whole_number(raw_duration, minimum=1, maximum=DURATION_MAX)
+        if duration is None:
             errors[f.SESSION_DURATION] = t(locale, "client.error.duration", max=DURATION_MAX)
     raw_notes = view_state.text(values, f.SESSION_NOTES)
     if len(raw_notes) > NOTES_MAX:
@@ -170,19 +171,10 @@ def service_form(
     tax = view_state.selected(values, f.SERVICE_TAX_RATE) or f.NO_TAX
     tax_rate_id: int | None = None
     if tax != f.NO_TAX:
-        tax_rate_id = _int(tax)
+        tax_rate_id = whole_number(tax)
         if tax_rate_id is None or tax_rate_id not in tax_rate_ids:
             errors[f.SERVICE_TAX_RATE] = t(locale, "services.error.tax_rate_gone")
     if errors:
         return None, errors
     assert name
     return ServiceForm(name, amount, tax_rate_id), {}
-
-
-# -- reading Slack's view state -------------------------------------------------------------------------
-
-
-def _int(text: str | None) -> int | None:
-    if text is None or not text.strip().isdigit():
-        return None
-    return int(text.strip())
