@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -15,10 +16,11 @@ from slack_bolt import App, BoltRequest, BoltResponse
 from slack_sdk.signature import SignatureVerifier
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from bot.clean_input import MAX_DEPTH, deeper_than
 from bot.db import pending_migrations
 from bot.services import Services
 from bot.settings import ConfigError, Settings
@@ -26,8 +28,16 @@ from bot.stripe_gateway import WebhookRejected
 
 log = logging.getLogger(__name__)
 
-# Slack's payloads are a few kilobytes; anything this large is not from Slack.
-MAX_BODY_BYTES = 1024 * 1024
+# Body limits per route, checked before the signature, so an unsigned body costs at most this much memory.
+# Slack's largest payload, a view_submission echoing a big modal, is a few hundred KB of JSON that form
+# encoding grows by about half; Stripe's events are a few hundred KB at most.
+SLACK_MAX_BODY_BYTES = 1024 * 1024
+STRIPE_MAX_BODY_BYTES = 512 * 1024
+
+# What Slack sends: a Unix time in seconds and "v0=" with a SHA-256 in hex. Anything else is refused before
+# slack_sdk sees it (it raises on a non-integer timestamp and on a non-ASCII signature).
+_SLACK_TIMESTAMP = re.compile(r"[0-9]{1,12}")
+_SLACK_SIGNATURE = re.compile(r"v0=[0-9a-f]{64}")
 
 # The Stripe pages a person's browser lands on; the stripe_setup flow provides them.
 STRIPE_PAGES = ("stripe_return", "stripe_refresh", "stripe_oauth_callback")
@@ -55,23 +65,23 @@ def build_http_app(services: Services, bolt_app: App) -> Starlette:
     verifier = SignatureVerifier(services.settings.slack_signing_secret or "")
 
     async def slack_events(request: Request) -> Response:
-        body = await request.body()
-        if len(body) > MAX_BODY_BYTES:
-            return JSONResponse({"error": "request too large"}, status_code=413)
+        body = await _read_body(request, SLACK_MAX_BODY_BYTES)
+        if isinstance(body, Response):
+            return body
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
             return JSONResponse({"error": "malformed request body"}, status_code=400)
         # Bolt reads x-slack-bolt-* headers as orders (run only the lazy part...): only our worker gives those.
         headers = {k: v for k, v in request.headers.items() if not k.startswith("x-slack-bolt-")}
-        if services.settings.slack_signing_secret is not None and not verifier.is_valid_request(text, headers):
+        if services.settings.slack_signing_secret is not None and not _signed_by_slack(verifier, text, headers):
             # Checked before the body is parsed, so nothing unsigned reaches our code or the database.
             return JSONResponse({"error": "invalid request signature"}, status_code=401)
         try:
             bolt_request = BoltRequest(body=text, query=dict(request.query_params), headers=headers)
-        except (ValueError, TypeError, AttributeError):
+        except (ValueError, TypeError, AttributeError, RecursionError):
             return JSONResponse({"error": "malformed request body"}, status_code=400)
-        if not isinstance(bolt_request.body, dict):
+        if not isinstance(bolt_request.body, dict) or deeper_than(bolt_request.body, MAX_DEPTH):
             return JSONResponse({"error": "malformed request body"}, status_code=400)
         bolt_response = await run_in_threadpool(bolt_app.dispatch, bolt_request)
         return _to_response(bolt_response)
@@ -87,9 +97,9 @@ def build_http_app(services: Services, bolt_app: App) -> Starlette:
     async def stripe_webhook(request: Request) -> Response:
         if not services.stripe.webhooks_configured:
             return JSONResponse({"error": "STRIPE_WEBHOOK_SECRET is not set on this server"}, status_code=503)
-        payload = await request.body()
-        if len(payload) > MAX_BODY_BYTES:
-            return JSONResponse({"error": "request too large"}, status_code=413)
+        payload = await _read_body(request, STRIPE_MAX_BODY_BYTES)
+        if isinstance(payload, Response):
+            return payload
         try:
             event = services.stripe.verify_webhook(payload, request.headers.get("stripe-signature"))
         except WebhookRejected as exc:
@@ -130,6 +140,44 @@ def build_http_app(services: Services, bolt_app: App) -> Starlette:
         Route("/healthz", healthz, methods=["GET"]),
     ]
     return Starlette(routes=routes)
+
+
+async def _read_body(request: Request, limit: int) -> bytes | Response:
+    """The body, or the error to answer, without ever holding more than ``limit`` bytes of it.
+
+    A declared length over the limit is refused before a byte is read; a body of unknown length (chunked)
+    is read up to the limit only. The 413 closes the connection, so the rest of the body is not read at all.
+    """
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not (declared.isascii() and declared.isdigit() and len(declared) <= 20):
+            return JSONResponse({"error": "malformed Content-Length"}, status_code=400)
+        if int(declared) > limit:
+            return _too_large()
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                return _too_large()
+            chunks.append(chunk)
+    except ClientDisconnect:
+        return JSONResponse({"error": "client went away"}, status_code=400)
+    return b"".join(chunks)
+
+
+def _too_large() -> Response:
+    return JSONResponse({"error": "request too large"}, status_code=413, headers={"Connection": "close"})
+
+
+def _signed_by_slack(verifier: SignatureVerifier, body: str, headers: dict[str, str]) -> bool:
+    timestamp = headers.get("x-slack-request-timestamp", "")
+    signature = headers.get("x-slack-signature", "")
+    if not (_SLACK_TIMESTAMP.fullmatch(timestamp) and _SLACK_SIGNATURE.fullmatch(signature)):
+        return False
+    # slack_sdk refuses a timestamp more than five minutes away in either direction (abs()), tested.
+    return verifier.is_valid(body=body, timestamp=timestamp, signature=signature)
 
 
 def _to_response(bolt_response: BoltResponse) -> Response:

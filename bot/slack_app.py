@@ -21,6 +21,7 @@ from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, R
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 
+from bot.clean_input import CleanInput
 from bot.services import Services
 from bot.work_queue import DurableLazyRunner, QueueingListenerRunner, Worker
 
@@ -95,6 +96,7 @@ def build_app(services: Services, flows: list[Callable[[App, Services], None]] |
     app._listener_runner = QueueingListenerRunner.replacing(
         app.listener_runner, DurableLazyRunner(services.work, app.logger)
     )
+    app.middleware(CleanInput())  # first, so everything after it reads clean text
     app.middleware(_ClaimEventsOnce(services))
     app.error(_log_listener_error)
     for register in flows if flows is not None else default_flows():

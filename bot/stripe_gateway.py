@@ -8,12 +8,19 @@ Results come back as plain dicts; failures as GatewayError, with Stripe's code a
 from __future__ import annotations
 
 import io
+import time
 from decimal import Decimal
 from typing import Any
 
 import stripe
 
 from bot.settings import Settings
+
+# Stripe's own default: a signature more than five minutes old is a replay. stripe's construct_event checks
+# only the past, so a header dated in the future (a clock far off, or a forgery kept for later) is ours to refuse.
+WEBHOOK_TOLERANCE_SECONDS = 300
+# Stripe's header holds a timestamp and a few signatures (several while a secret is being rolled).
+_MAX_SIGNATURE_HEADER = 4096
 
 
 class WebhookRejected(Exception):
@@ -33,6 +40,23 @@ class GatewayError(Exception):
     def retryable(self) -> bool:
         """A network failure, rate limit or Stripe-side error: the same request may work later."""
         return self.status is None or self.status == 429 or self.status >= 500
+
+
+def _check_signature_header(header: str, now: float) -> None:
+    """Refuse a header stripe's verifier would choke on (non-ASCII: TypeError) or whose time is out of tolerance.
+
+    Every ``t=`` is checked, not only the first one stripe reads, so no timestamp in the header is out of range.
+    """
+    if len(header) > _MAX_SIGNATURE_HEADER or not header.isascii():
+        raise WebhookRejected("malformed Stripe-Signature header")
+    timestamps = [value for key, _, value in (item.partition("=") for item in header.split(",")) if key == "t"]
+    if not timestamps:
+        raise WebhookRejected("no timestamp in the Stripe-Signature header")
+    for timestamp in timestamps:
+        if not (timestamp.isdigit() and len(timestamp) <= 12):
+            raise WebhookRejected("malformed timestamp in the Stripe-Signature header")
+        if abs(now - int(timestamp)) > WEBHOOK_TOLERANCE_SECONDS:
+            raise WebhookRejected(f"timestamp {timestamp} is outside the tolerance of {WEBHOOK_TOLERANCE_SECONDS} s")
 
 
 class StripeGateway:
@@ -68,11 +92,15 @@ class StripeGateway:
             raise WebhookRejected("STRIPE_WEBHOOK_SECRET is not set")
         if not signature_header:
             raise WebhookRejected("no Stripe-Signature header")
+        _check_signature_header(signature_header, time.time())
         try:
-            event = stripe.Webhook.construct_event(payload, signature_header, self._webhook_secret)
-        except (ValueError, stripe.SignatureVerificationError) as exc:
-            raise WebhookRejected(str(exc)) from exc
-        return event.to_dict()
+            event = stripe.Webhook.construct_event(
+                payload, signature_header, self._webhook_secret, tolerance=WEBHOOK_TOLERANCE_SECONDS
+            )
+            return event.to_dict()
+        # RecursionError: a signed body nested too deep for json (or for stripe's objects) is still not an event.
+        except (ValueError, stripe.SignatureVerificationError, RecursionError) as exc:
+            raise WebhookRejected(f"{exc.__class__.__name__}: {str(exc)[:200]}") from exc
 
     # -- plumbing -------------------------------------------------------------------------------------------
 

@@ -56,9 +56,10 @@ def test_signed_event_reaches_its_handler(billbot: Billbot, received: list[dict[
         "t=1,v1=deadbeef",
         stripe_signature(event(), "whsec_someone_else"),
         stripe_signature(event(), STRIPE_WEBHOOK_SECRET, timestamp=int(time.time()) - 3600),  # replayed
+        stripe_signature(event(), STRIPE_WEBHOOK_SECRET, timestamp=int(time.time()) + 600),  # dated ahead
         stripe_signature(event("evt_other"), STRIPE_WEBHOOK_SECRET),  # signature of another body
     ],
-    ids=["missing", "garbage", "other-secret", "replayed", "other-body"],
+    ids=["missing", "garbage", "other-secret", "replayed", "future", "other-body"],
 )
 def test_unsigned_or_forged_event_is_refused_and_changes_nothing(
     billbot: Billbot, received: list[dict[str, Any]], signature: str | None
