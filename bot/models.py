@@ -31,6 +31,9 @@ class Workspace(SQLModel, table=True):
     # The language the bot falls back to when a user's own Slack locale is unknown.
     default_locale: str | None = Field(default=None, max_length=8)
     created_at: datetime = _timestamp()  # type: ignore[assignment]
+    # Set by app_uninstalled (or a revoked bot token), cleared by a re-install: while set, nothing is
+    # scheduled for or posted to the workspace. Its data stays, for the practice's records.
+    uninstalled_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
 
 
 class SlackUser(SQLModel, table=True):

@@ -105,7 +105,7 @@ def build_app(services: Services, flows: list[Callable[[App, Services], None]] |
 
 
 def default_flows() -> list[Callable[[App, Services], None]]:
-    from flows import billing_settings, home, invoice_template, invoices, reminders, stripe_setup
+    from flows import billing_settings, home, invoice_template, invoices, reminders, stripe_setup, workspace
     from flows import help as help_flow
 
     return [
@@ -116,6 +116,7 @@ def default_flows() -> list[Callable[[App, Services], None]]:
         invoices.register,
         reminders.register,
         help_flow.register,
+        workspace.register,
     ]
 
 

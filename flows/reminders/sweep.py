@@ -25,9 +25,10 @@ from bot.i18n import t
 from bot.models import Client, Invoice, InvoiceReminderHold, ReminderSent, ReminderSettings, utcnow
 from bot.services import Services
 from bot.stripe_gateway import GatewayError
+from bot.workspace_status import uninstalled_teams
 from flows.reminders import claims
 from flows.reminders.digest import DIGEST_CLAIM, DigestItem, digest_parts
-from flows.reminders.logic import find_due, held
+from flows.reminders.logic import all_rules, find_due, held
 from flows.reminders.rules import Rules
 
 log = logging.getLogger(__name__)
@@ -101,7 +102,9 @@ class Sweeper:
         """One sweep at ``now`` (the clock is a parameter so tests move time instead of sleeping)."""
         now = (now or utcnow()).astimezone(UTC)
         result = SweepResult()
-        due = find_due(self.db, now)
+        # A workspace that uninstalled Billbot gets nothing: no email to its clients, no digest.
+        gone = uninstalled_teams(self.db)
+        due = find_due(self.db, now, {team: r for team, r in all_rules(self.db).items() if team not in gone})
         result.due = len(due)
         pacer = _Pacer(STRIPE_SENDS_PER_SECOND)
         digests: dict[tuple[str, str], list[DigestItem]] = defaultdict(list)
@@ -110,7 +113,7 @@ class Sweeper:
         def work_on(mine: list[int]) -> None:
             result.claimed += len(mine)
             for row_id in mine:
-                found = self._one(row_id, now, pacer, result)
+                found = self._one(row_id, now, pacer, result, gone)
                 if found is not None:
                     settings, item = found
                     settings_of[settings.team_id] = settings
@@ -154,8 +157,8 @@ class Sweeper:
                 session.get(ReminderSettings, row.team_id),
             )
 
-    def _one(self, row_id: int, now: datetime, pacer: _Pacer,
-             result: SweepResult) -> tuple[ReminderSettings, DigestItem] | None:  # fmt: skip
+    def _one(self, row_id: int, now: datetime, pacer: _Pacer, result: SweepResult,
+             gone: set[str]) -> tuple[ReminderSettings, DigestItem] | None:  # fmt: skip
         work = self._load(row_id)
         if work is None or work.row.state != "claimed":
             return None
@@ -164,6 +167,7 @@ class Sweeper:
         rules = Rules.of(settings) if settings is not None else None
         if (
             rules is None
+            or row.team_id in gone  # a claim taken over from before the uninstall
             or invoice.status != "open"
             or held(work.hold, rules.today(now))
             or not rules.is_current(invoice.due_date, row.rule, now)

@@ -6,8 +6,8 @@ Revises: 0008
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa  # noqa: F401
-from alembic import op  # noqa: F401
+import sqlalchemy as sa
+from alembic import op
 
 revision: str = "0009"
 down_revision: str | None = "0008"
@@ -16,8 +16,10 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    pass
+    with op.batch_alter_table("workspaces") as batch:
+        batch.add_column(sa.Column("uninstalled_at", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table("workspaces") as batch:
+        batch.drop_column("uninstalled_at")
