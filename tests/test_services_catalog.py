@@ -151,6 +151,10 @@ def test_zero_decimal_currency(billbot: Billbot) -> None:
         (service_values(price="-1"), f.SERVICE_PRICE, "The price must be more than zero."),
         (service_values(price="1000000"), f.SERVICE_PRICE, "Too large: at most €999,999.99."),
         (service_values(tax="999999"), f.SERVICE_TAX_RATE, "This tax rate is no longer active."),
+        # Digits of other scripts: Decimal read "١٢٠" as 120; "²" as a (forged) option value reached int().
+        (service_values(price="١٢٠"), f.SERVICE_PRICE, "This is not a price (for example €120.00)."),
+        (service_values(price="１２"), f.SERVICE_PRICE, "This is not a price (for example €120.00)."),
+        (service_values(tax="²"), f.SERVICE_TAX_RATE, "This tax rate is no longer active."),
     ],
 )
 def test_a_wrong_service_field_gets_its_message_and_nothing_is_saved(
