@@ -42,6 +42,11 @@ def test_percentages_parse_with_either_separator(typed: str, expected: Decimal) 
         ("100.0001", "bs.error.percentage_range"),
         ("-1", "bs.error.percentage_range"),
         ("19.12345", "bs.error.percentage_decimals"),
+        # Digits of other scripts, which Decimal would read as 20 or 5.5: ASCII digits only, as for amounts.
+        ("٢٠", "bs.error.percentage_number"),
+        ("５,５", "bs.error.percentage_number"),
+        ("²", "bs.error.percentage_number"),
+        ("1²", "bs.error.percentage_number"),
     ],
 )
 def test_percentages_refused_with_a_reason(typed: str, reason: str) -> None:
@@ -68,6 +73,13 @@ def test_percentages_refused_with_a_reason(typed: str, reason: str) -> None:
 def test_postal_codes(country: str, good: str, bad: str) -> None:
     assert countries.postal_code_ok(country, good)
     assert not countries.postal_code_ok(country, bad)
+
+
+@pytest.mark.parametrize(
+    ("country", "typed"), [("FR", "٧٥٠٠٢"), ("DE", "１０１１５"), ("GB", "SW1A ١AA"), ("US", "9410３")]
+)
+def test_postal_codes_in_other_digits_are_refused(country: str, typed: str) -> None:
+    assert not countries.postal_code_ok(country, typed)
 
 
 def test_a_country_without_a_known_format_takes_any_postal_code_or_none() -> None:

@@ -13,7 +13,7 @@ _NOT_COUNTRIES = frozenset({"AC", "CP", "CQ", "DG", "EA", "EU", "EZ", "IC", "QO"
 
 # Well-known postal code formats, matched against the code upper-cased with surrounding blanks removed.
 POSTAL_CODE_FORMATS: dict[str, re.Pattern[str]] = {
-    code: re.compile(pattern)
+    code: re.compile(pattern, re.ASCII)  # \d is 0-9 only: a postal code in other digits is a typo
     for code, pattern in {
         "AT": r"\d{4}",
         "AU": r"\d{4}",

@@ -22,7 +22,8 @@ REGION_MAX = 100
 POSTAL_CODE_MAX = 20
 PERCENTAGE_PLACES = 4  # the column is Numeric(7, 4); Stripe keeps four decimals too
 PERCENTAGE_MAX = Decimal(100)
-_NUMBER = re.compile(r"[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)")
+# ASCII digits only ([0-9], not \d): Decimal would read "٢٠" or "２０" as 20, as typed amounts refuse them.
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:[.,][0-9]*)?|[.,][0-9]+)")
 _USERGROUP_ID = re.compile(r"S[A-Z0-9]{2,31}")
 
 Values = view_state.Values
