@@ -10,6 +10,7 @@ import json
 import socket
 import time
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
@@ -18,7 +19,7 @@ import pytest
 from sqlmodel import select
 
 from bot.clean_input import clean_text
-from bot.models import Invoice, InvoiceLine
+from bot.models import Client, Invoice, InvoiceLine
 from bot.server import SLACK_MAX_BODY_BYTES, STRIPE_MAX_BODY_BYTES
 from flows.invoices import modal_ids as ids
 from tests.conftest import ADMIN, SIGNING_SECRET, STRIPE_WEBHOOK_SECRET, TEAM_ID, Billbot
@@ -26,6 +27,7 @@ from tests.harness.slack_requests import sign
 from tests.harness.stripe_signing import stripe_signature
 from tests.test_clients import add_clients
 from tests.test_clients import command as client_command
+from tests.test_help import post as post_message
 from tests.test_invoice_modal import Practice, filled, line_keys, open_modal, submit, type_in, wait_text
 
 ROUTES = ("/slack/events", "/stripe/webhook")
@@ -304,4 +306,25 @@ def test_a_nul_in_client_search_text_still_finds_the_client(billbot: Billbot) ->
     add_clients(billbot, "Élodie Dupré", "Marc Petit")
     message = client_command(billbot, "Élo\x00die")  # urlencoded as %00, as Slack sends it
     assert message.blocks[0]["text"]["text"] == "Élodie Dupré"
+    assert billbot.slack.wait_for(lambda: billbot.app.services.work.counts() == {"pending": 0, "failed": 0})
+
+
+def test_a_nul_in_a_dm_to_the_bot_still_gets_its_answer(billbot: Billbot) -> None:
+    """A NUL typed inside a client's name must not change the answer (it broke the name match)."""
+    with billbot.app.services.db.session() as session:
+        jane = Client(team_id=TEAM_ID, name="Jane Doe", name_key="jane doe")
+        session.add(jane)
+        session.flush()
+        session.add(Invoice(team_id=TEAM_ID, number="INV-0042", request_key="INV-0042", client_id=jane.id,
+                            currency="eur", status="open", due_date=date.today(), total=8000, subtotal=8000,
+                            amount_remaining=8000, amount_paid=0))  # fmt: skip
+    dm = billbot.workspace.im_channel(ADMIN).id
+    asked = post_message(billbot, "How much does Ja\x00ne owe?\x00", channel=dm, channel_type="im")
+
+    def bot_answers() -> list[Any]:
+        seen = [*billbot.workspace.thread(dm, asked), *billbot.workspace.ephemeral(dm, ADMIN)]
+        return [m for m in seen if m.user == "U0BOT" and m.thread_ts == asked]
+
+    answer = billbot.slack.wait_for(bot_answers)[0]
+    assert "Jane Doe owes €80.00" in answer.text
     assert billbot.slack.wait_for(lambda: billbot.app.services.work.counts() == {"pending": 0, "failed": 0})
