@@ -47,18 +47,19 @@ _EMAIL = re.compile(r"\b([A-Za-z0-9])[A-Za-z0-9._%+-]*(@|%40)([A-Za-z0-9-]+(?:\.
 _MASKED = "billbot_masked"  # set on a record once masked, so a second pass costs nothing
 _exact: re.Pattern[str] | None = None
 _exact_values: set[str] = set()
+_exact_clues: tuple[str, ...] = ()
 _exact_lock = threading.Lock()
 
 
 def mask_values(values: Iterable[str | None]) -> None:
     """Mask these exact values from now on: configured secrets that have no recognisable shape."""
-    global _exact
+    global _exact, _exact_clues
     with _exact_lock:
         _exact_values.update(value for value in values if value and len(value) >= MIN_EXACT_SECRET)
         if _exact_values:
             # Longest first, so a secret containing another is masked whole.
             alternatives = sorted(_exact_values, key=len, reverse=True)
-            _exact = re.compile("|".join(map(re.escape, alternatives)))
+            _exact, _exact_clues = re.compile("|".join(map(re.escape, alternatives))), tuple(alternatives)
 
 
 def _shaped(match: re.Match[str]) -> str:
@@ -69,15 +70,33 @@ def _named(match: re.Match[str]) -> str:
     return (match.group(1) or match.group(2)) + "…"
 
 
+# Each pattern runs only on a line holding one of its literal clues: `in` is some fifty times cheaper than a
+# regex scan, and most lines hold none.
+_SHAPED_CLUES = ("xox", "xapp-", "k_test_", "k_live_", "whsec_", "rt_", "ac_", "_secret_")
+_BEARER_CLUES = ("earer", "EARER", "asic", "ASIC")
+_NAMED_CLUES = ("ecret", "oken", "assword", "code", "ECRET", "OKEN", "ASSWORD")  # any capital first letter
+_EMAIL_CLUES = ("@", "%40")
+
+
+def _has(text: str, clues: tuple[str, ...]) -> bool:
+    return any(map(text.__contains__, clues))
+
+
 def redact(text: str) -> str:
     """``text`` with every secret and email masked."""
-    if _exact is not None:
+    if _exact is not None and _has(text, _exact_clues):
         text = _exact.sub("<secret>", text)
-    text = _BEARER.sub(r"\1 …", text)
-    text = _SHAPED.sub(_shaped, text)
-    text = _URL_PASSWORD.sub(r"\1…\2", text)
-    text = _NAMED.sub(_named, text)
-    return _EMAIL.sub(r"\1…\2\3", text)
+    if _has(text, _BEARER_CLUES):
+        text = _BEARER.sub(r"\1 …", text)
+    if _has(text, _SHAPED_CLUES):
+        text = _SHAPED.sub(_shaped, text)
+    if "://" in text and "@" in text:
+        text = _URL_PASSWORD.sub(r"\1…\2", text)
+    if _has(text, _NAMED_CLUES):
+        text = _NAMED.sub(_named, text)
+    if _has(text, _EMAIL_CLUES):
+        text = _EMAIL.sub(r"\1…\2\3", text)
+    return text
 
 
 def _redact_record(record: logging.LogRecord) -> None:
