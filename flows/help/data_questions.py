@@ -18,7 +18,7 @@ from bot.models import Client, Invoice
 from flows.help import text
 from flows.help.text import word_set
 
-_INVOICE_REF = re.compile(r"\binv[-\s#]*(\d{1,6})\b", re.IGNORECASE)
+_INVOICE_REF = re.compile(r"\binv[-\s#]*([0-9]{1,6})\b", re.IGNORECASE)  # [0-9]: \d takes "٤٢" and "４２"
 _UNPAID_WORDS = word_set(
     "unpaid impaye impayes impayee impayees outstanding overdue retard owe owes owed doit doivent due reste "
     "encaisser hasn hasnt"
