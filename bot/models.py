@@ -125,6 +125,11 @@ class BillingSettings(SQLModel, table=True):
     country: str | None = Field(default=None, max_length=2)  # ISO 3166-1 alpha-2
     # Members of this Slack user group may set up payments and change billing settings, besides admins.
     billing_admin_group: str | None = Field(default=None, max_length=32)
+    # Privacy (off by default: Slack holds health information only on plans with a BAA). Every member, not
+    # only billing admins and an invoice's creator, sees client details, balances and invoice lines.
+    members_see_client_details: bool = False
+    # Invoice cards posted in a channel show the client's full name and the lines, not just initials.
+    full_channel_cards: bool = False
     updated_by: str | None = Field(default=None, max_length=32)
     updated_at: datetime = _timestamp()  # type: ignore[assignment]
 

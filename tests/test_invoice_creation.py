@@ -211,14 +211,20 @@ def test_one_line_invoice_is_drafted_then_finalized_on_stripe_and_posted_in_the_
     assert [r["id"] for r in item["tax_rates"]] == [_stripe_rate(practice, vat)]
     assert date.fromtimestamp(item["period"]["start"]) == SERVICE_DAY
 
-    # Slack: one message in the channel, with the amounts and no memo.
+    # Slack: one message in the channel, with the amounts, the client's initials, no lines and no memo.
     [message] = practice.bb.workspace.messages(CHANNEL)
     assert (invoice.channel_id, invoice.message_ts) == (CHANNEL, message.ts)
     assert check_message(message.text, message.blocks, None) == []
     text = message_text(message)
-    assert "INV-0001" in text and "Jeanne Martin" in text and "€96.00" in text and "€16.00" in text
-    assert "Open" in text and "Individual session" in text
+    assert "INV-0001" in text and "J. M." in text and "€96.00" in text and "€16.00" in text and "Open" in text
+    assert "Jeanne" not in text and "Individual session" not in text
     assert "anxiety" not in text and "Memo" not in text
+    # The creator's Details: the name and the lines, for their eyes only (test_privacy covers who else).
+    practice.bb.requests.click("invoice_details", user=ADMIN, value=str(invoice.id), channel=CHANNEL,
+                               message_ts=message.ts)  # fmt: skip
+    [details] = practice.bb.slack.wait_for(lambda: practice.bb.workspace.ephemeral(CHANNEL, ADMIN))
+    details_text = message_text(details)
+    assert "Jeanne Martin" in details_text and "Individual session" in details_text and "€96.00" in details_text
 
 
 def _stripe_rate(practice: Practice, rate_id: int) -> str:
@@ -239,6 +245,12 @@ def test_five_lines_with_exclusive_and_inclusive_rates(practice: Practice) -> No
         line("Phone call", 1999, 1, None, SERVICE_DAY + timedelta(days=3)),
         line("Workshop", 4525, 4, reduced, SERVICE_DAY + timedelta(days=4)),
     ]
+    # A practice that turned full channel cards on: the card lists every line with its tax.
+    with practice.services.db.session() as session:
+        settings = session.get(BillingSettings, TEAM_ID)
+        assert settings is not None
+        settings.full_channel_cards = True
+        session.add(settings)
     outcome = practice.create(practice.form(client_id, lines))
     assert outcome.error is None
     invoice = outcome.invoice

@@ -168,7 +168,7 @@ def test_a_saved_card_shows_on_every_open_invoice_of_the_client_once(billbot: Bi
     completed = bb.stripe.events("checkout.session.completed")[0]
     deliver(bb, completed, event_id="evt_completed_again")
     settle(bb)
-    assert replies(bb, first) == ["Élodie Martin saved a card: Charge card on file is now available."]
+    assert replies(bb, first) == ["É. M. saved a card: Charge card on file is now available."]  # initials in a channel
     assert replies(bb, second) == []
     assert stripe_invoice(bb, first.stripe_account_id or "", first).status == "open"
 

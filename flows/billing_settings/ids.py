@@ -22,6 +22,8 @@ REGION = "region"
 POSTAL_CODE = "postal_code"
 COUNTRY = "country"
 ADMIN_GROUP = "billing_admin_group"
+CLIENT_DETAILS = "privacy_client_details"  # who sees client details and balances: ADMINS_ONLY or MEMBERS
+CHANNEL_CARDS = "privacy_channel_cards"  # what a channel's invoice card shows: INITIALS or FULL_CARDS
 
 RATE_NAME = "rate_name"
 RATE_PERCENTAGE = "rate_percentage"
@@ -31,3 +33,9 @@ RATE_COUNTRY = "rate_country"
 
 # The billing-admin select's "nobody" choice: a static select cannot be emptied once something is picked.
 NO_GROUP = "none"
+
+# The privacy radios' choices.
+ADMINS_ONLY = "admins"
+MEMBERS = "members"
+INITIALS = "initials"
+FULL_CARDS = "full"

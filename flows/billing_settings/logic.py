@@ -86,6 +86,10 @@ def save_settings(services: Services, team_id: str, user_id: str, form: Settings
         row.country = form.country
         if form.billing_admin_group is not None:
             row.billing_admin_group = form.billing_admin_group or None
+        if form.members_see_client_details is not None:
+            row.members_see_client_details = form.members_see_client_details
+        if form.full_channel_cards is not None:
+            row.full_channel_cards = form.full_channel_cards
         row.updated_by = user_id
         row.updated_at = utcnow()
         session.add(row)

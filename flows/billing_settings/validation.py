@@ -41,6 +41,10 @@ class SettingsForm:
     country: str
     # None: the form had no group field (the user may not change it); "" : nobody; else a usergroup id.
     billing_admin_group: str | None
+    # Privacy (None: not in the form, kept as saved). Every member sees client details and balances.
+    members_see_client_details: bool | None = None
+    # Channel invoice cards show the client's name and the lines, not just initials.
+    full_channel_cards: bool | None = None
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), separators=(",", ":"))
@@ -119,11 +123,24 @@ def settings_form(values: Values, locale: str, *, group_field: bool) -> tuple[Se
             group = ""
         elif not _USERGROUP_ID.fullmatch(group):
             errors[f.ADMIN_GROUP] = t(locale, "bs.error.unknown_group")
+    members = _choice(values, f.CLIENT_DETAILS, {f.ADMINS_ONLY: False, f.MEMBERS: True}, errors, locale)
+    full_cards = _choice(values, f.CHANNEL_CARDS, {f.INITIALS: False, f.FULL_CARDS: True}, errors, locale)
     if errors:
         return None, errors
     assert currency and line1 and city and country
-    form = SettingsForm(currency, line1, line2, city, region, postal_code, country, group)
+    form = SettingsForm(currency, line1, line2, city, region, postal_code, country, group, members, full_cards)
     return form, {}
+
+
+def _choice(values: Values, block_id: str, meanings: dict[str, bool], errors: Errors, locale: str) -> bool | None:
+    """A privacy radio's meaning; None when the form has no such block; an error for a value we never offered."""
+    if block_id not in values:
+        return None
+    chosen = view_state.selected(values, block_id)
+    if chosen not in meanings:
+        errors[block_id] = t(locale, "common.error.required")
+        return None
+    return meanings[chosen]
 
 
 def rate_form(values: Values, locale: str) -> tuple[RateForm | None, Errors]:
@@ -162,6 +179,12 @@ def settings_from_json(text: str, locale: str) -> SettingsForm | None:
         group = data.get("billing_admin_group")
         if group is not None:
             values[f.ADMIN_GROUP] = {f.ADMIN_GROUP: _as_value(group or f.NO_GROUP, True)}
+        for block_id, name, yes, no in (
+            (f.CLIENT_DETAILS, "members_see_client_details", f.MEMBERS, f.ADMINS_ONLY),
+            (f.CHANNEL_CARDS, "full_channel_cards", f.FULL_CARDS, f.INITIALS),
+        ):
+            if isinstance(data.get(name), bool):
+                values[block_id] = {block_id: _as_value(yes if data[name] else no, True)}
     except (ValueError, AttributeError, TypeError):
         return None
     form, _ = settings_form(values, locale, group_field=group is not None)

@@ -119,6 +119,7 @@ def settings_modal(page: SettingsPage) -> dict[str, Any]:
         ]
     )
     result.extend(_group_blocks(page))
+    result.extend(_privacy_blocks(page))
     return blocks.modal(
         t(locale, "bs.title"),
         result,
@@ -184,6 +185,40 @@ def _group_blocks(page: SettingsPage) -> list[Block]:
         )
     )
     return result
+
+
+def _privacy_blocks(page: SettingsPage) -> list[Block]:
+    """Who sees client details, and what channel cards show: the private choice first, and why it is the default."""
+    locale, saved = page.locale, page.settings
+    return [
+        blocks.header(t(locale, "privacy.settings.section")),
+        blocks.context(t(locale, "privacy.settings.why")),
+        _privacy_radio(
+            locale,
+            f.CLIENT_DETAILS,
+            "privacy.settings.details",
+            (f.ADMINS_ONLY, f.MEMBERS),
+            widened=bool(saved and saved.members_see_client_details),
+        ),
+        _privacy_radio(
+            locale,
+            f.CHANNEL_CARDS,
+            "privacy.settings.cards",
+            (f.INITIALS, f.FULL_CARDS),
+            widened=bool(saved and saved.full_channel_cards),
+        ),
+    ]
+
+
+def _privacy_radio(locale: str, block_id: str, key: str, choices: tuple[str, str], *, widened: bool) -> Block:
+    """Two radio buttons, ``choices`` = (the private one, the wider one); labels are ``{key}.{choice}``."""
+    options = [blocks.option(t(locale, f"{key}.{choice}"), choice) for choice in choices]
+    return blocks.input_block(
+        t(locale, key),
+        blocks.radio_buttons(block_id, options, initial_option=options[1] if widened else options[0]),
+        block_id=block_id,
+        hint=t(locale, f"{key}.hint"),
+    )
 
 
 def rate_modal(locale: str, *, parent_view_id: str, rate: TaxRate | None) -> dict[str, Any]:
@@ -287,6 +322,10 @@ def saved_text(locale: str, form: SettingsForm, rates: list[TaxRate]) -> str:
         lines.append(
             t(locale, "bs.saved.rates", rates=", ".join(f"{r.name} {percent(r.percentage, locale)}" for r in rates))
         )
+    if form.members_see_client_details is not None:
+        lines.append(t(locale, f"privacy.saved.details.{'members' if form.members_see_client_details else 'admins'}"))
+    if form.full_channel_cards is not None:
+        lines.append(t(locale, f"privacy.saved.cards.{'full' if form.full_channel_cards else 'initials'}"))
     return "\n".join(lines)
 
 

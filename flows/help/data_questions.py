@@ -1,7 +1,9 @@
 """Questions about the practice's own invoices, answered from the database.
 
 "Is INV-0042 paid?", "Qu'est-ce qui est impayé ?", "How much does Jane owe?". Each answer names a client
-or an amount, so the handler shows it to the asker alone.
+or an amount, so the handler shows it to the asker alone; and only what the asker may see (bot.permissions):
+an invoice's client by initials unless they may see its details, balances and the unpaid list to those
+who may see client details, a polite refusal to anyone else.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from datetime import date
 from sqlmodel import Session, col, select
 
 from bot.i18n import format_date, format_money, t
+from bot.initials import initials
 from bot.models import Client, Invoice
+from bot.permissions import Access
 from flows.help import text
 from flows.help.text import word_set
 
@@ -40,17 +44,26 @@ def invoice_reference(question: str) -> str | None:
     return f"INV-{int(found.group(1)):04d}" if found else None
 
 
-def answer(session: Session, team_id: str, question: str, locale: str, today: date) -> DataAnswer | None:
+def answer(
+    session: Session, team_id: str, question: str, locale: str, today: date, reader: Access
+) -> DataAnswer | None:
     """The answer from the database, or None when the question is not about one invoice, the unpaid ones,
     or what a named client owes (then the knowledge base answers)."""
     number = invoice_reference(question)
     if number is not None:
-        return _one_invoice(session, team_id, number, locale)
+        return _one_invoice(session, team_id, number, locale, reader)
     found = set(text.words(question.replace("'", " ").replace("’", " ")))
     client = _named_client(session, team_id, found)
-    if client is not None and (found & _OWE_WORDS or found & _UNPAID_WORDS or "combien" in found or "much" in found):
+    owes = client is not None and (found & _OWE_WORDS or found & _UNPAID_WORDS or "combien" in found or "much" in found)
+    unpaid = found & _UNPAID_WORDS or (
+        {"paid", "pay", "payes", "paye", "payee"} & found and found & {"not", "pas", "yet"}
+    )
+    if (owes or unpaid) and not reader.client_details:
+        # The same words whether or not such a client exists: a refusal must not confirm who is a client.
+        return DataAnswer(t(locale, "privacy.help.forbidden"), private=True)
+    if owes and client is not None:
         return _client_owes(session, team_id, client, locale)
-    if found & _UNPAID_WORDS or ({"paid", "pay", "payes", "paye", "payee"} & found and found & {"not", "pas", "yet"}):
+    if unpaid:
         return _unpaid(session, team_id, locale, today)
     return None
 
@@ -67,11 +80,13 @@ def _client_name(session: Session, client_id: int) -> str:
     return client.name if client is not None else "?"
 
 
-def _one_invoice(session: Session, team_id: str, number: str, locale: str) -> DataAnswer:
+def _one_invoice(session: Session, team_id: str, number: str, locale: str, reader: Access) -> DataAnswer:
     invoice = session.exec(select(Invoice).where(Invoice.team_id == team_id, Invoice.number == number)).first()
     if invoice is None:
         return DataAnswer(t(locale, "help.data.invoice.not_found", number=number), private=False)
     client = _client_name(session, invoice.client_id)
+    if not reader.invoice_details(invoice):
+        client = initials(client)  # what the invoice's channel card shows
     if invoice.status == "paid":
         total = format_money(invoice.total, invoice.currency, locale)
         return DataAnswer(t(locale, "help.data.invoice.paid", number=number, client=client, total=total), True)

@@ -12,7 +12,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot import modals, view_state
 from bot.i18n import t
-from bot.permissions import is_billing_admin
+from bot.permissions import access, is_billing_admin
 from bot.services import Services
 from bot.slack_users import locale_for, member_today, usergroups
 from flows.help import data_questions, ids, knowledge, logic, retrieval, text, views
@@ -78,8 +78,9 @@ def register(app: App, services: Services) -> None:
         names_invoice = data_questions.invoice_reference(question_text) is not None
         if match.topic == "invoice-status" or (names_invoice and match.topic == knowledge.HUMAN):
             today = member_today(services.db, client, team_id, user_id)
+            reader = access(services.db, client, team_id, user_id)
             with services.db.session() as session:
-                found = data_questions.answer(session, team_id, question_text, question.language, today)
+                found = data_questions.answer(session, team_id, question_text, question.language, today, reader)
             if found is not None:
                 message = views.data_answer(found.text, question, private=found.private)
                 if found.private and channel_type != "im":

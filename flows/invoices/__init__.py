@@ -6,7 +6,8 @@ One package, several parts, each with its own register():
 - ``creation``: our invoice row first, then Stripe, then the invoice message;
 - ``payments``: the message's buttons (payment link, payment method, charge, mark paid, void) and the
   Stripe webhooks that move an invoice along;
-- ``listing``: `/invoice list [open|paid|overdue]` and `/invoice INV-0042`.
+- ``listing``: `/invoice list [open|paid|overdue]` and `/invoice INV-0042`;
+- ``private_card``: one invoice as one reader may see it, and the channel card's Details button.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from slack_sdk import WebClient
 
 from bot.services import Services
 from bot.slack_users import ensure_workspace, locale_for
-from flows.invoices import clients, creation, listing, modal, payments
+from flows.invoices import clients, creation, listing, modal, payments, private_card
 
 SLASH_COMMANDS = ("/invoice", "/client")
 SHORTCUTS = ("new_invoice",)
@@ -64,3 +65,4 @@ def register(app: App, services: Services) -> None:
     modal.register(app, services)
     creation.register(app, services)
     payments.register(app, services)
+    private_card.register(app, services)

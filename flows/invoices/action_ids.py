@@ -1,4 +1,5 @@
-"""Action ids of the invoice message's buttons: built by invoice_message, handled by payments."""
+"""Action ids of the invoice message's buttons: built by invoice_message, handled by payments (and the
+Details button by private_card)."""
 
 from __future__ import annotations
 
@@ -8,3 +9,4 @@ CHARGE_CARD = "invoice_charge_card"
 DOWNLOAD_PDF = "invoice_download_pdf"
 MARK_PAID = "invoice_mark_paid"
 VOID = "invoice_void"
+DETAILS = "invoice_details"

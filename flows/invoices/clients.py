@@ -3,7 +3,8 @@ catalogue (services_catalog registers its own listeners, called from here).
 
 Listeners stay thin: acks answer at once (a modal's ack validates, so errors come back inline), the lazy
 parts, run from the durable work queue, read and save through ``client_logic`` and answer through the
-command's response_url, ephemeral: a client's record holds contact details and sessions.
+command's response_url, ephemeral: a client's record holds contact details and sessions. The list and the
+records go to billing admins only, unless the practice lets every member see client details.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from slack_sdk.webhook import WebhookClient
 
 from bot import modals
 from bot.i18n import t
+from bot.permissions import access
 from bot.services import Services
 from bot.slack_users import ensure_workspace, locale_for, member
 from flows.invoices import client_forms, client_logic, client_views, services_catalog
@@ -45,6 +47,12 @@ def register(app: App, services: Services) -> None:
             zone = None
         return datetime.now(zone).date()
 
+    def sees_clients(client: WebClient, team_id: str, user_id: str) -> bool:
+        return access(services.db, client, team_id, user_id).client_details
+
+    def refuse(respond: Respond, locale: str) -> None:
+        answer(respond, client_views.plain_message(t(locale, "privacy.client_details.forbidden")), replace=False)
+
     # -- /client ------------------------------------------------------------------------------------------
 
     def ack_now(ack: Ack) -> None:
@@ -64,6 +72,9 @@ def register(app: App, services: Services) -> None:
                 response_url=command.get("response_url"),
             )
             client.views_open(trigger_id=command["trigger_id"], view=modal)
+            return
+        if not sees_clients(client, team_id, user_id):
+            refuse(respond, locale)
             return
         if not text:
             show_list(respond, team_id, locale, query="", offset=0, replace=False)
@@ -122,12 +133,17 @@ def register(app: App, services: Services) -> None:
         if parsed is None:
             return
         query, offset = parsed
+        if not sees_clients(client, team_id, user_id):
+            refuse(respond, locale_of(client, team_id, user_id))
+            return
         show_list(respond, team_id, locale_of(client, team_id, user_id), query=query, offset=offset, replace=True)
 
     def open_clicked(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         team_id, user_id = body["team"]["id"], body["user"]["id"]
         client_id = _int(body["actions"][0].get("value"))
-        if client_id is not None:
+        if client_id is not None and not sees_clients(client, team_id, user_id):
+            refuse(respond, locale_of(client, team_id, user_id))
+        elif client_id is not None:
             show_record(respond, team_id, locale_of(client, team_id, user_id), client_id, replace=False)
 
     def new_client_clicked(body: dict[str, Any], client: WebClient) -> None:
@@ -240,7 +256,8 @@ def register(app: App, services: Services) -> None:
         done = client_views.notice_modal(locale, "client.new.title", t(locale, "client.saved", name=form.name))
         modals.update_view(client, view["id"], done)
         response_url = metadata.get("ru")
-        if isinstance(response_url, str) and response_url:
+        # The record holds the practice's data (invoices, balances): only for those who may see it.
+        if isinstance(response_url, str) and response_url and sees_clients(client, team_id, user_id):
             post_to_response_url(response_url, record_message(team_id, locale, client_id), replace=False)
 
     # -- the session modal ----------------------------------------------------------------------------------
@@ -275,7 +292,8 @@ def register(app: App, services: Services) -> None:
             services.db, team_id, user_id, client_id, form, request_key=f"view:{view['id']}"
         )
         response_url = metadata.get("ru")
-        if saved is not None and isinstance(response_url, str) and response_url:
+        redraw = saved is not None and isinstance(response_url, str) and bool(response_url)
+        if redraw and isinstance(response_url, str) and sees_clients(client, team_id, user_id):
             # The record the user clicked from, redrawn with the new session.
             post_to_response_url(response_url, record_message(team_id, locale, client_id), replace=True)
 

@@ -154,7 +154,7 @@ def _post(
 ) -> dict[str, Any]:
     text, message_blocks = invoice_message(
         bundle.invoice, bundle.lines, bundle.client, bundle.rates, bundle.invoice.locale, private=private,
-        notice=notice,
+        full_card=bundle.full_cards, notice=notice,
     )  # fmt: skip
     response = web.chat_postMessage(channel=channel, text=text, blocks=message_blocks, unfurl_links=False)
     return {"channel": str(response["channel"]), "ts": str(response["ts"])}
@@ -167,7 +167,8 @@ def update_invoice_message(services: Services, web: WebClient, invoice_id: int) 
         return False
     invoice = bundle.invoice
     text, message_blocks = invoice_message(
-        invoice, bundle.lines, bundle.client, bundle.rates, invoice.locale, private=is_private(invoice.channel_id)
-    )
+        invoice, bundle.lines, bundle.client, bundle.rates, invoice.locale, private=is_private(invoice.channel_id),
+        full_card=bundle.full_cards,
+    )  # fmt: skip
     web.chat_update(channel=invoice.channel_id, ts=invoice.message_ts, text=text, blocks=message_blocks)
     return True

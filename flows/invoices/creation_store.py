@@ -16,7 +16,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from bot.models import Appointment, Client, Invoice, InvoiceCounter, InvoiceLine, TaxRate, utcnow
+from bot.models import Appointment, BillingSettings, Client, Invoice, InvoiceCounter, InvoiceLine, TaxRate, utcnow
 from bot.services import Services
 from bot.typed_numbers import whole_number
 from flows.invoices.forms import InvoiceForm
@@ -36,6 +36,7 @@ class InvoiceBundle:
     lines: list[InvoiceLine]
     client: Client
     rates: dict[int, TaxRate]  # the lines' tax rates, by our id
+    full_cards: bool = False  # the practice shows the client's name and the lines on channel cards
 
 
 def format_number(number: int) -> str:
@@ -209,7 +210,9 @@ def bundle_of(session: Session, invoice: Invoice) -> InvoiceBundle:
     client = session.get(Client, invoice.client_id)
     assert client is not None
     rates = team_rates(session, invoice.team_id, {line.tax_rate_id for line in lines if line.tax_rate_id})
-    return InvoiceBundle(invoice=invoice, lines=lines, client=client, rates=rates)
+    settings = session.get(BillingSettings, invoice.team_id)
+    full_cards = settings is not None and settings.full_channel_cards
+    return InvoiceBundle(invoice=invoice, lines=lines, client=client, rates=rates, full_cards=full_cards)
 
 
 # -- what Stripe gave back --------------------------------------------------------------------------------

@@ -1,7 +1,12 @@
-"""The invoice message's Block Kit: client, number, lines, totals, due date, status and buttons.
+"""The invoice message's Block Kit: number, client, lines, totals, due date, status and buttons.
 
-``private`` is True where only the practice's member reads it (their DM with the bot, an ephemeral answer):
-only there does the memo appear. A channel sees the client's name, the lines and the amounts, nothing more.
+How much it shows depends on who reads it. Practices bill health services, and Slack holds health
+information only on plans with a business associate agreement, so a channel card shows by default the
+number, the client's initials, the amounts, the dates and the status, with a **Details** button that answers
+the invoice's creator and billing admins privately. ``full_card`` adds the client's name and the lines (a
+practice that turned full channel cards on, or a reader allowed to see them); ``private`` (one reader allowed
+everything: the creator or a billing admin, in their DM or an ephemeral answer) adds the memo and the
+session notes too.
 """
 
 from __future__ import annotations
@@ -11,12 +16,16 @@ from datetime import UTC, date, datetime
 
 from bot import blocks
 from bot.i18n import format_date, format_money, t
+from bot.initials import initials
 from bot.models import Client, Invoice, InvoiceLine, TaxRate
 from flows.billing_settings.views import percent
+from flows.invoices import action_ids
 from flows.invoices.payments_views import invoice_actions
 
-# Room left for the header, totals, memo, notices and buttons under Slack's 50 blocks per message.
+# Room left for the header, totals, memo, notes, notices and buttons under Slack's 50 blocks per message.
 LINE_SECTIONS_MAX = 30
+DETAILS_BLOCK_ID = "invoice_details"
+NOTES_SHOWN = 10  # session notes on one card; the client's record holds them all
 
 
 def escape(text: str) -> str:
@@ -73,13 +82,18 @@ def chunks(rows: Iterable[str], limit: int = blocks.SECTION_TEXT_MAX) -> list[st
     return found
 
 
-def summary_text(invoice: Invoice, client: Client, locale: str, today: date | None = None) -> str:
+def shown_name(client: Client, *, full: bool) -> str:
+    """The client as this reader may see them: the full name, or the initials."""
+    return client.name if full else initials(client.name)
+
+
+def summary_text(invoice: Invoice, client: Client, locale: str, today: date | None = None, *, full: bool = True) -> str:
     """The notification text (and the fallback where blocks are not shown)."""
     return t(
         locale,
         "invoice.message.text",
         number=invoice.number,
-        client=client.name,
+        client=shown_name(client, full=full),
         total=format_money(invoice.total, invoice.currency, locale),
         due=format_date(invoice.due_date, locale),
         status=status_label(invoice, locale, today),
@@ -94,31 +108,46 @@ def invoice_message(
     locale: str,
     *,
     private: bool = False,
+    full_card: bool = False,
+    details_button: bool = True,
+    notes: list[tuple[date, str]] | None = None,
     notice: str | None = None,
     today: date | None = None,
 ) -> tuple[str, list[blocks.Block]]:
-    """(text fallback, blocks) of the invoice's message; ``notice`` is a line shown above the buttons."""
+    """(text fallback, blocks) of the invoice's message; ``notice`` is a line shown above the buttons.
+
+    ``notes``: the invoice's sessions' notes (date, text), shown only when ``private``. ``details_button``:
+    offered on a card that hides the name and lines (a channel's), so those allowed can read them.
+    """
     currency = invoice.currency
+    full = private or full_card
+    name = shown_name(client, full=full)
     result: list[blocks.Block] = [
-        blocks.header(t(locale, "invoice.message.title", number=invoice.number, client=client.name)),
+        blocks.header(t(locale, "invoice.message.title", number=invoice.number, client=name)),
         blocks.section(
             t(
                 locale,
                 "invoice.message.status",
-                client=escape(client.name),
+                client=escape(name),
                 status=status_label(invoice, locale, today),
                 due=format_date(invoice.due_date, locale),
             )
         ),
         blocks.divider(),
     ]
-    rows = [line_text(line, currency, rates, locale) for line in lines]
-    sections = chunks(rows)
-    if len(sections) > LINE_SECTIONS_MAX:
-        shown = sections[: LINE_SECTIONS_MAX - 1]
-        shown.append(t(locale, "invoice.message.more_lines", count=len(lines)))
-        sections = shown
-    result.extend(blocks.section(text) for text in sections)
+    if full:
+        rows = [line_text(line, currency, rates, locale) for line in lines]
+        sections = chunks(rows)
+        if len(sections) > LINE_SECTIONS_MAX:
+            shown = sections[: LINE_SECTIONS_MAX - 1]
+            shown.append(t(locale, "invoice.message.more_lines", count=len(lines)))
+            sections = shown
+        result.extend(blocks.section(text) for text in sections)
+    elif details_button:
+        # Beside the note that says what is hidden, the way for those allowed to read it.
+        button = blocks.button(t(locale, "privacy.card.details"), action_ids.DETAILS, value=str(invoice.id))
+        note = t(locale, "privacy.card.lines_hidden")
+        result.append(blocks.section(note, accessory=button, block_id=DETAILS_BLOCK_ID))
     result.append(blocks.divider())
     total_rows = [
         t(locale, "invoice.message.subtotal", amount=format_money(invoice.subtotal, currency, locale)),
@@ -132,6 +161,10 @@ def invoice_message(
     result.append(blocks.section("\n".join(total_rows)))
     if private and invoice.memo:
         result.append(blocks.section(t(locale, "invoice.message.memo", memo=escape(invoice.memo))))
+    if private and notes:
+        rows = [t(locale, "privacy.card.note", date=format_date(day, locale), note=escape(note)) for day, note in notes]
+        heading = t(locale, "privacy.card.notes")
+        result.extend(blocks.section(text) for text in chunks([heading, *rows[:NOTES_SHOWN]]))
     footer = [t(locale, "invoice.message.created_by", user=invoice.created_by)] if invoice.created_by else []
     if invoice.stripe_number:
         footer.append(t(locale, "invoice.message.stripe_number", number=escape(invoice.stripe_number)))
@@ -139,7 +172,12 @@ def invoice_message(
         result.append(blocks.context(" · ".join(footer)))
     if notice:
         result.append(blocks.context(notice))
-    actions = invoice_actions(invoice, client, locale)
+    actions = invoice_actions(invoice, client, locale, client_name=name)
     if actions is not None:
         result.append(actions)
-    return summary_text(invoice, client, locale, today), result[: blocks.MESSAGE_BLOCKS_MAX]
+    # The buttons last, so trimming to Slack's limit cuts notes, never the way to act on the invoice.
+    if len(result) > blocks.MESSAGE_BLOCKS_MAX:
+        tail = [block for block in result if block.get("type") == "actions"]
+        result = [block for block in result if block.get("type") != "actions"][: blocks.MESSAGE_BLOCKS_MAX - len(tail)]
+        result += tail
+    return summary_text(invoice, client, locale, today, full=full), result

@@ -1,4 +1,5 @@
-"""`/invoice list [open|paid|overdue]` and `/invoice INV-0042`: answered only to the asker (ephemeral)."""
+"""`/invoice list [open|paid|overdue]` and `/invoice INV-0042`: answered only to the asker (ephemeral), with what
+the asker may see (bot.permissions.Access): client names for those allowed, initials for everyone else."""
 
 from __future__ import annotations
 
@@ -11,11 +12,12 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from bot.models import Client, Invoice
+from bot.permissions import access
 from bot.services import Services
 from bot.slack_users import member_today
 from flows.invoices import creation_store as store
 from flows.invoices import listing_views as views
-from flows.invoices.invoice_message import invoice_message
+from flows.invoices.private_card import card_for
 
 # What the asker may type, in English or French, for each list.
 LIST_WORDS = frozenset({"list", "liste", "ls"})
@@ -57,7 +59,9 @@ def answer(
             return
         which = FILTERS[wanted]
         listed = find_invoices(services, team_id, which, today)
-        respond(**views.list_message(listed.rows, listed.total, which, locale, today), response_type="ephemeral")
+        reader = access(services.db, client, team_id, user_id)
+        rows = [(invoice, name, reader.invoice_details(invoice)) for invoice, name in listed.rows]
+        respond(**views.list_message(rows, listed.total, which, locale, today), response_type="ephemeral")
         return
     number = store.parse_number(text)
     if number is None:
@@ -67,10 +71,8 @@ def answer(
     if bundle is None:
         respond(**views.unknown_number(number, locale), response_type="ephemeral")
         return
-    message_text, message_blocks = invoice_message(
-        bundle.invoice, bundle.lines, bundle.client, bundle.rates, locale, private=True, today=today
-    )
-    respond(text=message_text, blocks=message_blocks, response_type="ephemeral")
+    reader = access(services.db, client, team_id, user_id)
+    respond(**card_for(services, bundle, reader, locale, today, buttons=True), response_type="ephemeral")
 
 
 def find_invoices(services: Services, team_id: str, which: str | None, today: date, limit: int = LIST_MAX) -> Listed:

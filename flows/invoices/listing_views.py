@@ -7,33 +7,40 @@ from typing import Any
 
 from bot import blocks
 from bot.i18n import format_date, format_money, t
+from bot.initials import initials
 from bot.models import Invoice
 from flows.invoices.invoice_message import chunks, escape, status_label
 
 Message = dict[str, Any]
 
 
-def row_text(invoice: Invoice, client_name: str, locale: str, today: date) -> str:
+Row = tuple[Invoice, str, bool]  # an invoice, its client's name, and whether the asker may see that name
+
+
+def row_text(invoice: Invoice, client_name: str, locale: str, today: date, *, named: bool = True) -> str:
     return t(
         locale,
         "invoice.list.row",
         number=invoice.number,
-        client=escape(client_name),
+        client=escape(client_name if named else initials(client_name)),
         total=format_money(invoice.total, invoice.currency, locale),
         due=format_date(invoice.due_date, locale),
         status=status_label(invoice, locale, today),
     )
 
 
-def list_message(rows: list[tuple[Invoice, str]], total: int, which: str | None, locale: str, today: date) -> Message:
+def list_message(rows: list[Row], total: int, which: str | None, locale: str, today: date) -> Message:
     title = t(locale, f"invoice.list.title.{which or 'all'}")
     if not rows:
         text = t(locale, f"invoice.list.empty.{which or 'all'}")
         return {"text": text, "blocks": [blocks.header(title), blocks.section(text)]}
     result: list[blocks.Block] = [blocks.header(title)]
-    result.extend(blocks.section(text) for text in chunks(row_text(inv, name, locale, today) for inv, name in rows))
+    texts = (row_text(inv, name, locale, today, named=named) for inv, name, named in rows)
+    result.extend(blocks.section(text) for text in chunks(texts))
     if total > len(rows):
         result.append(blocks.context(t(locale, "invoice.list.showing", shown=len(rows), total=total)))
+    if not all(named for _, _, named in rows):
+        result.append(blocks.context(t(locale, "privacy.list.limited")))
     result.append(blocks.context(t(locale, "invoice.list.hint")))
     return {"text": title, "blocks": result[: blocks.MESSAGE_BLOCKS_MAX]}
 

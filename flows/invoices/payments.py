@@ -22,14 +22,15 @@ from slack_sdk.errors import SlackApiError
 
 from bot.documents.upload import upload_invoice_pdf
 from bot.i18n import normalise_locale, t
+from bot.initials import initials
 from bot.models import Client, Invoice
-from bot.permissions import is_billing_admin
+from bot.permissions import is_billing_admin, privacy
 from bot.services import Services
 from bot.slack_app import web_client
 from bot.slack_users import locale_for
 from bot.stripe_gateway import GatewayError
 from flows.invoices import action_ids, payments_logic, payments_views
-from flows.invoices.creation import update_invoice_message
+from flows.invoices.creation import is_private, update_invoice_message
 from flows.invoices.payments_logic import COLLECTABLE, Change
 
 log = logging.getLogger(__name__)
@@ -499,4 +500,7 @@ class _Payments:
                 self.refresh_message(web, invoice.id)  # type: ignore[arg-type]
         asked_from = next((i for i in open_invoices if str(i.id) == metadata.get("billbot_invoice")), None)
         if asked_from is not None and services.db.claim_once(client.team_id, "invoice_card_saved", str(session["id"])):
-            self.reply(web, asked_from, t(asked_from.locale, "payments.thread.card_saved", client=client.name))
+            # The thread is the channel's to read: initials, as on the card, unless the practice shows names.
+            named = is_private(asked_from.channel_id) or privacy(services.db, client.team_id).full_channel_cards
+            shown = client.name if named else initials(client.name)
+            self.reply(web, asked_from, t(asked_from.locale, "payments.thread.card_saved", client=shown))

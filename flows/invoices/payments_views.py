@@ -28,8 +28,13 @@ def _amount_left(invoice: Invoice, locale: str) -> str:
     return format_money(left, invoice.currency, locale)
 
 
-def invoice_actions(invoice: Invoice, client: Client, locale: str) -> blocks.Block | None:
-    """The actions block under an invoice message, or None when nothing is left to do."""
+def invoice_actions(
+    invoice: Invoice, client: Client, locale: str, *, client_name: str | None = None
+) -> blocks.Block | None:
+    """The actions block under an invoice message, or None when nothing is left to do.
+
+    ``client_name``: the client as the message shows them (initials in a channel), for the confirm dialogs.
+    """
     value = str(invoice.id)
     number = invoice.number
     elements: list[blocks.Element] = []
@@ -54,7 +59,7 @@ def invoice_actions(invoice: Invoice, client: Client, locale: str) -> blocks.Blo
                             "payments.confirm.charge.text",
                             number=number,
                             amount=_amount_left(invoice, locale),
-                            client=client.name,
+                            client=client.name if client_name is None else client_name,
                         ),
                         yes=t(locale, "payments.confirm.charge.yes"),
                         no=t(locale, "payments.confirm.no"),

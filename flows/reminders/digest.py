@@ -1,8 +1,10 @@
 """The team's digest: one message per channel per sweep (due soon, due today, overdue), split cleanly.
 
-Posted in a channel, so it shows client names and amounts only. Each invoice carries its buttons: Send
-reminder now and Snooze 3 days (this flow's), Mark as paid (the invoice message's own, handled by
-flows.invoices.payments, which works from any message since the button carries our invoice id).
+Posted in a channel, so it shows each client's initials (bot.initials, letters only: nothing to escape), the
+invoice number and the amount; names stay with the invoice's creator and billing admins (the invoice card's
+Details button). Each invoice carries its buttons: Send reminder now and Snooze 3 days (this flow's), Mark as
+paid (the invoice message's own, handled by flows.invoices.payments, which works from any message since the
+button carries our invoice id).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from datetime import date, datetime
 from bot import blocks
 from bot.blocks import Block
 from bot.i18n import format_date, format_money, t
+from bot.initials import initials
 from flows.invoices import action_ids as invoice_actions
 from flows.reminders import ids
 from flows.reminders.rules import category
@@ -48,7 +51,7 @@ def _when(item: DigestItem, locale: str) -> str:
 
 def item_blocks(item: DigestItem, locale: str) -> list[Block]:
     amount = format_money(item.amount, item.currency, locale)
-    line = f"*{item.client}* · {item.number} · {amount}\n{_when(item, locale)}"
+    line = f"*{initials(item.client)}* · {item.number} · {amount}\n{_when(item, locale)}"
     if item.emailed:
         line += "\n" + t(locale, "reminders.digest.emailed")
     value = str(item.invoice_id)
