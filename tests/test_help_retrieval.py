@@ -12,7 +12,7 @@ import pytest
 
 from bench import help_eval
 from bot.checklist import STEP_KEYS
-from flows.help import knowledge, retrieval, text
+from flows.help import data_questions, knowledge, retrieval, text
 from tests.paths import PROJECT_ROOT
 
 LABELLED, HOLDOUT, HOLDOUT2, BLIND = help_eval.SETS
@@ -145,3 +145,10 @@ def test_billbot_ask_prints_topic_answer_and_score_as_json() -> None:
     assert english["topic"] == "tax-rates" and "Add a rate" in str(english["answer"])
 
     assert _ask("what's the weather in Paris?")["topic"] == "human"
+
+
+@pytest.mark.parametrize("question", ["is inv ٤٢ paid?", "INV-٠٠٤٢ payée ?", "is inv ４２ paid?", "inv ²"])
+def test_an_invoice_number_in_other_digits_names_no_invoice(question: str) -> None:
+    # \d took Arabic-Indic and full-width digits, and int() read them as 42: another invoice than meant.
+    assert data_questions.invoice_reference(question) is None
+    assert data_questions.invoice_reference("is inv 42 paid?") == "INV-0042"
