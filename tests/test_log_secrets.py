@@ -121,7 +121,9 @@ def debug_logs(capfd: pytest.CaptureFixture[str]) -> Iterator[pytest.CaptureFixt
         if isinstance(logger, logging.Logger)
     }
     saved_hooks = (sys.excepthook, threading.excepthook)
+    saved_factory = logging.getLogRecordFactory()
     yield capfd
+    logging.setLogRecordFactory(saved_factory)  # the rest of the run logs as it would have without this test
     root.handlers[:], root.level = saved_handlers, saved_level
     for name, logger in logging.Logger.manager.loggerDict.items():
         if isinstance(logger, logging.Logger):
