@@ -581,6 +581,30 @@ def test_the_running_totals_count_a_quantity_in_other_digits_as_zero(billbot: Bi
     assert [line.quantity for line in store_lines(billbot, created[0].id)] == [3]
 
 
+def test_forged_line_keys_and_invoice_ids_in_other_digits_change_nothing_and_fail_no_job(billbot: Billbot) -> None:
+    Practice(billbot)
+    view = open_modal(billbot)
+    billbot.slack.wait_for(lambda: billbot.app.services.work.counts() == {"pending": 0, "failed": 0})
+    for action_id in (ids.REMOVE_LINE_ACTION, ids.RETRY_ACTION):
+        assert billbot.requests.click(action_id, user=ADMIN, value="²", view=view).status_code == 200
+    service = {"type": "static_select", "action_id": ids.line_action(ids.LINE_SERVICE), "block_id": "l².service",
+               "selected_option": None, "action_ts": f"{time.time():.6f}"}  # fmt: skip
+    payload = {
+        "type": "block_actions",
+        "team": {"id": TEAM_ID, "domain": "practice"},
+        "user": {"id": ADMIN, "team_id": TEAM_ID},
+        "api_app_id": "A_BILLBOT",
+        "trigger_id": billbot.slack.issue_trigger_id(TEAM_ID, ADMIN),
+        "container": {"type": "view", "view_id": view["id"]},
+        "view": view,
+        "actions": [service],
+    }
+    assert billbot.requests.interact(payload).status_code == 200
+    # int("²") raised in the lazy part: the job was retried, then failed.
+    billbot.slack.wait_for(lambda: billbot.app.services.work.counts() == {"pending": 0, "failed": 0})
+    assert line_keys(billbot.workspace.view(view["id"])) == line_keys(view)
+
+
 def store_lines(bb: Billbot, invoice_id: int | None) -> list[InvoiceLine]:
     with bb.app.services.db.session() as session:
         return list(session.exec(select(InvoiceLine).where(InvoiceLine.invoice_id == invoice_id)).all())

@@ -26,6 +26,7 @@ from bot.i18n import t
 from bot.models import InvoiceModalSnapshot, utcnow
 from bot.services import Services
 from bot.slack_users import locale_for, member_today
+from bot.typed_numbers import whole_number
 from flows.invoices import creation, modal_logic, modal_validation, modal_views
 from flows.invoices import modal_ids as ids
 from flows.invoices.forms import InvoiceForm
@@ -153,8 +154,8 @@ def register(app: App, services: Services) -> None:
 
     def remove_line(body: dict[str, Any], client: WebClient) -> None:
         def change(draft: Draft, catalog: Any, locale: str, body: dict[str, Any]) -> Draft:
-            value = str(body["actions"][0].get("value") or "")
-            return draft.without_line(int(value)) if value.isdigit() else draft
+            key = whole_number(body["actions"][0].get("value"))
+            return draft.without_line(key) if key is not None else draft
 
         rebuild(body, client, change)
 
@@ -250,19 +251,19 @@ def register(app: App, services: Services) -> None:
     def retry(body: dict[str, Any], client: WebClient) -> None:
         team_id, user_id = body["team"]["id"], body["user"]["id"]
         view = body.get("view") or {}
-        value = str(body["actions"][0].get("value") or "")
-        if not value.isdigit() or not view.get("id"):
+        invoice_id = whole_number(body["actions"][0].get("value"))
+        if invoice_id is None or not view.get("id"):
             return
         locale = locale_of(client, team_id, user_id)
         metadata = view.get("private_metadata") or ""
         modals.update_view(client, view["id"], modal_views.creating_modal(locale, metadata))
         try:
             outcome = creation.retry_invoice(
-                services, client, team_id=team_id, user_id=user_id, locale=locale, invoice_id=int(value)
+                services, client, team_id=team_id, user_id=user_id, locale=locale, invoice_id=invoice_id
             )
         except Exception:
             failed = modal_views.status_modal(
-                locale, t(locale, "invoice_modal.failed"), retry_invoice_id=int(value), metadata=metadata
+                locale, t(locale, "invoice_modal.failed"), retry_invoice_id=invoice_id, metadata=metadata
             )
             modals.update_view(client, view["id"], failed)
             raise

@@ -9,6 +9,8 @@ instead of what it kept.
 
 from __future__ import annotations
 
+from bot.typed_numbers import whole_number
+
 CALLBACK = "invoice_modal"
 RESULT_CALLBACK = "invoice_modal_result"
 
@@ -60,6 +62,7 @@ def line_block(key: int, field: str, revision: int = 0) -> str:
 def parse_line_block(block_id: str) -> tuple[int, str] | None:
     """``"l3.price.2"`` → ``(3, "price")``; None for a block that is not a line's."""
     parts = block_id.split(".")
-    if len(parts) not in (2, 3) or not parts[0].startswith("l") or not parts[0][1:].isdigit():
+    key = whole_number(parts[0][1:]) if parts[0].startswith("l") else None
+    if len(parts) not in (2, 3) or key is None:
         return None
-    return int(parts[0][1:]), parts[1]
+    return key, parts[1]
