@@ -6,7 +6,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,8 @@ from sqlmodel import Session, create_engine
 from bot.models import HandledRequest, utcnow
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+# The time an abandoned claim says it was made: before any cut-off, so the next caller takes it over.
+ABANDONED = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 def make_engine(url: str) -> Engine:
@@ -111,6 +113,20 @@ class Database:
                 .values(created_at=utcnow())
             )
             return int(getattr(result, "rowcount", 0) or 0) == 1
+
+    def abandon(self, team_id: str, kind: str, key: str) -> None:
+        """Keep a claim but let the next caller take it over at once (``take_over`` with any cut-off).
+
+        For work that may have been done although it failed (Slack posting a message, then answering 500):
+        releasing the claim would let the next run do it again blindly; an abandoned claim tells it to look
+        first whether it was done.
+        """
+        with self.write_lock(), self.session() as session:
+            session.execute(
+                update(HandledRequest)
+                .where(HandledRequest.team_id == team_id, HandledRequest.kind == kind, HandledRequest.key == key[:255])
+                .values(created_at=ABANDONED)
+            )
 
     def release(self, team_id: str, kind: str, key: str) -> None:
         """Give a claim back, when the work it guarded failed and must be allowed to run again."""

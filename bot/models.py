@@ -82,6 +82,8 @@ class PendingWork(SQLModel, table=True):
     available_at: datetime = _timestamp()  # type: ignore[assignment]
     # A worker's lease: while it is in the future, no other worker takes the row.
     claimed_until: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    # The worker holding that lease: only it starts the job and renews the lease while the job runs.
+    claimed_by: str | None = Field(default=None, max_length=32)
     attempts: int = 0
     failed: bool = False
     last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))

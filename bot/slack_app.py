@@ -38,6 +38,8 @@ BOT_SCOPES = (
     "channels:history",
     "groups:history",
     "im:history",
+    # Opening the creator's DM to look for an invoice message a crashed run may have posted there.
+    "im:write",
     # Invoice PDFs and the template preview uploaded to Slack; the logo read back from the template modal.
     "files:write",
     "files:read",

@@ -10,10 +10,18 @@ message) and invoice messages alike.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import logging
+from collections.abc import Callable, Iterable
+from datetime import timedelta
 from typing import Any
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.db import Database
+from bot.models import utcnow
+
+log = logging.getLogger(__name__)
 
 # A run resumes minutes after the one that died, so the message is among the channel's latest ones.
 HISTORY_PAGES = 3
@@ -55,3 +63,40 @@ def find_posted(web: WebClient, channel: str, kind: str) -> dict[str, str]:
         if not cursor:
             break
     return found
+
+
+def post_once(
+    db: Database,
+    web: WebClient,
+    *,
+    team_id: str,
+    kind: str,
+    key: str,
+    stale_after: timedelta,
+    post: Callable[[dict[str, Any]], tuple[str, str]],
+    look_in: Callable[[], list[str]],
+) -> tuple[str, str] | None:
+    """Post the message fulfilling the claim (``kind``, ``key``) once; (channel, ts) of it, posted now or found.
+
+    ``post`` gets the metadata to post with; ``look_in`` names the channels where an earlier run may have
+    posted it. None when another run holds the claim and is still within ``stale_after`` (it posts).
+    """
+    if not db.claim_once(team_id, kind, key):
+        if not db.take_over(team_id, kind, key, claimed_before=utcnow() - stale_after):
+            return None
+        try:
+            for channel in look_in():
+                ts = find_posted(web, channel, kind).get(key)
+                if ts is not None:
+                    log.info("%s %s was posted by a run that died; keeping that message", kind, key)
+                    return channel, ts
+        except SlackApiError as exc:
+            # Better the message twice than one nobody sees.
+            log.warning("could not look for an earlier %s %s: %s", kind, key, exc.response.get("error"))
+    try:
+        return post(claim_metadata(kind, [key]))
+    except Exception:
+        # Slack may have posted it before failing (its 500 fatal_error, a timeout): the next run takes the
+        # claim over at once and looks for the message before posting.
+        db.abandon(team_id, kind, key)
+        raise

@@ -15,6 +15,7 @@ import json
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -49,7 +50,6 @@ class Job:
     body: str
     headers: dict[str, list[str]]
     attempts: int  # runs started before this one
-    leased_until: datetime | None = None  # the lease this worker holds: a run starts only while it is still ours
 
 
 class _RawInsert:
@@ -147,6 +147,8 @@ class WorkQueue:
         self._open_batch = _Batch()
         self._flushing = False
         self._insert = _RawInsert(db.engine)
+        # Who this queue claims rows as: a lease is renewed, and a job started, only by the worker holding it.
+        self.worker_id = uuid.uuid4().hex
 
     def enqueue(self, team_id: str, function: str, body: str, headers: dict[str, list[str]]) -> None:
         """Write one unit of work; returns once it is committed (so before the ack goes out).
@@ -218,7 +220,7 @@ class WorkQueue:
             # The conditions are checked again on the rows themselves: a row another worker took between
             # the sub-select and the update no longer matches.
             .where(_TABLE.c.id.in_(candidates.scalar_subquery()), *ready)
-            .values(claimed_until=until)
+            .values(claimed_until=until, claimed_by=self.worker_id)
             .returning(
                 _TABLE.c.id, _TABLE.c.team_id, _TABLE.c.function, _TABLE.c.body, _TABLE.c.headers, _TABLE.c.attempts
             )
@@ -226,37 +228,44 @@ class WorkQueue:
         with self._db.write_lock(), self._db.engine.begin() as conn:
             rows = conn.execute(statement).all()
         return sorted(
-            (
-                Job(row.id, row.team_id, row.function, row.body, json.loads(row.headers), row.attempts, until)
-                for row in rows
-            ),
+            (Job(row.id, row.team_id, row.function, row.body, json.loads(row.headers), row.attempts) for row in rows),
             key=lambda job: job.id,
         )
 
     def start(self, job: Job) -> Job | None:
-        """Count the run about to start and renew the lease; None when it must not run.
+        """Count the run about to start and renew its lease; None when it must not run.
 
-        It must not run when the lease is no longer this worker's (it waited in the pool past its lease and
-        another worker took it), or when every allowed run has started and none came back, which is what
-        a job that kills its worker looks like: it is set aside as failed instead of killing the next one.
+        It must not run when another worker holds it now (this one stalled past its lease, and the row was
+        taken again), or when every allowed run has started and none came back, which is what a job that
+        kills its worker looks like: it is set aside as failed instead of killing the next worker too.
         """
-        now = utcnow()
-        ours = (_TABLE.c.id == job.id, _TABLE.c.claimed_until == job.leased_until)
+        ours = (_TABLE.c.id == job.id, _TABLE.c.claimed_by == self.worker_id)
         if job.attempts >= self.max_attempts:
             error = f"{job.attempts} runs started and none finished: the worker running it died each time"
+            values: dict[str, Any] = {"failed": True, "claimed_until": None, "claimed_by": None, "last_error": error}
             with self._db.write_lock(), self._db.engine.begin() as conn:
-                conn.execute(update(_TABLE).where(*ours).values(failed=True, claimed_until=None, last_error=error))
+                conn.execute(update(_TABLE).where(*ours).values(**values))
             log.error("work %s (%s) failed: %s", job.id, job.function, error)
             return None
-        until = now + self.lease
         with self._db.write_lock(), self._db.engine.begin() as conn:
             started = conn.execute(
-                update(_TABLE).where(*ours).values(attempts=_TABLE.c.attempts + 1, claimed_until=until)
+                update(_TABLE).where(*ours).values(attempts=_TABLE.c.attempts + 1, claimed_until=utcnow() + self.lease)
             ).rowcount
         if started != 1:
-            log.info("work %s (%s) was taken by another worker after its lease ran out", job.id, job.function)
+            log.warning("work %s (%s) was taken by another worker after its lease ran out", job.id, job.function)
             return None
-        return replace(job, attempts=job.attempts + 1, leased_until=until)
+        return replace(job, attempts=job.attempts + 1)
+
+    def renew(self, job_ids: list[int]) -> None:
+        """Extend the lease on the rows this worker holds: a job running or waiting its turn keeps its row."""
+        if not job_ids:
+            return
+        with self._db.write_lock(), self._db.engine.begin() as conn:
+            conn.execute(
+                update(_TABLE)
+                .where(_TABLE.c.id.in_(job_ids), _TABLE.c.claimed_by == self.worker_id)
+                .values(claimed_until=utcnow() + self.lease)
+            )
 
     def complete(self, job_ids: list[int]) -> None:
         if not job_ids:
@@ -267,7 +276,7 @@ class WorkQueue:
     def fail(self, job: Job, error: str) -> None:
         """Try again later, or give up after max_attempts and keep the row (failed) for an operator to see."""
         given_up = job.attempts >= self.max_attempts
-        values: dict[str, Any] = {"last_error": error[:2000], "claimed_until": None}
+        values: dict[str, Any] = {"last_error": error[:2000], "claimed_until": None, "claimed_by": None}
         if given_up:
             values["failed"] = True
         else:
@@ -347,9 +356,11 @@ class Worker:
     """Takes work from the queue and replays it through the Bolt app, ``threads`` jobs at a time.
 
     Every write competes with the acks' inserts for SQLite's one writer, so the worker writes little:
-    it claims rows in batches of several jobs per thread, and deletes finished rows in one statement at
-    most every ``complete_every`` seconds. Work therefore runs at least once: a worker killed in between
-    leaves a few finished rows to be done again, and flows make their work idempotent for that.
+    it claims rows in batches of several jobs per thread, renews the lease on the rows in hand in one
+    statement every third of a lease, and deletes finished rows in one statement at most every
+    ``complete_every`` seconds. Work therefore runs at least once: a worker killed in between leaves a few
+    finished rows to be done again, and flows make their work idempotent for that. A killed worker's rows
+    are taken again once their lease ends; a living worker's never are, however long its jobs take.
     """
 
     def __init__(
@@ -368,7 +379,8 @@ class Worker:
         self.complete_every = complete_every
         self._completed_at = 0.0
         self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="billbot-work")
-        self._busy = 0
+        self._in_hand: set[int] = set()  # claimed rows not finished yet: running, or waiting for a thread
+        self._renewed_at = time.monotonic()
         self._finished: list[int] = []
         self._busy_lock = threading.Lock()
         self._wake = threading.Event()
@@ -405,14 +417,20 @@ class Worker:
     def run_once(self) -> int:
         """Claim a batch when the jobs in hand run low; the number claimed (0 when nothing was)."""
         with self._busy_lock:
-            in_hand = self._busy
+            held = list(self._in_hand)
+        in_hand = len(held)
         if in_hand == 0 or time.monotonic() - self._completed_at >= self.complete_every:
             self._complete_finished()
+        if held and time.monotonic() - self._renewed_at >= self.queue.lease.total_seconds() / 3:
+            self._renewed_at = time.monotonic()
+            self.queue.renew(held)
         if in_hand >= self.threads or not self.queue.has_ready():
             return 0
         jobs = self.queue.claim(self.threads * 4 - in_hand)
         with self._busy_lock:
-            self._busy += len(jobs)
+            if not self._in_hand:
+                self._renewed_at = time.monotonic()  # the lease was just set: the next renewal is a third away
+            self._in_hand.update(job.id for job in jobs)
         for job in jobs:
             self._executor.submit(self._run, job)
         return len(jobs)
@@ -441,7 +459,7 @@ class Worker:
                 self.queue.fail(job, error)
         finally:
             with self._busy_lock:
-                self._busy -= 1
+                self._in_hand.discard(claimed.id)
 
 
 def execute(app: App, job: Job) -> str | None:

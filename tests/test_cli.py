@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 import httpx
 
@@ -32,14 +33,18 @@ def clean_env(**extra: str) -> dict[str, str]:
     return {**keep, **extra}
 
 
-def start_serve(env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
-    """`billbot serve` in a process of its own, once /healthz answers (it listens once its workers are ready)."""
+def start_serve(env: dict[str, str], output: IO[str] | None = None) -> tuple[subprocess.Popen[str], str]:
+    """`billbot serve` in a process of its own, once /healthz answers (it listens once its workers are ready).
+
+    Its output goes to a pipe read at the end, or to ``output`` (a file) for a run that logs more than a pipe
+    holds: a full pipe blocks every process writing to it, workers included.
+    """
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "bot", "serve", "--no-scheduler"],
         env={**env, "PORT": str(port)},
         cwd=PROJECT_ROOT,
-        stdout=subprocess.PIPE,
+        stdout=subprocess.PIPE if output is None else output,
         stderr=subprocess.STDOUT,
         text=True,
     )

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import stripe
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from sqlalchemy import update
 from sqlmodel import col, select
 
@@ -21,9 +22,9 @@ from bot.sandbox.slack import check_message
 from flows.invoices import creation_store
 from flows.invoices.creation import (
     MESSAGE_CLAIM,
-    POSTING_TAKES_AT_MOST,
     Outcome,
     create_invoice,
+    posting_takes_at_most,
     retry_invoice,
     update_invoice_message,
 )
@@ -378,10 +379,35 @@ def test_a_message_whose_worker_died_mid_post_is_posted_by_the_next_run(practice
     fresh = practice.create(form, key="view-V9")  # the work queue's replay, moments later
     assert fresh.error is None and practice.bb.workspace.messages(CHANNEL) == []  # still someone else's
     with services.db.session() as session:
-        session.execute(update(HandledRequest).values(created_at=utcnow() - POSTING_TAKES_AT_MOST * 2))
+        session.execute(update(HandledRequest).values(created_at=utcnow() - posting_takes_at_most(services) * 2))
     again = practice.create(form, key="view-V9")  # the replay after the claim went stale
     assert again.error is None and again.invoice.message_ts is not None
     assert len(practice.bb.workspace.messages(CHANNEL)) == 1 and len(practice.stripe_invoices()) == 1
+
+
+def test_a_message_slack_posted_before_failing_is_found_not_posted_again(practice: Practice) -> None:
+    """Slack's 500 fatal_error after posting: the replay finds the message by its metadata and keeps it."""
+    client_id = practice.add_client()
+    form = practice.form(client_id, [line()])
+    practice.bb.slack.fail_after_doing("chat.postMessage")
+    with pytest.raises(SlackApiError):
+        practice.create(form, key="view-V10")
+    [posted] = practice.bb.workspace.messages(CHANNEL)
+    again = practice.create(form, key="view-V10")  # the work queue's replay, seconds later
+    assert again.error is None and again.invoice.message_ts == posted.ts
+    assert len(practice.bb.workspace.messages(CHANNEL)) == 1 and len(practice.stripe_invoices()) == 1
+
+
+def test_a_message_that_never_reached_slack_is_posted_by_the_replay(practice: Practice) -> None:
+    client_id = practice.add_client()
+    form = practice.form(client_id, [line()])
+    practice.bb.slack.fail("chat.postMessage", "internal_error")
+    with pytest.raises(SlackApiError):
+        practice.create(form, key="view-V11")
+    assert practice.bb.workspace.messages(CHANNEL) == []
+    again = practice.create(form, key="view-V11")
+    [posted] = practice.bb.workspace.messages(CHANNEL)
+    assert again.invoice.message_ts == posted.ts
 
 
 def test_concurrent_double_submit_makes_one_invoice(practice: Practice) -> None:

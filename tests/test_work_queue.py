@@ -86,20 +86,36 @@ def test_two_workers_never_take_the_same_row(database_url: str) -> None:
 
 
 def test_a_lapsed_lease_gives_the_row_to_the_next_worker(database_url: str) -> None:
-    with opened(database_url, lease=timedelta(milliseconds=50)) as (_db, queue):
+    with opened(database_url, lease=timedelta(milliseconds=50)) as (db, queue):
+        other = WorkQueue(db, lease=timedelta(milliseconds=50))  # a second worker on the same database
         queue.enqueue("T1", "f", "body", HEADERS)
         first = queue.claim(5)
         assert len(first) == 1
-        assert queue.claim(5) == []  # leased
+        assert other.claim(5) == []  # leased
         time.sleep(0.1)
-        again = queue.claim(5)
+        again = other.claim(5)
         assert [job.id for job in again] == [first[0].id]
         # Neither claim ran it (the first worker died with it waiting in its pool): no attempt counted.
         assert again[0].attempts == 0
-        # The first worker, had it lived, may no longer start it: the lease is the second one's.
+        # The first worker, had it only stalled, may no longer start it or renew it: the row is the other's.
         assert queue.start(first[0]) is None
-        started = queue.start(again[0])
+        queue.renew([first[0].id])
+        started = other.start(again[0])
         assert started is not None and started.attempts == 1
+        other.close()
+
+
+def test_a_renewed_lease_keeps_a_long_job_with_its_worker(database_url: str) -> None:
+    with opened(database_url, lease=timedelta(milliseconds=200)) as (db, queue):
+        other = WorkQueue(db, lease=timedelta(milliseconds=200))
+        queue.enqueue("T1", "f", "body", HEADERS)
+        [job] = queue.claim(1)
+        assert queue.start(job) is not None
+        for _ in range(4):  # the job runs for four fifths of a second, twice its lease
+            time.sleep(0.1)
+            queue.renew([job.id])
+            assert other.claim(1) == []
+        other.close()
 
 
 def test_a_job_whose_runs_all_died_is_set_aside_as_failed(database_url: str) -> None:

@@ -17,8 +17,9 @@ from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot import slack_posts
 from bot.i18n import t
-from bot.models import Invoice, utcnow
+from bot.models import Invoice
 from bot.services import Services
 from flows.invoices import creation_store as store
 from flows.invoices.creation_stripe import PushFailure, push
@@ -28,7 +29,6 @@ from flows.invoices.invoice_message import invoice_message
 log = logging.getLogger(__name__)
 
 MESSAGE_CLAIM = "invoice_message"
-POSTING_TAKES_AT_MOST = timedelta(minutes=2)
 # chat.postMessage's answers that mean "not in this conversation": the invoice goes to the creator's DM.
 CANNOT_POST_IN_CHANNEL = frozenset(
     {
@@ -123,41 +123,63 @@ def post_invoice_message(services: Services, web: WebClient, bundle: store.Invoi
     assert invoice.id is not None
     if invoice.message_ts is not None:
         return
-    key = str(invoice.id)
-    if not services.db.claim_once(invoice.team_id, MESSAGE_CLAIM, key) and not services.db.take_over(
-        invoice.team_id, MESSAGE_CLAIM, key, claimed_before=utcnow() - POSTING_TAKES_AT_MOST
-    ):
-        # Posted by an earlier run (a replay, a double submit), or being posted right now. A claim older than
-        # POSTING_TAKES_AT_MOST with still no message is one whose worker died mid-post: taken over above.
-        return
-    try:
+
+    def post(metadata: dict[str, Any]) -> tuple[str, str]:
         target = invoice.channel_id or user_id
-        posted = _post(web, bundle, target, private=target == user_id or is_private(target))
-    except SlackApiError as exc:
-        error = exc.response.get("error")
-        if invoice.channel_id is None or error not in CANNOT_POST_IN_CHANNEL:
-            services.db.release(invoice.team_id, MESSAGE_CLAIM, key)
-            raise  # Slack itself failing: the work queue runs the submission again, and it lands here again
-        log.info("invoice %s: cannot post in %s (%s), posting to %s's DM", invoice.id, invoice.channel_id, error,
-                 user_id)  # fmt: skip
-        notice = t(invoice.locale, "invoice.message.moved_to_dm", channel=invoice.channel_id)
         try:
-            posted = _post(web, bundle, user_id, private=True, notice=notice)
-        except SlackApiError:
-            services.db.release(invoice.team_id, MESSAGE_CLAIM, key)
-            raise
-    store.save_invoice(services, invoice.id, channel_id=posted["channel"], message_ts=posted["ts"])
+            return _post(web, bundle, target, metadata, private=target == user_id or is_private(target))
+        except SlackApiError as exc:
+            error = exc.response.get("error")
+            if invoice.channel_id is None or error not in CANNOT_POST_IN_CHANNEL:
+                raise  # Slack itself failing: the work queue runs the submission again, and it lands here again
+            log.info("invoice %s: cannot post in %s (%s), posting to %s's DM", invoice.id, invoice.channel_id, error,
+                     user_id)  # fmt: skip
+            notice = t(invoice.locale, "invoice.message.moved_to_dm", channel=invoice.channel_id)
+            return _post(web, bundle, user_id, metadata, private=True, notice=notice)
+
+    def look_in() -> list[str]:
+        # Where the message may be: the channel asked for, and the creator's DM it moves to when it cannot.
+        places = [invoice.channel_id] if invoice.channel_id else []
+        if not places or not is_private(invoice.channel_id):
+            places.append(str(web.conversations_open(users=user_id)["channel"]["id"]))
+        return places
+
+    # Posted by an earlier run (a replay, a double submit) or being posted right now: None. A claim older than
+    # a post can take, with still no message saved, is one whose run died mid-post: it is taken over.
+    posted = slack_posts.post_once(
+        services.db, web, team_id=invoice.team_id, kind=MESSAGE_CLAIM, key=str(invoice.id),
+        stale_after=posting_takes_at_most(services), post=post, look_in=look_in,
+    )  # fmt: skip
+    if posted is not None:
+        store.save_invoice(services, invoice.id, channel_id=posted[0], message_ts=posted[1])
 
 
 def _post(
-    web: WebClient, bundle: store.InvoiceBundle, channel: str, *, private: bool, notice: str | None = None
-) -> dict[str, Any]:
+    web: WebClient,
+    bundle: store.InvoiceBundle,
+    channel: str,
+    metadata: dict[str, Any],
+    *,
+    private: bool,
+    notice: str | None = None,
+) -> tuple[str, str]:
     text, message_blocks = invoice_message(
         bundle.invoice, bundle.lines, bundle.client, bundle.rates, bundle.invoice.locale, private=private,
         full_card=bundle.full_cards, notice=notice,
     )  # fmt: skip
-    response = web.chat_postMessage(channel=channel, text=text, blocks=message_blocks, unfurl_links=False)
-    return {"channel": str(response["channel"]), "ts": str(response["ts"])}
+    response = web.chat_postMessage(
+        channel=channel, text=text, blocks=message_blocks, unfurl_links=False, metadata=metadata
+    )
+    return str(response["channel"]), str(response["ts"])
+
+
+def posting_takes_at_most(services: Services) -> timedelta:
+    """How old a claim to post a message is when its run must have died: half the work's lease.
+
+    A post takes seconds. A replay of work whose worker died comes a lease after that work started, so
+    the claim it meets is older than this and is taken over at once, not a lease later.
+    """
+    return services.work.lease / 2
 
 
 def update_invoice_message(services: Services, web: WebClient, invoice_id: int) -> bool:

@@ -96,6 +96,7 @@ class SlackStandIn:
         self._rate_limits: dict[str, list[int]] = {}
         self._failures: dict[str, list[tuple[str, int]]] = {}
         self._fatal_after: dict[str, int] = {}
+        self._after_doing: dict[str, list[Callable[[], None]]] = {}
 
     def holding_state(self) -> threading.RLock:
         """The lock over every workspace's state: a client playing Slack's own part (applying the app's
@@ -274,6 +275,12 @@ class SlackStandIn:
         with self._lock:
             self._fatal_after[method] = self._fatal_after.get(method, 0) + times
 
+    def call_after_doing(self, method: str, callback: Callable[[], None]) -> None:
+        """Carry out the next call of ``method``, then run ``callback`` before answering: a test's way to
+        kill the caller between Slack doing the work and the caller hearing of it."""
+        with self._lock:
+            self._after_doing.setdefault(method, []).append(callback)
+
     def _injected(self, method: str) -> tuple[int, dict[str, str], dict[str, Any]] | None:
         limit = self._rate_limits.get(method)
         if limit is not None and limit[0] > 0:
@@ -331,6 +338,9 @@ class SlackStandIn:
                     else:
                         ctx = Context(self, self._workspaces[team_id], args, token, user_id)
                         body = {"ok": True, **handler(ctx)}
+                        waiting = self._after_doing.get(method)
+                        if waiting:
+                            waiting.pop(0)()
                         if self._fatal_after.get(method):
                             self._fatal_after[method] -= 1
                             status, body = 500, {"ok": False, "error": "fatal_error"}
