@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,7 @@ class Served:
     db: Database
     account: str
     clients: list[tuple[int, str]]
+    log: Path
 
     def worker(self) -> int:
         [pid] = wait_for(lambda: children_of(self.server.pid) or None, timeout=30)
@@ -105,7 +107,7 @@ def served(
     db = Database(database_url)
     requests = SlackRequests(url, SIGNING_SECRET, slack, TEAM_ID)
     try:
-        yield Served(server, url, requests, db, account, clients)
+        yield Served(server, url, requests, db, account, clients, tmp_path / "serve.log")
     finally:
         requests.close()
         workers = children_of(server.pid)
@@ -207,3 +209,19 @@ def test_a_message_posted_just_before_the_worker_died_is_kept_and_turns_paid(
     assert httpx.post(saved.hosted_invoice_url, data={"card_number": "4242424242424242"}, timeout=10).status_code == 200
     paid = wait_for(lambda: (m := workspace.messages(CHANNEL)[0]).edited and "Paid" in str(m.blocks) and m, timeout=30)
     assert paid.ts == posted.ts and len([m for m in workspace.messages(CHANNEL) if m.thread_ts is None]) == 1
+
+
+def test_a_worker_that_keeps_dying_is_restarted_ever_later_and_the_log_says_so_once(served: Served) -> None:
+    started: list[float] = []
+    for _ in range(4):
+        pid = served.worker()
+        started.append(time.monotonic())
+        os.kill(pid, signal.SIGKILL)
+        wait_for(lambda pid=pid: (children_of(served.server.pid) or [pid])[0] != pid or None, timeout=30)
+    served.worker()
+    started.append(time.monotonic())
+    gaps = [later - earlier for earlier, later in pairwise(started)]
+    assert gaps[-1] > gaps[0] + 1, f"no back-off between restarts: {gaps}"
+    told = [line for line in served.log.read_text().splitlines() if "bot.worker_processes" in line]
+    assert len([line for line in told if "restarting it with a growing delay" in line]) == 1, told
+    assert "killed by SIGKILL" in told[0]
