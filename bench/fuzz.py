@@ -17,6 +17,7 @@ A 500 or a failed job is a defect: the exit status is 1 when there is any.
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import tempfile
 import time
@@ -82,7 +83,12 @@ def main() -> None:
         "STRIPE_WEBHOOK_SECRET": "whsec_bench_fuzz",
         "PUBLIC_URL": "https://billbot.example.com",
     }
-    app = RunningApp(env).start()
+    app = RunningApp(env)
+    for name in ("uvicorn", "uvicorn.error"):
+        # uvicorn's own handler would print each 500's traceback as it happens; the findings show them below.
+        logging.getLogger(name).handlers.clear()
+        logging.getLogger(name).propagate = True
+    app.start()
     stripe.add_webhook_endpoint(f"{app.url}/stripe/webhook", "whsec_bench_fuzz")
     users = [ADMIN, MEMBER, FRENCH_USER]
     client = FuzzClient(app.url, SECRET, slack, TEAM_ID, mutate_one_in=args.mutate_one_in)

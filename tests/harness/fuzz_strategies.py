@@ -279,6 +279,7 @@ class Findings:
     stuck_jobs: int = 0  # work still waiting when the drain gave up
     # (what was sent, the status): shows how far the fuzz got, e.g. how many submissions reached a flow.
     answers: Counter[tuple[str, int]] = field(default_factory=Counter)
+    sent: list[str] = field(default_factory=list)  # each request with its mutation, in order, for the report
 
     def add(self, other: Findings) -> None:
         self.tried += other.tried
@@ -287,6 +288,7 @@ class Findings:
         self.failed_jobs += other.failed_jobs
         self.stuck_jobs += other.stuck_jobs
         self.answers.update(other.answers)
+        self.sent += other.sent
 
     @property
     def clean(self) -> bool:
@@ -295,7 +297,7 @@ class Findings:
     def report(self) -> str:
         lines = [f"{len(self.server_errors)} answers ≥ 500, {len(self.hung)} over {SLACK_ACK_SECONDS:.0f} s, "
                  f"{len(self.failed_jobs)} failed jobs, {self.stuck_jobs} jobs never done"]  # fmt: skip
-        lines += [f"sent: {', '.join(f'{label} → {status}' for label, status in self.answers)}"]
+        lines += [f"sent: {'; '.join(self.sent)}"]
         lines += [e.describe() for e in self.server_errors + self.hung]
         lines += [j.describe() for j in self.failed_jobs]
         return "\n".join(lines)
@@ -326,6 +328,7 @@ class FuzzClient(SlackClient):
         try:
             response = super().post(body, content_type)
         except httpx.HTTPError as exc:
+            self.findings.sent.append(f"{label} → {type(exc).__name__}")
             exchange = Exchange(label, body, 0, time.perf_counter() - started, f"{type(exc).__name__}: {exc}")
             # A timeout is a hang; a connection the server dropped is as bad as a 500.
             hung = isinstance(exc, httpx.TimeoutException)
@@ -334,6 +337,7 @@ class FuzzClient(SlackClient):
             raise
         exchange = Exchange(label, body, response.status_code, time.perf_counter() - started)
         self.findings.answers[(self.label, response.status_code)] += 1
+        self.findings.sent.append(f"{label} → {response.status_code}")
         note(exchange.describe())
         if response.status_code >= 500:
             self.findings.server_errors.append(exchange)
