@@ -164,6 +164,16 @@ def test_details_shows_the_full_invoice_to_its_creator_and_billing_admins_only(p
     assert len(practice.bb.workspace.messages(CHANNEL)) == 1 and "Jeanne" not in text_of(channel_card(practice))
 
 
+@pytest.mark.parametrize("value", ["99999999999999999999", "-1", "٤٢", "x", ""])
+def test_a_forged_details_value_shows_nothing_and_fails_no_job(practice: Practice, value: str) -> None:
+    make_invoice(practice, creator=ADMIN)
+    response = practice.bb.requests.click(action_ids.DETAILS, user=ADMIN, value=value, channel=CHANNEL,
+                                          message_ts="1.000")  # fmt: skip
+    assert response.status_code == 200
+    practice.bb.slack.wait_for(lambda: practice.services.work.counts() == {"pending": 0, "failed": 0})
+    assert practice.bb.workspace.ephemeral(CHANNEL, ADMIN) == []
+
+
 def test_details_in_english_for_a_member_who_may_not_see_it(practice: Practice) -> None:
     invoice_id, ts = make_invoice(practice, creator=ADMIN)
     refused = details(practice, invoice_id, ts, MEMBER)

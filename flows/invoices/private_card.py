@@ -21,6 +21,7 @@ from bot.models import Appointment
 from bot.permissions import Access, access
 from bot.services import Services
 from bot.slack_users import locale_for, member_today
+from bot.typed_numbers import whole_number
 from flows.invoices import action_ids
 from flows.invoices import creation_store as store
 from flows.invoices.invoice_message import invoice_message
@@ -75,9 +76,9 @@ def register(app: App, services: Services) -> None:
         if not isinstance(channel, str) or not channel:
             return
         locale = locale_for(services.db, client, team_id, user_id, services.settings.default_locale)
-        try:
-            invoice_id = int((body.get("actions") or [{}])[0].get("value") or "")
-        except (TypeError, ValueError):
+        # The value comes back from outside: ASCII digits within an id's range, or nothing is looked up.
+        invoice_id = whole_number((body.get("actions") or [{}])[0].get("value"), minimum=1)
+        if invoice_id is None:
             return
         bundle = store.load(services, invoice_id)
         reader = access(services.db, client, team_id, user_id)
