@@ -22,6 +22,7 @@ from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallation
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 
 from bot.clean_input import CleanInput
+from bot.request_shape import CheckShape
 from bot.services import Services
 from bot.work_queue import DurableLazyRunner, QueueingListenerRunner, Worker
 
@@ -99,6 +100,7 @@ def build_app(services: Services, flows: list[Callable[[App, Services], None]] |
         app.listener_runner, DurableLazyRunner(services.work, app.logger)
     )
     app.middleware(CleanInput())  # first, so everything after it reads clean text
+    app.middleware(CheckShape())  # then no listener meets a request without the fields Slack always sends
     app.middleware(_ClaimEventsOnce(services))
     app.error(_log_listener_error)
     for register in flows if flows is not None else default_flows():

@@ -549,6 +549,8 @@ def test_slacks_retry_of_one_click_makes_one_checkout_session(scene: tuple[Billb
         "channel": {"id": CHANNEL},
         "container": {"type": "message", "channel_id": CHANNEL, "message_ts": invoice.message_ts},
         "message": {"ts": invoice.message_ts},
+        # Slack sends a response_url with every click in a message.
+        "response_url": bb.slack.issue_response_url(TEAM_ID, CHANNEL, CREATOR, original_ts=invoice.message_ts),
         "actions": [
             {
                 "type": "button",

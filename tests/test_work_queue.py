@@ -247,8 +247,9 @@ def test_a_failed_ack_queues_no_work(database_url: str, slack: SlackStandIn) -> 
         app = build_app(services, flows=[failing_ack])
 
         def command(text: str) -> int:
-            body = urlencode({"command": "/broken", "text": text, "team_id": TEAM_ID, "user_id": ADMIN,
-                              "channel_id": "C_GENERAL", "trigger_id": "1.2.3"})  # fmt: skip
+            fields = {"command": "/broken", "text": text, "team_id": TEAM_ID, "user_id": ADMIN,
+                      "channel_id": "C_GENERAL", "trigger_id": "1.2.3", "response_url": "https://example.com/r"}  # fmt: skip
+            body = urlencode(fields)
             return app.dispatch(BoltRequest(body=body, headers={})).status
 
         assert command("boom") == 500
