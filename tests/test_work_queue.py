@@ -248,7 +248,8 @@ def test_a_failed_ack_queues_no_work(database_url: str, slack: SlackStandIn) -> 
 
         def command(text: str) -> int:
             fields = {"command": "/broken", "text": text, "team_id": TEAM_ID, "user_id": ADMIN,
-                      "channel_id": "C_GENERAL", "trigger_id": "1.2.3", "response_url": "https://example.com/r"}  # fmt: skip
+                      "channel_id": "C_GENERAL", "trigger_id": "1.2.3",
+                      "response_url": "https://example.com/r"}  # fmt: skip
             body = urlencode(fields)
             return app.dispatch(BoltRequest(body=body, headers={})).status
 
