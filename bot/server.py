@@ -216,6 +216,4 @@ def serve(http_app: Starlette, host: str, port: int) -> None:
 
     # One worker process: Bolt's after-ack work and the in-process scheduler live in this process.
     # uvicorn's lines go through the root handler bot.log configured (its format, its masking, its level).
-    uvicorn.run(
-        http_app, host=host, port=port, log_config=uvicorn_log_config(), access_log=False, proxy_headers=True
-    )
+    uvicorn.run(http_app, host=host, port=port, log_config=uvicorn_log_config(), access_log=False, proxy_headers=True)
