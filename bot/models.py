@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
@@ -17,8 +18,12 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _timestamp(**kwargs: object) -> object:
-    return Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False, **kwargs))
+def _timestamp(*, index: bool | None = None) -> Any:
+    """A timezone-aware UTC time, set when the row is made.
+
+    Typed Any, as sqlmodel's own Field is, so `created_at: datetime = _timestamp()` checks.
+    """
+    return Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False, index=index))
 
 
 class Workspace(SQLModel, table=True):
@@ -30,7 +35,7 @@ class Workspace(SQLModel, table=True):
     name: str | None = Field(default=None, max_length=255)
     # The language the bot falls back to when a user's own Slack locale is unknown.
     default_locale: str | None = Field(default=None, max_length=8)
-    created_at: datetime = _timestamp()  # type: ignore[assignment]
+    created_at: datetime = _timestamp()
     # Set by app_uninstalled (or a revoked bot token), cleared by a re-install: while set, nothing is
     # scheduled for or posted to the workspace. Its data stays, for the practice's records.
     uninstalled_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
@@ -47,7 +52,7 @@ class SlackUser(SQLModel, table=True):
     is_admin: bool = False
     is_owner: bool = False
     tz: str | None = Field(default=None, max_length=64)
-    fetched_at: datetime = _timestamp()  # type: ignore[assignment]
+    fetched_at: datetime = _timestamp()
 
 
 class HandledRequest(SQLModel, table=True):
@@ -60,7 +65,7 @@ class HandledRequest(SQLModel, table=True):
     team_id: str = Field(max_length=TEAM_ID_LENGTH)
     kind: str = Field(max_length=32)
     key: str = Field(max_length=255)
-    created_at: datetime = _timestamp(index=True)  # type: ignore[assignment]
+    created_at: datetime = _timestamp(index=True)
 
 
 class PendingWork(SQLModel, table=True):
@@ -78,8 +83,8 @@ class PendingWork(SQLModel, table=True):
     function: str = Field(max_length=128)
     body: str = Field(sa_column=Column(Text, nullable=False))
     headers: str = Field(sa_column=Column(Text, nullable=False))
-    created_at: datetime = _timestamp()  # type: ignore[assignment]
-    available_at: datetime = _timestamp()  # type: ignore[assignment]
+    created_at: datetime = _timestamp()
+    available_at: datetime = _timestamp()
     # A worker's lease: while it is in the future, no other worker takes the row.
     claimed_until: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
     # The worker holding that lease: only it starts the job and renews the lease while the job runs.
@@ -108,8 +113,8 @@ class StripeAccount(SQLModel, table=True):
     requirements_due: str = Field(default="[]", sa_column=Column(Text, nullable=False, server_default="[]"))
     # Who started set-up: told by DM when payments become enabled or Stripe needs more.
     started_by: str | None = Field(default=None, max_length=32)
-    created_at: datetime = _timestamp()  # type: ignore[assignment]
-    updated_at: datetime = _timestamp()  # type: ignore[assignment]
+    created_at: datetime = _timestamp()
+    updated_at: datetime = _timestamp()
 
 
 class BillingSettings(SQLModel, table=True):
@@ -133,7 +138,7 @@ class BillingSettings(SQLModel, table=True):
     # Invoice cards posted in a channel show the client's full name and the lines, not just initials.
     full_channel_cards: bool = False
     updated_by: str | None = Field(default=None, max_length=32)
-    updated_at: datetime = _timestamp()  # type: ignore[assignment]
+    updated_at: datetime = _timestamp()
 
 
 class TaxRate(SQLModel, table=True):
@@ -157,12 +162,15 @@ class TaxRate(SQLModel, table=True):
     stripe_account_id: str | None = Field(default=None, max_length=64)
     active: bool = True
     replaces_id: int | None = Field(default=None, foreign_key="tax_rates.id")
-    created_at: datetime = _timestamp()  # type: ignore[assignment]
+    created_at: datetime = _timestamp()
 
 
-def _money(**kwargs: object) -> object:
-    """An amount in the currency's minor unit (cents, yen…): an integer, never a float."""
-    return Field(default=0, sa_column=Column(BigInteger, nullable=False, **kwargs))
+def _money() -> Any:
+    """An amount in the currency's minor unit (cents, yen…): an integer, never a float.
+
+    Typed Any, as sqlmodel's own Field is, so `total: int = _money()` checks.
+    """
+    return Field(default=0, sa_column=Column(BigInteger, nullable=False))
 
 
 class Client(SQLModel, table=True):
@@ -195,7 +203,7 @@ class Client(SQLModel, table=True):
     default_payment_method: str | None = Field(default=None, max_length=64)
     created_by: str | None = Field(default=None, max_length=32)
     request_key: str | None = Field(default=None, max_length=128)
-    created_at: datetime = _timestamp()  # type: ignore[assignment]
+    created_at: datetime = _timestamp()
 
 
 class Service(SQLModel, table=True):
@@ -207,11 +215,11 @@ class Service(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     team_id: str = Field(max_length=TEAM_ID_LENGTH)
     name: str = Field(max_length=100)
-    unit_amount: int = _money()  # type: ignore[assignment]
+    unit_amount: int = _money()
     currency: str = Field(max_length=3)
     tax_rate_id: int | None = Field(default=None, foreign_key="tax_rates.id")
     active: bool = True
-    created_at: datetime = _timestamp()  # type: ignore[assignment]
+    created_at: datetime = _timestamp()
 
 
 class Appointment(SQLModel, table=True):
@@ -232,7 +240,7 @@ class Appointment(SQLModel, table=True):
     notes: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     invoice_id: int | None = Field(default=None, foreign_key="invoices.id")
     created_by: str | None = Field(default=None, max_length=32)
-    created_at: datetime = _timestamp()  # type: ignore[assignment]
+    created_at: datetime = _timestamp()
 
 
 class InvoiceCounter(SQLModel, table=True):
@@ -267,11 +275,11 @@ class Invoice(SQLModel, table=True):
     status: str = Field(default="draft", max_length=16)
     due_date: date
     memo: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
-    subtotal: int = _money()  # type: ignore[assignment]
-    tax: int = _money()  # type: ignore[assignment]
-    total: int = _money()  # type: ignore[assignment]
-    amount_paid: int = _money()  # type: ignore[assignment]
-    amount_remaining: int = _money()  # type: ignore[assignment]
+    subtotal: int = _money()
+    tax: int = _money()
+    total: int = _money()
+    amount_paid: int = _money()
+    amount_remaining: int = _money()
     stripe_account_id: str | None = Field(default=None, max_length=64)
     stripe_invoice_id: str | None = Field(default=None, max_length=64)
     stripe_number: str | None = Field(default=None, max_length=64)
@@ -284,8 +292,8 @@ class Invoice(SQLModel, table=True):
     message_ts: str | None = Field(default=None, max_length=32)
     locale: str = Field(default="en", max_length=8)
     created_by: str | None = Field(default=None, max_length=32)
-    created_at: datetime = _timestamp()  # type: ignore[assignment]
-    updated_at: datetime = _timestamp()  # type: ignore[assignment]
+    created_at: datetime = _timestamp()
+    updated_at: datetime = _timestamp()
     paid_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
 
 
@@ -303,10 +311,10 @@ class InvoiceLine(SQLModel, table=True):
     description: str = Field(max_length=200)
     service_id: int | None = Field(default=None, foreign_key="services.id")
     quantity: int
-    unit_amount: int = _money()  # type: ignore[assignment]
-    amount: int = _money()  # type: ignore[assignment]  # quantity × unit amount, tax included when inclusive
+    unit_amount: int = _money()
+    amount: int = _money()  # quantity × unit amount, tax included when inclusive
     tax_rate_id: int | None = Field(default=None, foreign_key="tax_rates.id")
-    tax_amount: int = _money()  # type: ignore[assignment]
+    tax_amount: int = _money()
     stripe_invoice_item_id: str | None = Field(default=None, max_length=64)
 
 
@@ -323,7 +331,7 @@ class InvoiceModalSnapshot(SQLModel, table=True):
     view_id: str = Field(primary_key=True, max_length=32)
     private_metadata: str = Field(sa_column=Column(Text, nullable=False))
     state_values: str = Field(sa_column=Column(Text, nullable=False))  # the view's state.values, as JSON
-    saved_at: datetime = _timestamp(index=True)  # type: ignore[assignment]
+    saved_at: datetime = _timestamp(index=True)
 
 
 class InvoiceTemplate(SQLModel, table=True):
@@ -349,7 +357,7 @@ class InvoiceTemplate(SQLModel, table=True):
     stripe_logo_file_id: str | None = Field(default=None, max_length=64)
     stripe_account_id: str | None = Field(default=None, max_length=64)
     updated_by: str | None = Field(default=None, max_length=32)
-    updated_at: datetime = _timestamp()  # type: ignore[assignment]
+    updated_at: datetime = _timestamp()
 
 
 # Bolt's installation and OAuth state stores keep their rows in our database (several processes share
@@ -371,7 +379,7 @@ class HelpSettings(SQLModel, table=True):
     support_group: str | None = Field(default=None, max_length=32)
     support_channel: str | None = Field(default=None, max_length=32)
     updated_by: str | None = Field(default=None, max_length=32)
-    updated_at: datetime = _timestamp()  # type: ignore[assignment]
+    updated_at: datetime = _timestamp()
 
 
 class HelpQuestion(SQLModel, table=True):
@@ -393,7 +401,7 @@ class HelpQuestion(SQLModel, table=True):
     language: str = Field(max_length=8)
     helpful: bool | None = None
     handed_over: bool = False
-    asked_at: datetime = _timestamp()  # type: ignore[assignment]
+    asked_at: datetime = _timestamp()
 
 
 # -- payment reminders (flows/reminders) ---------------------------------------------------------------------
@@ -415,9 +423,9 @@ class ReminderSettings(SQLModel, table=True):
     locale: str = Field(default="en", max_length=8)  # the digest's language
     # Reminders that came due before this moment are never sent: turning reminders on does not fire a
     # burst of them for invoices that were already late.
-    active_since: datetime = _timestamp()  # type: ignore[assignment]
+    active_since: datetime = _timestamp()
     updated_by: str | None = Field(default=None, max_length=32)
-    updated_at: datetime = _timestamp()  # type: ignore[assignment]
+    updated_at: datetime = _timestamp()
 
 
 class ReminderSent(SQLModel, table=True):
@@ -451,7 +459,7 @@ class ReminderSent(SQLModel, table=True):
     # (no answer came back, or the sweep died) looks in the channel before posting the line again.
     digest_attempted_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
     last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
-    created_at: datetime = _timestamp()  # type: ignore[assignment]
+    created_at: datetime = _timestamp()
     sent_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
 
 
@@ -465,7 +473,7 @@ class InvoiceReminderHold(SQLModel, table=True):
     stopped: bool = False
     snoozed_until: date | None = None  # no reminder before this day (the workspace's time zone)
     updated_by: str | None = Field(default=None, max_length=32)
-    updated_at: datetime = _timestamp()  # type: ignore[assignment]
+    updated_at: datetime = _timestamp()
 
 
 # The sweep reads open invoices by due date across every workspace at once (bench/sweep.py).
