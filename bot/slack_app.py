@@ -109,7 +109,7 @@ def build_app(services: Services, flows: list[Callable[[App, Services], None]] |
 
 
 def default_flows() -> list[Callable[[App, Services], None]]:
-    from flows import billing_settings, home, invoice_template, invoices, reminders, stripe_setup, workspace
+    from flows import billing_settings, clients, home, invoice_template, invoices, reminders, stripe_setup, workspace
     from flows import help as help_flow
 
     return [
@@ -117,6 +117,7 @@ def default_flows() -> list[Callable[[App, Services], None]]:
         stripe_setup.register,
         billing_settings.register,
         invoice_template.register,
+        clients.register,
         invoices.register,
         reminders.register,
         help_flow.register,

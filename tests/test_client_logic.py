@@ -13,9 +13,12 @@ import pytest
 from bot.db import Database
 from bot.models import Appointment, BillingSettings, Client, Invoice, Service, TaxRate
 from bot.sandbox.slack import check_message, check_view
-from flows.invoices import client_forms, client_logic, client_views, services_views
-from flows.invoices import client_ids as f
-from flows.invoices.client_forms import ClientForm, ServiceForm, SessionForm
+from flows.clients import ids as f
+from flows.clients import logic as client_logic
+from flows.clients import validation as client_forms
+from flows.clients import views as client_views
+from flows.clients.catalogue import views as services_views
+from flows.clients.validation import ClientForm, ServiceForm, SessionForm
 
 TEAM = "T0PRACTICE"
 OTHER = "T0OTHER"

@@ -13,8 +13,8 @@ from sqlmodel import select
 
 from bot.models import Appointment, BillingSettings, Client, Invoice, Service
 from bot.sandbox.slack import check_message, check_view
-from flows.invoices import client_ids as f
-from flows.invoices.client_logic import fold_name
+from flows.clients import ids as f
+from flows.clients.logic import fold_name
 from tests.conftest import ADMIN, FRENCH_USER, MEMBER, TEAM_ID, Billbot
 
 CHANNEL = "C_GENERAL"

@@ -17,9 +17,9 @@ from bot.i18n import format_money
 from bot.models import Appointment, BillingSettings, Client, Invoice, InvoiceLine, Service, StripeAccount, TaxRate
 from bot.sandbox.slack import check_view
 from bot.timezones import today_in
-from flows.invoices import client_ids
+from flows.clients import ids as client_ids
+from flows.clients.logic import fold_name
 from flows.invoices import modal_ids as ids
-from flows.invoices.client_logic import fold_name
 from flows.invoices.modal import open_invoice_modal
 from flows.invoices.modal_logic import DEFAULT_PAYMENT_TERMS_DAYS
 from flows.invoices.modal_views import MAX_LINES, SPARE_BLOCKS

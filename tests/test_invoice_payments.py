@@ -17,8 +17,8 @@ from bot.models import Appointment, Client, Invoice, StripeAccount
 from bot.sandbox.slack import check_view
 from bot.sandbox.slack.limits import check_blocks
 from bot.sandbox.slack.records import Message
+from flows.clients.logic import fold_name, uninvoiced_appointments
 from flows.invoices import action_ids
-from flows.invoices.client_logic import fold_name, uninvoiced_appointments
 from flows.invoices.creation import create_invoice
 from flows.invoices.forms import InvoiceForm, LineForm
 from flows.invoices.payments_views import SEND_LINK_CONFIRM_CALLBACK, invoice_actions, send_link_modal

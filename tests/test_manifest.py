@@ -9,12 +9,12 @@ import pytest
 import yaml
 
 from bot.slack_app import BOT_SCOPES
-from flows import billing_settings, home, invoices, stripe_setup, workspace
+from flows import billing_settings, clients, home, invoices, stripe_setup, workspace
 from flows import help as help_flow
 from tests.conftest import ADMIN, Billbot
 from tests.paths import PROJECT_ROOT, shared_file
 
-FLOWS = (home, stripe_setup, billing_settings, invoices, help_flow, workspace)
+FLOWS = (home, stripe_setup, billing_settings, clients, invoices, help_flow, workspace)
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from bot.models import BillingSettings, Service, TaxRate
 from bot.sandbox.slack import check_view
 from flows.billing_settings import ids as settings_ids
 from flows.billing_settings.views import SERVICES_OPEN_ACTION
-from flows.invoices import client_ids as f
+from flows.clients import ids as f
 from tests.conftest import ADMIN, FRENCH_USER, MEMBER, TEAM_ID, Billbot
 
 # -- helpers ----------------------------------------------------------------------------------------------

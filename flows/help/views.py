@@ -10,10 +10,10 @@ from bot import blocks
 from bot.blocks import Block, Element
 from bot.i18n import t
 from bot.slack_users import Usergroup as Group
+from flows.clients import NEW_CLIENT_ACTION
 from flows.help import ids
 from flows.help.knowledge import Article
 from flows.home.views import OPEN_STEP_ACTION
-from flows.invoices.client_ids import NEW_CLIENT_ACTION
 
 CHANNELS_MAX = 20
 

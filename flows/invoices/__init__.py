@@ -1,7 +1,6 @@
-"""Clients, their sessions, the practice's services, and invoices from the modal to a paid invoice.
+"""Invoices, from the modal to a paid invoice (clients and the services catalogue are flows.clients).
 
 One package, several parts, each with its own register():
-- ``clients``: `/client` (list, search, new, a client's record and sessions) and the services catalogue;
 - ``modal``: the invoice modal (`/invoice`, the "New invoice" shortcut, the buttons on a client's record);
 - ``creation``: our invoice row first, then Stripe, then the invoice message;
 - ``payments``: the message's buttons (payment link, payment method, charge, mark paid, void) and the
@@ -19,11 +18,14 @@ from slack_sdk import WebClient
 
 from bot.services import Services
 from bot.slack_users import ensure_workspace, locale_for
-from flows.invoices import clients, creation, listing, modal, payments, private_card
+from flows.invoices import creation, listing, modal, payments, private_card
+from flows.invoices.modal import on_client_created, open_invoice_modal
 
-SLASH_COMMANDS = ("/invoice", "/client")
+SLASH_COMMANDS = ("/invoice",)
 SHORTCUTS = ("new_invoice",)
 EVENTS: tuple[str, ...] = ()
+
+__all__ = ["EVENTS", "SHORTCUTS", "SLASH_COMMANDS", "on_client_created", "open_invoice_modal", "register"]
 
 
 def register(app: App, services: Services) -> None:
@@ -61,7 +63,6 @@ def register(app: App, services: Services) -> None:
 
     app.command("/invoice")(ack=ack_now, lazy=[invoice_command])
     app.shortcut("new_invoice")(ack=ack_now, lazy=[new_invoice_shortcut])
-    clients.register(app, services)  # registers /client
     modal.register(app, services)
     creation.register(app, services)
     payments.register(app, services)

@@ -27,6 +27,7 @@ from bot.models import InvoiceModalSnapshot, utcnow
 from bot.services import Services
 from bot.slack_users import locale_for, member_today
 from bot.typed_numbers import whole_number
+from flows.clients import new_client_modal
 from flows.invoices import creation, modal_logic, modal_validation, modal_views
 from flows.invoices import modal_ids as ids
 from flows.invoices.forms import InvoiceForm
@@ -195,9 +196,7 @@ def register(app: App, services: Services) -> None:
             snapshot.state_values = state
             snapshot.saved_at = utcnow()
             session.add(snapshot)
-        from flows.invoices import clients  # imported here: clients may open this modal too
-
-        child = clients.new_client_modal(locale, parent_view_id=view["id"])
+        child = new_client_modal(locale, parent_view_id=view["id"])
         try:
             client.views_push(trigger_id=body["trigger_id"], view=child)
         except SlackApiError as exc:

@@ -14,9 +14,9 @@ from sqlmodel import col, select
 from bot import money
 from bot.models import Appointment, BillingSettings, Client, Service, StripeAccount, TaxRate
 from bot.services import Services
+from flows.clients import active_services, search_clients
 from flows.invoice_template.logic import payment_terms_days
 from flows.invoice_template.validation import DEFAULT_TERMS
-from flows.invoices import client_logic
 from flows.invoices import modal_ids as ids
 from flows.invoices.modal_draft import ClientChoice, Draft, LineDraft
 from flows.invoices.totals import Rate
@@ -67,7 +67,7 @@ def load_catalog(services: Services, team_id: str) -> Catalog:
     with services.db.session() as session:
         settings = session.get(BillingSettings, team_id)
         account = session.get(StripeAccount, team_id)
-        offered = client_logic.active_services(session, team_id)
+        offered = active_services(session, team_id)
         rates = session.exec(
             select(TaxRate).where(TaxRate.team_id == team_id, col(TaxRate.active).is_(True)).order_by(col(TaxRate.id))
         ).all()
@@ -140,7 +140,7 @@ def client_to_invoice(services: Services, team_id: str, client_id: int) -> Clien
 def search(services: Services, team_id: str, query: str) -> list[tuple[int, str, str | None]]:
     """(id, name, email) of the clients matching what is typed, for the client select's options."""
     with services.db.session() as session:
-        found = client_logic.search_clients(session, team_id, query[:200], limit=SUGGESTIONS_MAX)
+        found = search_clients(session, team_id, query[:200], limit=SUGGESTIONS_MAX)
         return [(c.id, c.name, c.email) for c in found if c.id is not None]
 
 

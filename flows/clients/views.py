@@ -16,8 +16,9 @@ from bot.i18n import format_date, format_money, t
 from bot.models import Client, Service
 from flows.billing_settings import countries
 from flows.billing_settings.views import country_select
-from flows.invoices import client_ids as f
-from flows.invoices.client_forms import (
+from flows.clients import ids as f
+from flows.clients.logic import ClientRecord, SessionRow
+from flows.clients.validation import (
     CITY_MAX,
     EMAIL_MAX,
     LINE_MAX,
@@ -27,7 +28,6 @@ from flows.invoices.client_forms import (
     POSTAL_CODE_MAX,
     REGION_MAX,
 )
-from flows.invoices.client_logic import ClientRecord, SessionRow
 
 # One client per block with its "Open" button: 40 of them leave room for the heading, the page line and
 # the buttons under a message's 50 blocks.

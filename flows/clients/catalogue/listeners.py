@@ -18,8 +18,10 @@ from bot.i18n import t
 from bot.permissions import is_billing_admin
 from bot.services import Services
 from bot.slack_users import locale_for
-from flows.invoices import client_forms, client_logic, services_views
-from flows.invoices import client_ids as f
+from flows.clients import ids as f
+from flows.clients import logic as client_logic
+from flows.clients import validation as client_forms
+from flows.clients.catalogue import views as services_views
 
 log = logging.getLogger(__name__)
 

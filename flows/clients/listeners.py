@@ -1,5 +1,5 @@
 """`/client`: the practice's clients (list, search, new), a client's record and sessions; and the services
-catalogue (services_catalog registers its own listeners, called from here).
+catalogue (flows.clients.catalogue registers its own listeners, called from here).
 
 Listeners stay thin: acks answer at once (a modal's ack validates, so errors come back inline), the lazy
 parts, run from the durable work queue, read and save through ``client_logic`` and answer through the
@@ -23,9 +23,13 @@ from bot.i18n import t
 from bot.permissions import access
 from bot.services import Services
 from bot.slack_users import ensure_workspace, locale_for, member
-from flows.invoices import client_forms, client_logic, client_views, services_catalog
-from flows.invoices import client_ids as f
-from flows.invoices.client_views import new_client_modal
+from flows.clients import ids as f
+from flows.clients import logic as client_logic
+from flows.clients import validation as client_forms
+from flows.clients import views as client_views
+from flows.clients.catalogue import listeners as catalogue
+from flows.clients.views import new_client_modal
+from flows.invoices import on_client_created, open_invoice_modal
 
 log = logging.getLogger(__name__)
 
@@ -182,8 +186,6 @@ def register(app: App, services: Services) -> None:
         start_invoice(body, client, with_sessions=True)
 
     def start_invoice(body: dict[str, Any], client: WebClient, *, with_sessions: bool) -> None:
-        from flows.invoices import modal  # the invoice modal imports this package's views: no cycle at load
-
         team_id, user_id = body["team"]["id"], body["user"]["id"]
         locale = locale_of(client, team_id, user_id)
         client_id = _int(body["actions"][0].get("value"))
@@ -206,7 +208,7 @@ def register(app: App, services: Services) -> None:
             view = client_views.notice_modal(locale, "client.record.new_invoice", text)
             client.views_open(trigger_id=body["trigger_id"], view=view)
             return
-        modal.open_invoice_modal(
+        open_invoice_modal(
             services,
             client,
             trigger_id=body["trigger_id"],
@@ -241,9 +243,7 @@ def register(app: App, services: Services) -> None:
         metadata = modals.metadata(view)
         parent = metadata.get("parent")
         if isinstance(parent, str) and parent:
-            from flows.invoices import modal  # the invoice modal imports this module: import when needed
-
-            modal.on_client_created(
+            on_client_created(
                 services,
                 client,
                 team_id=team_id,
@@ -324,7 +324,7 @@ def register(app: App, services: Services) -> None:
     app.action(f.INVOICE_SESSIONS_ACTION)(ack=ack_now, lazy=[invoice_sessions_clicked])
     app.view(f.NEW_CLIENT_CALLBACK)(ack=validate_client, lazy=[save_client])
     app.view(f.SESSION_CALLBACK)(ack=validate_session, lazy=[save_session])
-    services_catalog.register(app, services)
+    catalogue.register(app, services)
 
 
 def _channel(body: dict[str, Any]) -> str | None:

@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 
 from bot.db import Database
 from bot.models import Appointment, BillingSettings, Client, HandledRequest, Invoice, Service, TaxRate
-from flows.invoices.client_forms import ClientForm, ServiceForm, SessionForm
+from flows.clients.validation import ClientForm, ServiceForm, SessionForm
 
 
 def fold_name(name: str) -> str:

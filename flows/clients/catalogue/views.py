@@ -14,9 +14,9 @@ from bot.blocks import Block, Element
 from bot.i18n import format_money, t
 from bot.models import Service, TaxRate
 from flows.billing_settings.views import percent
-from flows.invoices import client_ids as f
-from flows.invoices.client_forms import SERVICE_NAME_MAX
-from flows.invoices.client_views import _escape
+from flows.clients import ids as f
+from flows.clients.validation import SERVICE_NAME_MAX
+from flows.clients.views import _escape
 
 # Each service is one block; the rest of the modal takes a handful. Slack allows 100 blocks in a view.
 SERVICES_SHOWN = 80

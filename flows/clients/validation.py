@@ -13,7 +13,7 @@ from bot import money, view_state
 from bot.i18n import format_money, t
 from bot.typed_numbers import whole_number
 from flows.billing_settings import countries
-from flows.invoices import client_ids as f
+from flows.clients import ids as f
 
 NAME_MAX = 200
 EMAIL_MAX = 254
