@@ -6,6 +6,12 @@ pool competes with the acks themselves. Here the runner writes each one to ``pen
 request and the function's name) before the response goes out, and workers replay it through the same
 Bolt app with Bolt's own lazy-only markers. A worker holds a lease on each row it takes, so a worker that
 dies mid-way leaves its rows to be taken again once the lease ends.
+
+Not every lazy function goes there. Work only worth doing within a trigger_id's 3 s life (opening or
+pushing a modal, answering a block_suggestion) is marked ``@trigger_bound``: it runs at once in the serving
+process, on Bolt's own bounded thread pool, as a plain Bolt app runs it. Replaying it after a crash would
+be useless (the trigger_id is dead by then), and waiting for a worker under a burst made modals late. When
+its trigger has expired anyway, the person is told so (``on_expired``) instead of seeing nothing.
 """
 
 from __future__ import annotations
@@ -17,10 +23,10 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 
 from slack_bolt import App, BoltRequest
 from slack_bolt.kwargs_injection import build_required_kwargs
@@ -31,6 +37,7 @@ from sqlalchemy import delete, false, func, insert, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import PoolProxiedConnection
 
+from bot import metrics
 from bot.db import Database
 from bot.models import PendingWork, utcnow
 
@@ -40,6 +47,28 @@ LAZY_ONLY_HEADER = "x-slack-bolt-lazy-only"
 LAZY_NAME_HEADER = "x-slack-bolt-lazy-function-name"
 _TABLE = PendingWork.__table__  # type: ignore[attr-defined]
 _INSERTED = ("team_id", "function", "body", "headers", "created_at", "available_at", "attempts", "failed")
+# How long Slack keeps a trigger_id usable; past it a trigger-bound run only tells the person to try again.
+TRIGGER_LIFE_SECONDS = 3.0
+_TRIGGER_BOUND = "billbot_trigger_bound"
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def trigger_bound(function: F) -> F:
+    """Marks a lazy function as worth running only within its trigger_id's life: it runs at once, not queued.
+
+    Only for work whose loss in a crash costs nothing but a retyped command: opening, pushing or filling a
+    modal, answering a block_suggestion. Anything that must happen (a write, a Stripe call, a message that
+    must exist) stays unmarked, so it is written before the ack and done by a worker.
+    """
+    setattr(function, _TRIGGER_BOUND, True)
+    return function
+
+
+def is_trigger_bound(function: Callable[..., Any]) -> bool:
+    return bool(getattr(function, _TRIGGER_BOUND, False))
+
+
+ExpiredNotice = Callable[[BoltRequest], None]
 
 
 @dataclass(frozen=True)
@@ -285,6 +314,21 @@ class WorkQueue:
             conn.execute(update(_TABLE).where(_TABLE.c.id == job.id).values(**values))
         log.log(logging.ERROR if given_up else logging.WARNING, "work %s (%s) failed: %s", job.id, job.function, error)
 
+    def gauges(self) -> tuple[int, int, float]:
+        """(jobs waiting or running, jobs given up, age in seconds of the oldest waiting or running one)."""
+        with self._db.engine.connect() as conn:
+            rows = conn.execute(
+                select(_TABLE.c.failed, func.count(), func.min(_TABLE.c.created_at)).group_by(_TABLE.c.failed)
+            ).all()
+        found = {bool(failed): (int(count), oldest) for failed, count, oldest in rows}
+        depth, oldest = found.get(False, (0, None))
+        age = 0.0
+        if oldest is not None:
+            # SQLite gives the stored UTC time back without its zone; PostgreSQL with it.
+            oldest = oldest if oldest.tzinfo is not None else oldest.replace(tzinfo=UTC)
+            age = max(0.0, (utcnow() - oldest).total_seconds())
+        return depth, found.get(True, (0, None))[0], age
+
     def counts(self) -> dict[str, int]:
         with self._db.engine.connect() as conn:
             rows = conn.execute(select(_TABLE.c.failed, func.count()).group_by(_TABLE.c.failed)).all()
@@ -292,16 +336,64 @@ class WorkQueue:
         return {"pending": found.get(False, 0), "failed": found.get(True, 0)}
 
 
-class QueueingListenerRunner(ThreadListenerRunner):
-    """Bolt's listener runner, minus the deep copy of the request it makes for each lazy function.
+class AtOnceRunner:
+    """Runs trigger-bound lazy functions at once, on a bounded thread pool, never holding up the ack.
 
-    Bolt copies the whole request (context, client, logger…) so a thread can own it; the queue keeps only
-    the raw body and headers, so the copy (half the cost of an ack, measured with cProfile) buys nothing.
+    A run that starts after the trigger's life, or whose views.open Slack refused as expired, tells the
+    person to type the command again (``on_expired``) rather than leave them with nothing.
     """
 
+    def __init__(self, executor: Executor, logger: logging.Logger, on_expired: ExpiredNotice | None = None) -> None:
+        self.executor = executor
+        self.logger = logger
+        self.on_expired = on_expired
+
+    def start(self, function: Callable[..., None], request: BoltRequest) -> None:
+        received_at = request.context.get(metrics.RECEIVED_AT)
+        self.executor.submit(self._run, function, request, received_at or time.monotonic())
+
+    def _run(self, function: Callable[..., None], request: BoltRequest, received_at: float) -> None:
+        name = get_name_for_callable(function)
+        outcome = "done"
+        if time.monotonic() - received_at > TRIGGER_LIFE_SECONDS:
+            outcome = "expired"
+        else:
+            try:
+                function(**_kwargs(function, request, self.logger))
+            except Exception:
+                log.exception("trigger-bound work %s failed", name)
+                outcome = "failed"
+            if getattr(request.context.client, "expired_trigger", False):
+                outcome = "expired"
+        if outcome == "expired":
+            log.warning("%s: its trigger_id expired before the modal could open", name)
+            self.tell_expired(request)
+        metrics.AT_ONCE.labels(name, outcome).inc()
+
+    def tell_expired(self, request: BoltRequest) -> None:
+        if self.on_expired is None:
+            return
+        try:
+            self.on_expired(request)
+        except Exception:
+            log.exception("could not tell the person their trigger_id expired")
+
+
+class QueueingListenerRunner(ThreadListenerRunner):
+    """Bolt's listener runner: trigger-bound lazy functions at once, the others to the durable queue.
+
+    Bolt copies the whole request (context, client, logger…) so a thread can own it; the queue keeps only
+    the raw body and headers, so for queued work the copy (half the cost of an ack, measured with cProfile)
+    is skipped. Work run at once in a thread gets Bolt's copy, as in Bolt.
+    """
+
+    at_once: AtOnceRunner
+
     @classmethod
-    def replacing(cls, runner: ThreadListenerRunner, lazy: LazyListenerRunner) -> QueueingListenerRunner:
-        return cls(
+    def replacing(
+        cls, runner: ThreadListenerRunner, lazy: LazyListenerRunner, *, on_expired: ExpiredNotice | None = None
+    ) -> QueueingListenerRunner:
+        replaced = cls(
             logger=runner.logger,
             process_before_response=runner.process_before_response,
             listener_error_handler=runner.listener_error_handler,
@@ -310,6 +402,9 @@ class QueueingListenerRunner(ThreadListenerRunner):
             listener_executor=runner.listener_executor,
             lazy_listener_runner=lazy,
         )
+        # Bolt's own pool for lazy work (10 threads by default), so a burst is bounded as Bolt bounds it.
+        replaced.at_once = AtOnceRunner(runner.listener_executor, runner.logger, on_expired)
+        return replaced
 
     def _start_lazy_function(self, lazy_func: Callable[..., None], request: BoltRequest) -> None:
         # Bolt starts the lazy parts even when the ack part raised (Slack then gets a 500 and shows the user
@@ -318,15 +413,20 @@ class QueueingListenerRunner(ThreadListenerRunner):
         if acked is not None and acked.status >= 500:
             log.warning("not queuing %s: its ack failed", get_name_for_callable(lazy_func))
             return
+        if is_trigger_bound(lazy_func):
+            name = get_name_for_callable(lazy_func)
+            self.at_once.start(lazy_func, self._build_lazy_request(request, name))
+            return
         self.lazy_listener_runner.start(function=lazy_func, request=request)
 
 
 class DurableLazyRunner(LazyListenerRunner):
     """Bolt's lazy-listener runner, backed by the work queue instead of an in-memory thread pool."""
 
-    def __init__(self, queue: WorkQueue, logger: logging.Logger) -> None:
+    def __init__(self, queue: WorkQueue, logger: logging.Logger, on_expired: ExpiredNotice | None = None) -> None:
         self.queue = queue
         self.logger = logger
+        self.on_expired = on_expired
         self._listeners: list[Callable[[], None]] = []
 
     def on_enqueue(self, callback: Callable[[], None]) -> None:
@@ -342,14 +442,27 @@ class DurableLazyRunner(LazyListenerRunner):
     def run(self, function: Callable[..., None], request: BoltRequest) -> None:
         # Unlike Bolt's runners, a failure propagates (App.dispatch turns it into a 500) so the worker
         # knows to try the work again.
-        kwargs = build_required_kwargs(
-            logger=self.logger,
-            required_arg_names=get_arg_names_of_callable(function),
-            request=request,
-            response=None,
-            this_func=function,
-        )
-        function(**kwargs)
+        if is_trigger_bound(function) and _older_than_a_trigger(request):
+            # Queued before trigger-bound work ran at once (a deploy's leftovers): too late to open anything.
+            if self.on_expired is not None:
+                self.on_expired(request)
+            return
+        function(**_kwargs(function, request, self.logger))
+
+
+def _kwargs(function: Callable[..., None], request: BoltRequest, logger: logging.Logger) -> dict[str, Any]:
+    return build_required_kwargs(
+        logger=logger,
+        required_arg_names=get_arg_names_of_callable(function),
+        request=request,
+        response=None,
+        this_func=function,
+    )
+
+
+def _older_than_a_trigger(request: BoltRequest) -> bool:
+    sent = request.headers.get("x-slack-request-timestamp", [""])[0]
+    return sent.isdigit() and time.time() - int(sent) > TRIGGER_LIFE_SECONDS
 
 
 class Worker:
@@ -389,6 +502,10 @@ class Worker:
 
     def wake(self) -> None:
         self._wake.set()
+
+    def alive(self) -> bool:
+        """Taking work: started, not stopped, its loop running (for /readyz)."""
+        return self._thread is not None and self._thread.is_alive() and not self._stop.is_set()
 
     def start(self) -> Worker:
         self._thread = threading.Thread(target=self.run_forever, name="billbot-work-loop", daemon=True)
@@ -450,13 +567,18 @@ class Worker:
         try:
             job = self.queue.start(claimed)
             if job is None:
+                if claimed.attempts >= self.queue.max_attempts:
+                    metrics.JOBS.labels(claimed.function, "failed").inc()  # its runs all died
                 return
             error = execute(self.app, job)
             if error is None:
                 with self._busy_lock:
                     self._finished.append(job.id)
+                metrics.JOBS.labels(job.function, "done").inc()
             else:
                 self.queue.fail(job, error)
+                given_up = job.attempts >= self.queue.max_attempts
+                metrics.JOBS.labels(job.function, "failed" if given_up else "retried").inc()
         finally:
             with self._busy_lock:
                 self._in_hand.discard(claimed.id)

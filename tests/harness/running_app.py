@@ -5,14 +5,15 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import uvicorn
+from slack_bolt import App
 
-from bot.server import create
+from bot.server import build_http_app, create
 from bot.services import Services
 from bot.settings import Mode, load_settings
-from bot.slack_app import start_worker
+from bot.slack_app import build_app, start_worker
 from bot.work_queue import Worker
 
 
@@ -23,11 +24,18 @@ def free_port() -> int:
 
 
 class RunningApp:
-    def __init__(self, env: Mapping[str, str]) -> None:
+    def __init__(self, env: Mapping[str, str], flows: list[Callable[[App, Services], None]] | None = None) -> None:
+        """With ``flows``, the app has only those (tests of the machinery, on a flow of their own)."""
         self.port = free_port()
         self.settings = load_settings(Mode.HTTP, {**env, "HOST": "127.0.0.1", "PORT": str(self.port)})
         self.services: Services
-        self.services, self.bolt_app, http_app = create(self.settings)
+        if flows is None:
+            self.services, self.bolt_app, http_app = create(self.settings)
+        else:
+            self.services = Services.build(self.settings)
+            self.bolt_app = build_app(self.services, flows)
+            http_app = build_http_app(self.services, self.bolt_app)
+        self.http_app = http_app
         config = uvicorn.Config(http_app, host="127.0.0.1", port=self.port, log_level="warning", access_log=False)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="billbot-under-test", daemon=True)
@@ -40,6 +48,8 @@ class RunningApp:
     def start(self, *, worker: bool = True) -> RunningApp:
         """Serve; with ``worker=False`` work after the ack stays queued, as if the worker had crashed."""
         self.worker = start_worker(self.services, self.bolt_app) if worker else None
+        if self.worker is not None:
+            self.http_app.state.worker_alive = self.worker.alive  # as `billbot serve` tells /readyz
         self._thread.start()
         deadline = time.monotonic() + 10
         while not self._server.started:
