@@ -4,7 +4,7 @@ Listeners are split Bolt's way into a fast ``ack`` part and ``lazy`` parts run a
 with ``process_before_response=True`` the ack runs on the request's own thread, so the HTTP answer
 never waits behind slow work (Bolt's default mode acks from inside its listener thread pool, whose
 queue fills under load). The lazy parts go to the durable work queue (bot.work_queue), written before
-the response, and run by a Worker.
+the response, and run by a Worker; those marked ``@trigger_bound`` (opening a modal) run at once instead.
 """
 
 from __future__ import annotations
@@ -21,7 +21,9 @@ from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, R
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 
+from bot import expired_trigger
 from bot.clean_input import CleanInput
+from bot.metrics import MeterSlackCalls
 from bot.request_shape import CheckShape
 from bot.services import Services
 from bot.work_queue import DurableLazyRunner, QueueingListenerRunner, Worker
@@ -96,9 +98,11 @@ def build_app(services: Services, flows: list[Callable[[App, Services], None]] |
         app = App(client=web_client(services, settings.slack_bot_token), token_verification_enabled=False, **common)
 
     # Bolt 1.30 keeps its runner in a private attribute; the version is pinned and tests cover the swap.
+    on_expired = expired_trigger.notifier(services)
     app._listener_runner = QueueingListenerRunner.replacing(
-        app.listener_runner, DurableLazyRunner(services.work, app.logger)
+        app.listener_runner, DurableLazyRunner(services.work, app.logger, on_expired), on_expired=on_expired
     )
+    app.middleware(MeterSlackCalls())  # Slack calls counted by method, modals timed from the request's arrival
     app.middleware(CleanInput())  # first, so everything after it reads clean text
     app.middleware(CheckShape())  # then no listener meets a request without the fields Slack always sends
     app.middleware(_ClaimEventsOnce(services))
