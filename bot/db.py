@@ -16,9 +16,10 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import delete, event, text, update
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import StaticPool
-from sqlmodel import Session, create_engine
+from sqlmodel import Session, col, create_engine
 
 from bot.models import HandledRequest, utcnow
 
@@ -38,7 +39,7 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=30)
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: object) -> None:
     # WAL lets the HTTP workers read while the scheduler writes; foreign keys are off by default in SQLite.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -105,10 +106,10 @@ class Database:
             result = session.execute(
                 update(HandledRequest)
                 .where(
-                    HandledRequest.team_id == team_id,
-                    HandledRequest.kind == kind,
-                    HandledRequest.key == key[:255],
-                    HandledRequest.created_at < claimed_before,
+                    col(HandledRequest.team_id) == team_id,
+                    col(HandledRequest.kind) == kind,
+                    col(HandledRequest.key) == key[:255],
+                    col(HandledRequest.created_at) < claimed_before,
                 )
                 .values(created_at=utcnow())
             )
@@ -124,7 +125,11 @@ class Database:
         with self.write_lock(), self.session() as session:
             session.execute(
                 update(HandledRequest)
-                .where(HandledRequest.team_id == team_id, HandledRequest.kind == kind, HandledRequest.key == key[:255])
+                .where(
+                    col(HandledRequest.team_id) == team_id,
+                    col(HandledRequest.kind) == kind,
+                    col(HandledRequest.key) == key[:255],
+                )
                 .values(created_at=ABANDONED)
             )
 
@@ -133,7 +138,9 @@ class Database:
         with self.write_lock(), self.session() as session:
             session.execute(
                 delete(HandledRequest).where(
-                    HandledRequest.team_id == team_id, HandledRequest.kind == kind, HandledRequest.key == key[:255]
+                    col(HandledRequest.team_id) == team_id,
+                    col(HandledRequest.kind) == kind,
+                    col(HandledRequest.key) == key[:255],
                 )
             )
 
@@ -141,7 +148,9 @@ class Database:
         """Forget claims nobody can retry any more (Slack retries for minutes, Stripe for three days)."""
         with self.write_lock(), self.session() as session:
             result = session.execute(
-                delete(HandledRequest).where(HandledRequest.kind.in_(kinds), HandledRequest.created_at < older_than)
+                delete(HandledRequest).where(
+                    col(HandledRequest.kind).in_(kinds), col(HandledRequest.created_at) < older_than
+                )
             )
             return int(getattr(result, "rowcount", 0) or 0)
 
@@ -166,5 +175,5 @@ def pending_migrations(engine: Engine) -> list[str]:
     script = ScriptDirectory.from_config(alembic_config(engine.url.render_as_string(hide_password=False)))
     with engine.connect() as conn:
         current = MigrationContext.configure(conn).get_current_heads()
-    missing = script.iterate_revisions(script.get_heads(), current or None)
+    missing = script.iterate_revisions(tuple(script.get_heads()), current or None)
     return [revision.revision for revision in missing]

@@ -94,4 +94,4 @@ class CheckShape(Middleware):
         problem = shape_problem(req.body) if isinstance(req.body, dict) else "body"
         if problem is not None:
             return BoltResponse(status=400, body=f"malformed request: {problem}")
-        return next()  # type: ignore[no-any-return]
+        return next()

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
+from fpdf.util import Padding
 from PIL import Image
 
 from bot.documents.model import InvoiceDocument
@@ -29,6 +30,8 @@ CONTENT_W = PAGE_W - 2 * MARGIN
 COLUMNS = (22.0, 62.0, 14.0, 28.0, 22.0, 26.0)
 NUMERIC = (False, False, True, True, False, True)
 LINE_H = 4.6
+# A wrapped line measured as it is drawn: 1.5 mm each side, none above or below (CSS order: top, right, bottom, left).
+_CELL_PADDING = Padding(0, 1.5, 0, 1.5)
 GREY = (102, 102, 102)
 INK = (26, 26, 26)
 # Babel's French number formats use narrow and thin no-break spaces, which Windows-1252 lacks.
@@ -101,7 +104,7 @@ class _InvoicePdf(FPDF):
         self.cell(w, h, self.text_of(text), align=align, **kwargs)  # type: ignore[arg-type]
 
     def lines_of(self, w: float, text: str) -> list[str]:
-        found = self.multi_cell(w, LINE_H, self.text_of(text), dry_run=True, output="LINES", padding=(0, 1.5))
+        found = self.multi_cell(w, LINE_H, self.text_of(text), dry_run=True, output="LINES", padding=_CELL_PADDING)
         if not isinstance(found, list):
             return [text]
         if self.family == "dejavu":
@@ -163,7 +166,7 @@ class _InvoicePdf(FPDF):
             self.put(self.get_string_width(self.text_of(self.doc.status_note)) + 8, 7, self.doc.status_note,
                      align="C", border=1, new_x=XPos.LMARGIN, new_y=YPos.NEXT)  # fmt: skip
         self.ln(6)
-        self.table()
+        self.line_items()
         self.totals()
         self.payment()
 
@@ -266,7 +269,7 @@ class _InvoicePdf(FPDF):
             self.line(MARGIN, y + 8, PAGE_W - MARGIN, y + 8)
         self.set_xy(MARGIN, y + 8)
 
-    def table(self) -> None:
+    def line_items(self) -> None:
         self.table_header()
         for index, row in enumerate(self.doc.rows):
             self.font(9.5)

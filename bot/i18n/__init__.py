@@ -15,6 +15,7 @@ from pathlib import Path
 from babel import Locale
 from babel.dates import format_date as babel_format_date
 from babel.dates import format_datetime as babel_format_datetime
+from babel.dates import get_timezone
 from babel.numbers import format_currency
 
 from bot import money
@@ -76,4 +77,5 @@ def format_date(value: date, locale: str, style: str = "medium") -> str:
 
 
 def format_datetime(value: datetime, locale: str, style: str = "medium", tz: str | None = None) -> str:
-    return babel_format_datetime(value, format=style, tzinfo=tz, locale=_BABEL_LOCALE[normalise_locale(locale)])
+    zone = get_timezone(tz) if tz is not None else None  # what babel does with a zone's name, typed
+    return babel_format_datetime(value, format=style, tzinfo=zone, locale=_BABEL_LOCALE[normalise_locale(locale)])

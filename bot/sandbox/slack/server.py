@@ -117,8 +117,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(status, payload, content_type)
             return
         if url.path.startswith(RESPONSE_PREFIX):
-            status, answer = standin.response_urls.post(url.path[len(RESPONSE_PREFIX) :], body)
-            self._send(status, answer.encode(), "text/plain; charset=utf-8")
+            status, reply = standin.response_urls.post(url.path[len(RESPONSE_PREFIX) :], body)
+            self._send(status, reply.encode(), "text/plain; charset=utf-8")
             return
         if not url.path.startswith(API_PREFIX):
             self._send(404, b"not found", "text/plain; charset=utf-8")
@@ -170,7 +170,10 @@ class HttpServer:
 
     def __init__(self, standin: SlackStandIn, host: str, port: int) -> None:
         self._server = _Server((host, port), standin)
-        self.host, self.port = self._server.server_address[:2]
+        # The socket's own address (what server_address holds), typed str and int rather than str | bytes.
+        self.host: str
+        self.port: int
+        self.host, self.port = self._server.socket.getsockname()[:2]
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="slack-standin", daemon=True
         )

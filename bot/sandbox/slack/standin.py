@@ -304,7 +304,8 @@ class SlackStandIn:
     ) -> tuple[int, dict[str, str], bytes]:
         """Answer one Web API call and record it. Returns (HTTP status, extra headers, JSON body bytes)."""
         team_id: str | None = None
-        status, headers = 200, {}
+        status = 200
+        headers: dict[str, str] = {}
         with self._lock:
             try:
                 if method == "oauth.v2.access":

@@ -82,7 +82,7 @@ def compile_typeddict(cls: type) -> Obj:
         return _compile_obj(cls)
 
 
-def _compile_obj(cls: type) -> Obj:
+def _compile_obj(cls: type[Any]) -> Obj:
     cached = _cache.get(cls)
     if cached is not None:
         return cached

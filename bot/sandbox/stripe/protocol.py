@@ -132,8 +132,8 @@ def decode_query(text: str) -> dict[str, Any]:
 def decode_multipart(body: bytes, content_type: str) -> dict[str, Any]:
     boundary = ""
     for piece in content_type.split(";"):
-        name, _, value = piece.strip().partition("=")
-        if name.lower() == "boundary":
+        param, _, value = piece.strip().partition("=")
+        if param.lower() == "boundary":
             boundary = value.strip('"')
     if not boundary:
         raise invalid("Invalid multipart body: no boundary")
@@ -186,8 +186,8 @@ def paginate(
             "You may only specify one of these parameters: ending_before, starting_after.",
             param="ending_before",
         )
-    ordered = list(items) if ending_before else items
     if ending_before:
+        ordered = list(items)
         ids = [item_id(item) for item in ordered]
         if ending_before not in ids:
             raise no_such(label, ending_before, param="ending_before")
@@ -198,7 +198,7 @@ def paginate(
     page = []
     has_more = False
     seen_cursor = starting_after is None
-    for item in ordered:
+    for item in items:
         if not seen_cursor:
             seen_cursor = item_id(item) == starting_after
             continue
