@@ -7,7 +7,7 @@ from slack_bolt import Ack, App
 from bot.server import build_http_app, serve
 from bot.services import Services
 from bot.settings import Mode, load_settings
-from bot.slack_app import web_client
+from bot.slack_clients import web_client
 
 
 def main() -> None:

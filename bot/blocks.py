@@ -109,6 +109,22 @@ def modal(
     return view
 
 
+def notice_modal(
+    title: str, text: str, *, callback_id: str, close: str, retry: Element | None = None, private_metadata: str = ""
+) -> dict[str, Any]:
+    """What replaces a modal while and after its work runs: one status line, and a Retry button when it failed."""
+    content: list[Block] = [section(text, block_id="notice")]
+    if retry is not None:
+        content.append(actions(retry, block_id="notice_retry"))
+    return modal(title, content, callback_id=callback_id, close=close, private_metadata=private_metadata)
+
+
+def escape_mrkdwn(text: str) -> str:
+    """Slack's three control characters in mrkdwn, so what users typed (a client named "<!channel>") is shown,
+    not obeyed."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def home(blocks: list[Block]) -> dict[str, Any]:
     return {"type": "home", "blocks": blocks[:VIEW_BLOCKS_MAX]}
 

@@ -16,9 +16,6 @@ from typing import Any
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.middleware import Middleware
 from slack_bolt.oauth.oauth_settings import OAuthSettings
-from slack_sdk import WebClient
-from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
-from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 
 from bot import expired_trigger
@@ -26,6 +23,7 @@ from bot.clean_input import CleanInput
 from bot.metrics import MeterSlackCalls
 from bot.request_shape import CheckShape
 from bot.services import Services
+from bot.slack_clients import installation_store, web_client
 from bot.work_queue import DurableLazyRunner, QueueingListenerRunner, Worker
 
 log = logging.getLogger(__name__)
@@ -50,15 +48,6 @@ BOT_SCOPES = (
 OAUTH_STATE_SECONDS = 600
 
 
-def web_client(services: Services, token: str | None = None) -> WebClient:
-    """A Web API client on SLACK_API_URL that waits out 429s and retries dropped connections."""
-    return WebClient(
-        token=token,
-        base_url=services.settings.slack_api_url,
-        retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=3), ConnectionErrorRetryHandler(max_retry_count=2)],
-    )
-
-
 def build_app(services: Services, flows: list[Callable[[App, Services], None]] | None = None) -> App:
     settings = services.settings
     common: dict[str, Any] = {
@@ -72,12 +61,7 @@ def build_app(services: Services, flows: list[Callable[[App, Services], None]] |
     }
     if settings.multi_workspace:
         assert settings.slack_client_id and settings.slack_client_secret
-        installation_store = SQLAlchemyInstallationStore(
-            client_id=settings.slack_client_id,
-            engine=services.db.engine,
-            bots_table_name="slack_bots",
-            installations_table_name="slack_installations",
-        )
+        store = installation_store(services)
         oauth_settings = OAuthSettings(
             client_id=settings.slack_client_id,
             client_secret=settings.slack_client_secret,
@@ -86,7 +70,7 @@ def build_app(services: Services, flows: list[Callable[[App, Services], None]] |
             install_path="/slack/install",
             redirect_uri_path="/slack/oauth_redirect",
             redirect_uri=f"{settings.public_url}/slack/oauth_redirect",
-            installation_store=installation_store,
+            installation_store=store,
             state_store=SQLAlchemyOAuthStateStore(
                 expiration_seconds=OAUTH_STATE_SECONDS, engine=services.db.engine, table_name="slack_oauth_states"
             ),

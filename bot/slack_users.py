@@ -10,7 +10,7 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -22,6 +22,9 @@ from bot.db import Database
 from bot.i18n import normalise_locale
 from bot.models import SlackUser, Workspace, utcnow
 from bot.timezones import today_in
+
+if TYPE_CHECKING:
+    from bot.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +106,11 @@ def locale_for(db: Database, client: WebClient, team_id: str, user_id: str | Non
     if user_id is None:
         return normalise_locale(workspace_default)
     return normalise_locale(member(db, client, team_id, user_id).locale, workspace_default)
+
+
+def locale_of(services: Services, client: WebClient, team_id: str, user_id: str | None) -> str:
+    """locale_for with the configured default: what every listener asks of the member it answers."""
+    return locale_for(services.db, client, team_id, user_id, services.settings.default_locale)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from bot.i18n import format_date, t
 from bot.models import Invoice, utcnow
 from bot.permissions import is_billing_admin
 from bot.services import Job, Services
-from bot.slack_app import web_client
+from bot.slack_clients import client_for
 from bot.slack_users import locale_for, member
 from bot.stripe_gateway import GatewayError
 from bot.timezones import zone
@@ -42,16 +42,9 @@ __all__ = ["Sweeper", "home_section", "register", "sweeper_for"]
 
 
 def sweeper_for(app: App, services: Services) -> Sweeper:
-    """The sweep as the scheduler runs it, posting with each workspace's own bot token."""
-
-    def web_for(team_id: str) -> WebClient:
-        store = app.installation_store
-        if store is None:
-            return app.client  # single workspace: the app's client carries SLACK_BOT_TOKEN
-        bot = store.find_bot(enterprise_id=None, team_id=team_id)
-        return web_client(services, bot.bot_token if bot else None)
-
-    return Sweeper(services, web_for)
+    """The sweep as the scheduler runs it, posting with each workspace's own bot token (``app`` is unused: the
+    clients come from bot.slack_clients; kept so the scheduler and tests build it the same way)."""
+    return Sweeper(services, lambda team_id: client_for(services, team_id))
 
 
 def _timezone(services: Services, client: WebClient, team_id: str, user_id: str) -> str:

@@ -92,7 +92,7 @@ class _Work:
 
 
 class Sweeper:
-    def __init__(self, services: Services, web_for: Callable[[str], WebClient]) -> None:
+    def __init__(self, services: Services, web_for: Callable[[str], WebClient | None]) -> None:
         self.services = services
         self.db = services.db
         self.web_for = web_for
@@ -236,6 +236,10 @@ class Sweeper:
     def _post(self, settings: ReminderSettings, channel: str, items: list[DigestItem], now: datetime,
               result: SweepResult) -> None:  # fmt: skip
         web = self.web_for(settings.team_id)
+        if web is None:
+            # Uninstalled since the sweep read its workspaces: the claims wait, resumed after a re-install.
+            log.info("reminder digest for %s not posted: Billbot is uninstalled there", settings.team_id)
+            return
         items = self._not_posted_yet(web, channel, items, now, result)
         parts = digest_parts(items, settings.locale) if items else []
         for index, part in enumerate(parts):

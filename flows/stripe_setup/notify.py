@@ -11,7 +11,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.models import StripeAccount
 from bot.services import Services
-from bot.slack_app import web_client
+from bot.slack_clients import client_for
 from bot.slack_users import locale_for
 from bot.stripe_gateway import GatewayError
 from flows.stripe_setup import logic, views
@@ -25,14 +25,6 @@ class Notifier:
         self._app = app
         self._services = services
         self._links = links
-
-    def client_for(self, team_id: str) -> WebClient:
-        """A Web API client for the workspace, outside any Slack request (webhooks, browser pages)."""
-        store = self._app.installation_store
-        if store is None:
-            return self._app.client  # single workspace: the app's client carries SLACK_BOT_TOKEN
-        bot = store.find_bot(enterprise_id=None, team_id=team_id)
-        return web_client(self._services, bot.bot_token if bot else None)
 
     def continue_url(self, row: StripeAccount, user_id: str, locale: str, view_id: str | None) -> str:
         """Where to finish set-up: a fresh Account Link, or Stripe's Dashboard for accounts it has none for."""
@@ -64,7 +56,9 @@ class Notifier:
                     log.exception("a payments-enabled hook failed for %s", row.team_id)
         if change is logic.Change.NONE or row.started_by is None:
             return
-        client = self.client_for(row.team_id)
+        client = client_for(self._services, row.team_id)
+        if client is None:
+            return  # Billbot was removed from the workspace: no one to tell there
         settings = self._services.settings
         locale = locale_for(self._services.db, client, row.team_id, row.started_by, settings.default_locale)
         if change is logic.Change.ENABLED:
@@ -81,8 +75,11 @@ class Notifier:
             # The change is recorded either way; retrying the whole event would not bring this DM back.
             log.warning("could not DM %s about payments set-up: %s", row.started_by, exc.response.get("error"))
 
-    def update_modal(self, client: WebClient, view_id: str, view: dict[str, Any]) -> bool:
-        """Replace an open set-up modal; False when it has been closed meanwhile (or Slack refused)."""
+    def update_modal(self, client: WebClient | None, view_id: str, view: dict[str, Any]) -> bool:
+        """Replace an open set-up modal; False when it has been closed meanwhile (or Slack refused), or when there
+        is no client (Billbot uninstalled from the workspace)."""
+        if client is None:
+            return False
         try:
             client.views_update(view_id=view_id, view=view)
         except SlackApiError as exc:

@@ -15,6 +15,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from bot.i18n import t
 from bot.models import StripeAccount
 from bot.services import Services
+from bot.slack_clients import client_for
 from bot.stripe_gateway import GatewayError
 from flows.stripe_setup import logic, views
 from flows.stripe_setup.links import Links, Onboarding
@@ -102,7 +103,7 @@ class SetupPages:
         if info.view_id:
             platform = logic.platform_mode(self._services.settings)
             view = views.status_modal(info.locale, row, platform=platform)
-            self._notifier.update_modal(self._notifier.client_for(info.team_id), info.view_id, view)
+            self._notifier.update_modal(client_for(self._services, info.team_id), info.view_id, view)
         paragraphs, items = self._status_paragraphs(info.locale, row)
         content = _Content(
             t(info.locale, "stripe_setup.page.back_to_slack.title"),
