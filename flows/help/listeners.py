@@ -10,12 +10,13 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot import modals, view_state
+from bot import modals
+from bot.acks import ack_now
 from bot.i18n import t
 from bot.permissions import access, is_billing_admin
 from bot.services import Services
-from bot.slack_users import locale_for, member_today, usergroups
-from flows.help import data_questions, ids, knowledge, logic, retrieval, text, views
+from bot.slack_users import locale_of, member_today, usergroups
+from flows.help import data_questions, ids, knowledge, logic, retrieval, text, validation, views
 from flows.help.views import Question
 
 log = logging.getLogger(__name__)
@@ -26,11 +27,13 @@ _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 QUESTION_MAX = 2000  # characters looked at: a pasted log is not a question we can answer better by reading all of it
 
 
-def register(app: App, services: Services) -> None:
-    def ack_now(ack: Ack) -> None:
-        ack()
+class HelpListeners:
+    """The help flow's acks and lazy work, over the app's Services."""
 
-    def is_question(event: dict[str, Any], context: dict[str, Any]) -> bool:
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    def is_question(self, event: dict[str, Any], context: dict[str, Any]) -> bool:
         """A person's new top-level message in a DM with the bot or in a help channel (cheap: runs in the ack)."""
         bot_user = context.get("bot_user_id")
         user = event.get("user")
@@ -45,41 +48,41 @@ def register(app: App, services: Services) -> None:
             return False  # the app_mention event of the same message answers it
         if channel_type not in ("channel", "group"):
             return False
-        return logic.is_help_channel(services, context.get("team_id") or "", event.get("channel") or "")
+        return logic.is_help_channel(self.services, context.get("team_id") or "", event.get("channel") or "")
 
-    def answer_message(event: dict[str, Any], context: dict[str, Any], client: WebClient) -> None:
-        answer(client, context["team_id"], event, thread=event["ts"])
+    def answer_message(self, event: dict[str, Any], context: dict[str, Any], client: WebClient) -> None:
+        self._answer(client, context["team_id"], event, thread=event["ts"])
 
-    def answer_mention(event: dict[str, Any], context: dict[str, Any], client: WebClient) -> None:
+    def answer_mention(self, event: dict[str, Any], context: dict[str, Any], client: WebClient) -> None:
         if event.get("bot_id") or not event.get("user") or event.get("user") == context.get("bot_user_id"):
             return
         # Mentioned inside a thread, the bot answers in that thread.
-        answer(client, context["team_id"], event, thread=event.get("thread_ts") or event["ts"])
+        self._answer(client, context["team_id"], event, thread=event.get("thread_ts") or event["ts"])
 
-    def answer(client: WebClient, team_id: str, event: dict[str, Any], *, thread: str) -> None:
+    def _answer(self, client: WebClient, team_id: str, event: dict[str, Any], *, thread: str) -> None:
         channel, ts, user_id = event["channel"], event["ts"], event["user"]
         question_text = _MENTION.sub(" ", event.get("text") or "")[:QUESTION_MAX].strip()
-        if not question_text or not services.db.claim_once(team_id, ids.QUESTION_CLAIM, f"{channel}:{ts}"):
+        if not question_text or not self.services.db.claim_once(team_id, ids.QUESTION_CLAIM, f"{channel}:{ts}"):
             return
         try:
-            fallback = locale_for(services.db, client, team_id, user_id, services.settings.default_locale)
+            fallback = locale_of(self.services, client, team_id, user_id)
             language = text.detect_language(question_text, default=fallback)
             question = Question(channel, ts, thread, language)
-            topic, score = reply(client, team_id, user_id, question, question_text, event.get("channel_type"))
+            topic, score = self._reply(client, team_id, user_id, question, question_text, event.get("channel_type"))
         except Exception:
             # Let the work queue's retry answer it: nothing was posted, or the post is what failed.
-            services.db.release(team_id, ids.QUESTION_CLAIM, f"{channel}:{ts}")
+            self.services.db.release(team_id, ids.QUESTION_CLAIM, f"{channel}:{ts}")
             raise
-        logic.log_question(services, team_id, channel, ts, user_id, topic, score, language)
+        logic.log_question(self.services, team_id, channel, ts, user_id, topic, score, language)
 
-    def reply(client: WebClient, team_id: str, user_id: str, question: Question, question_text: str,
+    def _reply(self, client: WebClient, team_id: str, user_id: str, question: Question, question_text: str,
               channel_type: str | None) -> tuple[str, float]:  # fmt: skip
         match = retrieval.index().match(question_text, question.language)
         names_invoice = data_questions.invoice_reference(question_text) is not None
         if match.topic == "invoice-status" or (names_invoice and match.topic == knowledge.HUMAN):
-            today = member_today(services.db, client, team_id, user_id)
-            reader = access(services.db, client, team_id, user_id)
-            with services.db.session() as session:
+            today = member_today(self.services.db, client, team_id, user_id)
+            reader = access(self.services.db, client, team_id, user_id)
+            with self.services.db.session() as session:
                 found = data_questions.answer(session, team_id, question_text, question.language, today, reader)
             if found is not None:
                 message = views.data_answer(found.text, question, private=found.private)
@@ -90,7 +93,7 @@ def register(app: App, services: Services) -> None:
                     client.chat_postMessage(channel=question.channel, thread_ts=question.thread, **message)
                 return "data", match.score
         if match.topic == knowledge.HUMAN:
-            hand_over(client, team_id, user_id, question, unsure=True)
+            self._hand_over(client, team_id, user_id, question, unsure=True)
             return knowledge.HUMAN, match.score
         article = knowledge.article(match.topic, question.language)
         client.chat_postMessage(
@@ -98,33 +101,33 @@ def register(app: App, services: Services) -> None:
         )
         return match.topic, match.score
 
-    def hand_over(client: WebClient, team_id: str, user_id: str, question: Question, *, unsure: bool) -> bool:
+    def _hand_over(self, client: WebClient, team_id: str, user_id: str, question: Question, *, unsure: bool) -> bool:
         """Say so in the thread and ping the support group or channel; False when it was already done."""
-        if not services.db.claim_once(team_id, ids.HANDOVER_CLAIM, f"{question.channel}:{question.ts}"):
+        if not self.services.db.claim_once(team_id, ids.HANDOVER_CLAIM, f"{question.channel}:{question.ts}"):
             return False
         try:
-            settings = logic.load(services, team_id)
+            settings = logic.load(self.services, team_id)
             language = question.language
             note = views.handover_text(
                 language, unsure=unsure, group=settings.support_group, channel=settings.support_channel
             )
             client.chat_postMessage(channel=question.channel, thread_ts=question.thread, text=note)
         except Exception:
-            services.db.release(team_id, ids.HANDOVER_CLAIM, f"{question.channel}:{question.ts}")
+            self.services.db.release(team_id, ids.HANDOVER_CLAIM, f"{question.channel}:{question.ts}")
             raise
         if settings.support_channel:
             mention = f"<!subteam^{settings.support_group}> " if settings.support_group else ""
-            link = permalink(client, question)
+            link = self._permalink(client, question)
             ping = t(language, "help.ping", mention=mention, user=user_id, link=link)
             try:
                 client.chat_postMessage(channel=settings.support_channel, text=ping)
             except SlackApiError as exc:
                 # Not a member of the support channel: the thread note (and its group mention) still stands.
                 log.warning("help hand-over ping to %s failed: %s", settings.support_channel, exc.response.get("error"))
-        logic.mark(services, team_id, question.channel, question.ts, handed_over=True)
+        logic.mark(self.services, team_id, question.channel, question.ts, handed_over=True)
         return True
 
-    def permalink(client: WebClient, question: Question) -> str:
+    def _permalink(self, client: WebClient, question: Question) -> str:
         try:
             found = client.chat_getPermalink(channel=question.channel, message_ts=question.ts)
             return str(found.get("permalink") or "")
@@ -134,58 +137,57 @@ def register(app: App, services: Services) -> None:
 
     # -- the answer's buttons -----------------------------------------------------------------------------
 
-    def helped(body: dict[str, Any], client: WebClient) -> None:
+    def helped(self, body: dict[str, Any], client: WebClient) -> None:
         team_id, user_id = body["team"]["id"], body["user"]["id"]
         question = Question.from_value(body["actions"][0].get("value"))
         if question is None:
             return
-        if services.db.claim_once(team_id, ids.HELPED_CLAIM, f"{question.channel}:{question.ts}:{user_id}"):
-            logic.mark(services, team_id, question.channel, question.ts, helpful=True)
-        tell(client, question, user_id, t(question.language, "help.helped.thanks"))
+        if self.services.db.claim_once(team_id, ids.HELPED_CLAIM, f"{question.channel}:{question.ts}:{user_id}"):
+            logic.mark(self.services, team_id, question.channel, question.ts, helpful=True)
+        self._tell(client, question, user_id, t(question.language, "help.helped.thanks"))
 
-    def person(body: dict[str, Any], client: WebClient) -> None:
+    def person(self, body: dict[str, Any], client: WebClient) -> None:
         team_id, user_id = body["team"]["id"], body["user"]["id"]
         question = Question.from_value(body["actions"][0].get("value"))
         if question is None:
             return
-        if not hand_over(client, team_id, user_id, question, unsure=False):
-            tell(client, question, user_id, t(question.language, "help.handover.already"))
+        if not self._hand_over(client, team_id, user_id, question, unsure=False):
+            self._tell(client, question, user_id, t(question.language, "help.handover.already"))
 
-    def tell(client: WebClient, question: Question, user_id: str, message: str) -> None:
+    def _tell(self, client: WebClient, question: Question, user_id: str, message: str) -> None:
         try:
             client.chat_postEphemeral(channel=question.channel, user=user_id, thread_ts=question.thread, text=message)
         except SlackApiError as exc:
             log.info("help ephemeral note failed: %s", exc.response.get("error"))
 
-    def open_invoice(body: dict[str, Any], client: WebClient) -> None:
-        from flows.invoices.modal import open_invoice_modal
+    def open_invoice(self, body: dict[str, Any], client: WebClient) -> None:
+        from flows.invoices import open_invoice_modal
 
         team_id, user_id = body["team"]["id"], body["user"]["id"]
-        locale = locale_for(services.db, client, team_id, user_id, services.settings.default_locale)
+        locale = locale_of(self.services, client, team_id, user_id)
         try:
-            open_invoice_modal(services, client, trigger_id=body["trigger_id"], team_id=team_id, user_id=user_id,
+            open_invoice_modal(self.services, client, trigger_id=body["trigger_id"], team_id=team_id, user_id=user_id,
                                locale=locale)  # fmt: skip
         except SlackApiError as exc:
             log.warning("opening the invoice modal from a help answer failed: %s", exc.response.get("error"))
 
     # -- the settings modal -------------------------------------------------------------------------------
 
-    def validate_settings(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
-        locale = locale_for(services.db, client, body["team"]["id"], body["user"]["id"],
-                            services.settings.default_locale)  # fmt: skip
-        form, errors = _settings_form(view, locale)
+    def validate_settings(self, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+        locale = locale_of(self.services, client, body["team"]["id"], body["user"]["id"])
+        form, errors = validation.settings_form(view, locale)
         if form is None:
             ack(response_action="errors", errors=errors)
             return
         ack(response_action="update", view=views.notice_modal(locale, t(locale, "help.settings.saving")))
 
-    def save_settings(body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+    def save_settings(self, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         team_id, user_id = body["team"]["id"], body["user"]["id"]
-        locale = locale_for(services.db, client, team_id, user_id, services.settings.default_locale)
-        form, _ = _settings_form(view, locale)
+        locale = locale_of(self.services, client, team_id, user_id)
+        form, _ = validation.settings_form(view, locale)
         if form is None:
             return
-        if not is_billing_admin(services.db, client, team_id, user_id):
+        if not is_billing_admin(self.services.db, client, team_id, user_id):
             modals.update_view(client, view["id"], views.notice_modal(locale, t(locale, "help.settings.forbidden")))
             return
         if form.support_group and form.support_group not in {g.id for g in usergroups(client)}:
@@ -193,18 +195,21 @@ def register(app: App, services: Services) -> None:
                 client, view["id"], views.notice_modal(locale, t(locale, "help.settings.error.unknown_group"))
             )
             return
-        logic.save(services, team_id, user_id, form)
+        logic.save(self.services, team_id, user_id, form)
         saved = views.saved_text(locale, form.channels, form.support_group, form.support_channel)
         modals.update_view(client, view["id"], views.notice_modal(locale, saved))
 
-    app.event("message", matchers=[is_question])(ack=ack_now, lazy=[answer_message])
+
+def register(app: App, services: Services) -> None:
+    listeners = HelpListeners(services)
+    app.event("message", matchers=[listeners.is_question])(ack=ack_now, lazy=[listeners.answer_message])
     # Every other message (other channels, bots, edits, joins, thread replies): acknowledged and ignored.
     app.event("message")(ack_now)
-    app.event("app_mention")(ack=ack_now, lazy=[answer_mention])
-    app.action(ids.HELPED_ACTION)(ack=ack_now, lazy=[helped])
-    app.action(ids.PERSON_ACTION)(ack=ack_now, lazy=[person])
-    app.action(ids.OPEN_INVOICE_ACTION)(ack=ack_now, lazy=[open_invoice])
-    app.view(ids.SETTINGS_CALLBACK)(ack=validate_settings, lazy=[save_settings])
+    app.event("app_mention")(ack=ack_now, lazy=[listeners.answer_mention])
+    app.action(ids.HELPED_ACTION)(ack=ack_now, lazy=[listeners.helped])
+    app.action(ids.PERSON_ACTION)(ack=ack_now, lazy=[listeners.person])
+    app.action(ids.OPEN_INVOICE_ACTION)(ack=ack_now, lazy=[listeners.open_invoice])
+    app.view(ids.SETTINGS_CALLBACK)(ack=listeners.validate_settings, lazy=[listeners.save_settings])
 
 
 def open_settings(services: Services, client: WebClient, *, trigger_id: str, team_id: str, user_id: str,
@@ -221,16 +226,3 @@ def open_settings(services: Services, client: WebClient, *, trigger_id: str, tea
         client.views_open(trigger_id=trigger_id, view=view)
     except SlackApiError as exc:
         log.warning("opening the help settings failed: %s", exc.response.get("error"))
-
-
-def _settings_form(view: dict[str, Any], locale: str) -> tuple[logic.Settings | None, dict[str, str]]:
-    values = view.get("state", {}).get("values", {})
-    channels = view_state.element(values, ids.CHANNELS, ids.CHANNELS).get("selected_conversations") or []
-    group = view_state.selected(values, ids.SUPPORT_GROUP, ids.SUPPORT_GROUP)
-    support_channel = view_state.element(values, ids.SUPPORT_CHANNEL, ids.SUPPORT_CHANNEL).get("selected_conversation")
-    if not isinstance(channels, list) or not isinstance(support_channel, str | None):
-        return None, {ids.CHANNELS: t(locale, "help.settings.error.too_many", max=views.CHANNELS_MAX)}
-    if len(channels) > views.CHANNELS_MAX:
-        return None, {ids.CHANNELS: t(locale, "help.settings.error.too_many", max=views.CHANNELS_MAX)}
-    unique = list(dict.fromkeys(str(c) for c in channels))
-    return logic.Settings(unique, group if group and group != ids.NO_GROUP else None, support_channel or None), {}

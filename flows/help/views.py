@@ -162,11 +162,8 @@ def settings_modal(page: SettingsPage) -> dict[str, Any]:
 
 
 def notice_modal(locale: str, text: str) -> dict[str, Any]:
-    return blocks.modal(
-        t(locale, "help.settings.title"),
-        [blocks.section(text, block_id="notice")],
-        callback_id=ids.NOTICE_CALLBACK,
-        close=t(locale, "common.close"),
+    return blocks.notice_modal(
+        t(locale, "help.settings.title"), text, callback_id=ids.NOTICE_CALLBACK, close=t(locale, "common.close")
     )
 
 
