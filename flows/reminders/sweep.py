@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -24,12 +25,16 @@ from bot import slack_posts
 from bot.i18n import t
 from bot.models import Client, Invoice, InvoiceReminderHold, ReminderSent, ReminderSettings, utcnow
 from bot.services import Services
+from bot.slack_clients import client_for
 from bot.stripe_gateway import GatewayError
 from bot.workspace_status import uninstalled_teams
 from flows.reminders import claims
 from flows.reminders.digest import DIGEST_CLAIM, DigestItem, digest_parts
 from flows.reminders.logic import all_rules, find_due, held
 from flows.reminders.rules import Rules
+
+if TYPE_CHECKING:
+    from slack_bolt import App
 
 log = logging.getLogger(__name__)
 
@@ -308,3 +313,9 @@ class Sweeper:
             )
         except SlackApiError as exc:
             log.warning("could not tell %s about the digest: %s", settings.updated_by, exc.response.get("error"))
+
+
+def sweeper_for(app: App, services: Services) -> Sweeper:
+    """The sweep as the scheduler runs it, posting with each workspace's own bot token (``app`` is unused: the
+    clients come from bot.slack_clients; kept so the scheduler and tests build it the same way)."""
+    return Sweeper(services, lambda team_id: client_for(services, team_id))

@@ -109,11 +109,8 @@ def settings_modal(locale: str, saved: ReminderSettings | None, timezone: str) -
 
 
 def notice_modal(locale: str, text: str) -> dict[str, Any]:
-    return blocks.modal(
-        t(locale, "reminders.title"),
-        [blocks.section(text, block_id="notice")],
-        callback_id=ids.NOTICE_CALLBACK,
-        close=t(locale, "common.close"),
+    return blocks.notice_modal(
+        t(locale, "reminders.title"), text, callback_id=ids.NOTICE_CALLBACK, close=t(locale, "common.close")
     )
 
 
@@ -155,5 +152,5 @@ def stopped_blocks(locale: str, text: str, invoice_id: int) -> list[Block]:
 
 
 def stop_button(locale: str, invoice_id: int) -> blocks.Element:
-    """The invoice message's "Stop reminders" (flows.invoices.payments_views adds it for open invoices)."""
+    """The invoice message's "Stop reminders" (flows.invoices.payments.views adds it for open invoices)."""
     return blocks.button(t(locale, "reminders.stop"), ids.STOP_ACTION, value=str(invoice_id))
