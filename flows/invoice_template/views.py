@@ -139,19 +139,13 @@ def template_modal(page: TemplatePage) -> dict[str, Any]:
 
 
 def notice_modal(locale: str, text: str, *, retry: bool = False, metadata: str = "") -> dict[str, Any]:
-    content: list[Block] = [blocks.section(text, block_id="notice")]
-    if retry:
-        content.append(
-            blocks.actions(
-                blocks.button(t(locale, "template.retry"), f.RETRY_SAVE_ACTION, value="retry", style="primary"),
-                block_id="notice_retry",
-            )
-        )
-    return blocks.modal(
+    button = blocks.button(t(locale, "template.retry"), f.RETRY_SAVE_ACTION, value="retry", style="primary")
+    return blocks.notice_modal(
         t(locale, "template.title"),
-        content,
+        text,
         callback_id=f.NOTICE_CALLBACK,
         close=t(locale, "common.close"),
+        retry=button if retry else None,
         private_metadata=metadata,
     )
 
