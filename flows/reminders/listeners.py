@@ -121,7 +121,7 @@ class RemindersListeners:
             else:
                 client.chat_postMessage(channel=user_id, text=text, blocks=blocks)
         except SlackApiError as exc:
-            log.warning("could not self._tell %s: %s", user_id, exc.response.get("error"))
+            log.warning("could not tell %s: %s", user_id, exc.response.get("error"))
 
     def _today_of(self, team_id: str) -> Any:
         settings = logic.load_settings(self.services.db, team_id)
