@@ -3,266 +3,39 @@ currency, tax rates (each mirrored as a Stripe TaxRate), billing address and bil
 
 Listeners stay thin: the acks validate (errors come back inline, keyed by block id) and the lazy parts,
 run from the durable work queue, check who is asking, save through ``logic`` and update the views.
+
+For other flows: ``mirror_pending_tax_rates(services, team_id)``, ``percent`` (a rate as shown) and
+``country_select`` (the address's country menu).
 """
 
 from __future__ import annotations
 
-import json
-import logging
-from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING
 
-from slack_bolt import Ack, App
-from slack_sdk import WebClient
-
-from bot import modals
-from bot.checklist import StepContext
-from bot.i18n import t
-from bot.models import TaxRate
-from bot.permissions import is_billing_admin
-from bot.services import Services
-from bot.slack_users import locale_for, member, usergroups
-from bot.stripe_gateway import GatewayError
-from flows.billing_settings import currencies, ids, logic, validation, views
 from flows.billing_settings.logic import mirror_pending_tax_rates
+from flows.billing_settings.views import country_select, percent
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from slack_bolt import App
+
+    from bot.services import Services
 
 SLASH_COMMANDS: tuple[str, ...] = ()  # `/billing settings` is the hub's command; it calls open_step
 SHORTCUTS: tuple[str, ...] = ()
 EVENTS: tuple[str, ...] = ()
 
-__all__ = ["EVENTS", "SHORTCUTS", "SLASH_COMMANDS", "mirror_pending_tax_rates", "register"]
+__all__ = [
+    "EVENTS",
+    "SHORTCUTS",
+    "SLASH_COMMANDS",
+    "country_select",
+    "mirror_pending_tax_rates",
+    "percent",
+    "register",
+]
 
 
 def register(app: App, services: Services) -> None:
-    def locale_of(client: WebClient, team_id: str, user_id: str) -> str:
-        return locale_for(services.db, client, team_id, user_id, services.settings.default_locale)
+    from flows.billing_settings import listeners
 
-    def may_change_group(client: WebClient, team_id: str, user_id: str) -> bool:
-        profile = member(services.db, client, team_id, user_id)
-        return profile.is_admin or profile.is_owner
-
-    def page(
-        client: WebClient, team_id: str, user_id: str, locale: str, banner: views.Banner | None = None
-    ) -> views.SettingsPage:
-        saved = logic.load_settings(services, team_id)
-        groups = usergroups(client)
-        current = saved.billing_admin_group if saved else None
-        slack_locale = member(services.db, client, team_id, user_id).locale
-        return views.SettingsPage(
-            locale=locale,
-            settings=saved,
-            rates=logic.active_rates(services, team_id),
-            default_currency=currencies.default_currency(slack_locale, locale),
-            has_stripe_account=logic.stripe_account(services, team_id) is not None,
-            groups=groups if may_change_group(client, team_id, user_id) else None,
-            current_group=next((g for g in groups if g.id == current), None),
-            banner=banner,
-        )
-
-    def open_step(step: StepContext) -> None:
-        locale = step.locale
-        if not is_billing_admin(services.db, step.client, step.team_id, step.user_id):
-            step.tell(t(locale, "bs.title"), t(locale, "bs.forbidden"), t(locale, "common.close"))
-            return
-        step.open(views.settings_modal(page(step.client, step.team_id, step.user_id, locale)))
-
-    # -- the settings modal's Save ------------------------------------------------------------------------
-
-    def has_group_field(view: dict[str, Any]) -> bool:
-        return any(block.get("block_id") == ids.ADMIN_GROUP for block in view.get("blocks", []))
-
-    def validate_settings(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
-        locale = locale_of(client, body["team"]["id"], body["user"]["id"])
-        values = view.get("state", {}).get("values", {})
-        form, errors = validation.settings_form(values, locale, group_field=has_group_field(view))
-        if form is None:
-            ack(response_action="errors", errors=errors)
-            return
-        saving = views.notice_modal(locale, t(locale, "bs.saving"), metadata=form.to_json())
-        ack(response_action="update", view=saving)
-
-    def save_settings(body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
-        team_id, user_id = body["team"]["id"], body["user"]["id"]
-        locale = locale_of(client, team_id, user_id)
-        values = view.get("state", {}).get("values", {})
-        form, _ = validation.settings_form(values, locale, group_field=has_group_field(view))
-        if form is not None:  # else the ack already showed the errors
-            save_and_show(client, team_id, user_id, locale, form, view["id"])
-
-    def retry_save(body: dict[str, Any], client: WebClient) -> None:
-        team_id, user_id = body["team"]["id"], body["user"]["id"]
-        locale = locale_of(client, team_id, user_id)
-        form = validation.settings_from_json(body.get("view", {}).get("private_metadata") or "", locale)
-        if form is not None:
-            save_and_show(client, team_id, user_id, locale, form, body["view"]["id"])
-
-    def save_and_show(
-        client: WebClient, team_id: str, user_id: str, locale: str, form: validation.SettingsForm, view_id: str
-    ) -> None:
-        if not is_billing_admin(services.db, client, team_id, user_id):
-            modals.update_view(client, view_id, views.notice_modal(locale, t(locale, "bs.forbidden")))
-            return
-        if form.billing_admin_group is not None:
-            if not may_change_group(client, team_id, user_id):
-                form = replace(form, billing_admin_group=None)  # only admins and owners choose the group
-            elif form.billing_admin_group and form.billing_admin_group not in {g.id for g in usergroups(client)}:
-                modals.update_view(client, view_id, views.notice_modal(locale, t(locale, "bs.error.unknown_group")))
-                return
-        try:
-            logic.save_settings(services, team_id, user_id, form)
-        except GatewayError as exc:
-            log.warning("saving billing settings for %s failed at Stripe: %s (%s)", team_id, exc, exc.code)
-            text = t(locale, "bs.failed_stripe" if exc.retryable else "bs.refused_stripe", detail=str(exc)[:500])
-            failed = views.notice_modal(locale, text, retry_action=ids.RETRY_SAVE_ACTION, metadata=form.to_json())
-            modals.update_view(client, view_id, failed)
-            return
-        rates = logic.active_rates(services, team_id)
-        modals.update_view(client, view_id, views.notice_modal(locale, views.saved_text(locale, form, rates)))
-
-    # -- tax rates ----------------------------------------------------------------------------------------
-
-    def refresh_parent(client: WebClient, team_id: str, user_id: str, locale: str, parent: str, text: str,
-                       retry: str | None = None) -> None:  # fmt: skip
-        banner = views.Banner(text, retry)
-        modals.update_view(client, parent, views.settings_modal(page(client, team_id, user_id, locale, banner)))
-
-    def add_rate_clicked(body: dict[str, Any], client: WebClient) -> None:
-        team_id, user_id = body["team"]["id"], body["user"]["id"]
-        if not is_billing_admin(services.db, client, team_id, user_id):
-            return
-        locale = locale_of(client, team_id, user_id)
-        modal = views.rate_modal(locale, parent_view_id=body["view"]["id"], rate=None)
-        client.views_push(trigger_id=body["trigger_id"], view=modal)
-
-    def edit_rate_clicked(body: dict[str, Any], client: WebClient) -> None:
-        team_id, user_id = body["team"]["id"], body["user"]["id"]
-        if not is_billing_admin(services.db, client, team_id, user_id):
-            return
-        locale = locale_of(client, team_id, user_id)
-        rate = _rate_from(body["actions"][0].get("value"), services, team_id)
-        if rate is None or not rate.active:
-            refresh_parent(client, team_id, user_id, locale, body["view"]["id"], t(locale, "bs.rate.gone"))
-            return
-        client.views_push(
-            trigger_id=body["trigger_id"], view=views.rate_modal(locale, parent_view_id=body["view"]["id"], rate=rate)
-        )
-
-    def validate_rate(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
-        locale = locale_of(client, body["team"]["id"], body["user"]["id"])
-        form, errors = validation.rate_form(view.get("state", {}).get("values", {}), locale)
-        if form is None:
-            ack(response_action="errors", errors=errors)
-        else:
-            ack()  # back to the settings modal, which the lazy part updates with the result
-
-    def save_rate(body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
-        team_id, user_id = body["team"]["id"], body["user"]["id"]
-        locale = locale_of(client, team_id, user_id)
-        form, _ = validation.rate_form(view.get("state", {}).get("values", {}), locale)
-        metadata = modals.metadata(view)
-        parent = metadata.get("parent")
-        if form is None or not isinstance(parent, str):
-            return
-        rate_id = metadata.get("rate")
-        operation = {
-            "op": "replace" if isinstance(rate_id, int) else "add",
-            "rate": rate_id if isinstance(rate_id, int) else None,
-            # Names this submission: a replay of it, or Retry, reuses the Stripe idempotency key.
-            "key": f"{view['id']}:{form.digest()}",
-            "form": form.to_dict(),
-        }
-        run_rate_operation(client, team_id, user_id, locale, parent, operation)
-
-    def retry_rate(body: dict[str, Any], client: WebClient) -> None:
-        team_id, user_id = body["team"]["id"], body["user"]["id"]
-        locale = locale_of(client, team_id, user_id)
-        try:
-            operation = json.loads(body["actions"][0].get("value") or "")
-        except ValueError:
-            return
-        if isinstance(operation, dict):
-            run_rate_operation(client, team_id, user_id, locale, body["view"]["id"], operation)
-
-    def run_rate_operation(
-        client: WebClient, team_id: str, user_id: str, locale: str, parent: str, operation: dict[str, Any]
-    ) -> None:
-        if not is_billing_admin(services.db, client, team_id, user_id):
-            refresh_parent(client, team_id, user_id, locale, parent, t(locale, "bs.forbidden"))
-            return
-        form = validation.rate_from_dict(operation.get("form"), locale)
-        key, rate_id = operation.get("key"), operation.get("rate")
-        if form is None or not isinstance(key, str) or not key or len(key) > 200:
-            return
-        try:
-            if operation.get("op") == "replace" and isinstance(rate_id, int):
-                logic.replace_rate(services, team_id, rate_id, form, key)
-                text = t(locale, "bs.rate.replaced", rate=views.rate_line(form, locale))
-            else:
-                logic.add_rate(services, team_id, form, key)
-                text = t(locale, "bs.rate.added", rate=views.rate_line(form, locale))
-        except logic.RateGone:
-            refresh_parent(client, team_id, user_id, locale, parent, t(locale, "bs.rate.gone"))
-            return
-        except GatewayError as exc:
-            log.warning("tax rate change for %s failed at Stripe: %s (%s)", team_id, exc, exc.code)
-            key_text = "bs.rate.failed_stripe" if exc.retryable else "bs.rate.refused_stripe"
-            text = t(locale, key_text, name=form.name, detail=str(exc)[:300])
-            retry = json.dumps(operation, ensure_ascii=False, separators=(",", ":"))
-            refresh_parent(client, team_id, user_id, locale, parent, text, retry)
-            return
-        refresh_parent(client, team_id, user_id, locale, parent, text)
-
-    def archive_clicked(body: dict[str, Any], client: WebClient) -> None:
-        team_id, user_id = body["team"]["id"], body["user"]["id"]
-        locale = locale_of(client, team_id, user_id)
-        view = body.get("view") or {}
-        metadata = modals.metadata(view)
-        parent = metadata.get("parent")
-        rate = _rate_from(body["actions"][0].get("value"), services, team_id)
-        if not is_billing_admin(services.db, client, team_id, user_id) or rate is None or not isinstance(parent, str):
-            return
-        assert rate.id is not None
-        try:
-            logic.archive_rate(services, team_id, rate.id)
-        except logic.RateGone:
-            modals.update_view(client, view["id"], views.notice_modal(locale, t(locale, "bs.rate.gone")))
-            return
-        except GatewayError as exc:
-            log.warning("archiving tax rate %s failed at Stripe: %s (%s)", rate.id, exc, exc.code)
-            key = "bs.rate.failed_stripe" if exc.retryable else "bs.rate.refused_stripe"
-            failed = views.notice_modal(
-                locale,
-                t(locale, key, name=rate.name, detail=str(exc)[:300]),
-                retry_action=ids.ARCHIVE_RATE_ACTION,
-                retry_value=str(rate.id),
-                metadata=view.get("private_metadata") or "",
-            )
-            modals.update_view(client, view["id"], failed)
-            return
-        text = t(locale, "bs.rate.archived", rate=views.rate_line(rate, locale))
-        modals.update_view(client, view["id"], views.notice_modal(locale, text))
-        refresh_parent(client, team_id, user_id, locale, parent, text)
-
-    def ack_now(ack: Ack) -> None:
-        ack()
-
-    services.checklist.provide("billing_settings", is_done=logic.is_done, open_step=open_step)
-    # Rates saved before payments were set up reach Stripe once the account can take payments.
-    services.on_payments_enabled.append(lambda team_id: logic.mirror_pending_tax_rates(services, team_id))
-    app.view(ids.SETTINGS_CALLBACK)(ack=validate_settings, lazy=[save_settings])
-    app.view(ids.RATE_CALLBACK)(ack=validate_rate, lazy=[save_rate])
-    app.action(ids.RETRY_SAVE_ACTION)(ack=ack_now, lazy=[retry_save])
-    app.action(ids.ADD_RATE_ACTION)(ack=ack_now, lazy=[add_rate_clicked])
-    app.action(ids.EDIT_RATE_ACTION)(ack=ack_now, lazy=[edit_rate_clicked])
-    app.action(ids.RETRY_RATE_ACTION)(ack=ack_now, lazy=[retry_rate])
-    app.action(ids.ARCHIVE_RATE_ACTION)(ack=ack_now, lazy=[archive_clicked])
-
-
-def _rate_from(value: Any, services: Services, team_id: str) -> TaxRate | None:
-    try:
-        rate_id = int(value)
-    except (TypeError, ValueError):
-        return None
-    return logic.get_rate(services, team_id, rate_id)
+    listeners.register(app, services)

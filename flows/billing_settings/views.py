@@ -284,19 +284,15 @@ def notice_modal(
     locale: str, text: str, *, retry_action: str | None = None, retry_value: str = "retry", metadata: str = ""
 ) -> dict[str, Any]:
     """What replaces a modal while and after it is saved: a status line, and a Retry button when it failed."""
-    content: list[Block] = [blocks.section(text, block_id="notice")]
+    retry = None
     if retry_action is not None:
-        content.append(
-            blocks.actions(
-                blocks.button(t(locale, "bs.retry"), retry_action, value=retry_value, style="primary"),
-                block_id="notice_retry",
-            )
-        )
-    return blocks.modal(
+        retry = blocks.button(t(locale, "bs.retry"), retry_action, value=retry_value, style="primary")
+    return blocks.notice_modal(
         t(locale, "bs.title"),
-        content,
+        text,
         callback_id=f.NOTICE_CALLBACK,
         close=t(locale, "common.close"),
+        retry=retry,
         private_metadata=metadata,
     )
 
