@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from flows.workspace import listeners
-
 if TYPE_CHECKING:
     from slack_bolt import App
 
@@ -27,4 +25,6 @@ __all__ = ["EVENTS", "SHORTCUTS", "SLASH_COMMANDS", "register"]
 
 
 def register(app: App, services: Services) -> None:
+    from flows.workspace import listeners
+
     listeners.register(app, services)
