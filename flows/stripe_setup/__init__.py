@@ -1,182 +1,33 @@
 """Set up payments (`/billing setup` and its checklist button): a Stripe account for the practice.
 
 The listeners are thin: each click is acknowledged at once and its work (Stripe calls, modal updates)
-runs from the durable work queue, at least once; logic.py makes that safe to repeat.
+runs from the durable work queue, at least once; logic.py makes that safe to repeat. The flow serves the
+pages Stripe sends a browser back to (/stripe/return, /stripe/refresh, /stripe/oauth/callback).
+
+For other flows: a flow whose own Stripe links land on /stripe/return marks them with a query parameter
+``name`` and puts its page in ``services.pages[RETURN_PAGE_PREFIX + name]``; the return page hands such a
+request to it, whatever order the flows registered in.
 """
 
 from __future__ import annotations
 
-import logging
-from typing import Any
+from typing import TYPE_CHECKING
 
-from slack_bolt import Ack, App
-from slack_sdk import WebClient
+from flows.stripe_setup.pages import RETURN_PAGE_PREFIX
 
-from bot.checklist import StepContext
-from bot.i18n import t
-from bot.models import StripeAccount
-from bot.permissions import is_billing_admin
-from bot.services import Services
-from bot.slack_users import locale_for
-from bot.stripe_gateway import GatewayError
-from flows.stripe_setup import logic, views
-from flows.stripe_setup.links import Links, Onboarding
-from flows.stripe_setup.notify import Notifier
-from flows.stripe_setup.pages import SetupPages
+if TYPE_CHECKING:
+    from slack_bolt import App
 
-log = logging.getLogger(__name__)
+    from bot.services import Services
 
-SLASH_COMMANDS: tuple[str, ...] = ()
+SLASH_COMMANDS: tuple[str, ...] = ()  # `/billing setup` is the hub's command; it calls open_step
 SHORTCUTS: tuple[str, ...] = ()
 EVENTS: tuple[str, ...] = ()
 
+__all__ = ["EVENTS", "RETURN_PAGE_PREFIX", "SHORTCUTS", "SLASH_COMMANDS", "register"]
+
 
 def register(app: App, services: Services) -> None:
-    links = Links(services.settings)
-    notifier = Notifier(app, services, links)
-    flow = _Flow(services, links, notifier)
-    pages = SetupPages(services, links, notifier)
+    from flows.stripe_setup import listeners
 
-    def ack_now(ack: Ack) -> None:
-        ack()
-
-    def start_setup(body: dict[str, Any], client: WebClient) -> None:
-        flow.start(body, client)
-
-    services.checklist.provide("stripe_setup", is_done=logic.is_done, open_step=flow.open_step)
-    app.action(views.START_ACTION)(ack=ack_now, lazy=[start_setup])
-    for action_id in views.LINK_ACTIONS:
-        app.action(action_id)(ack_now)
-    services.stripe_events.on("account.updated", flow.on_account_updated)
-    services.pages["stripe_return"] = pages.stripe_return
-    services.pages["stripe_refresh"] = pages.stripe_refresh
-    services.pages["stripe_oauth_callback"] = pages.oauth_callback
-
-
-class _Flow:
-    def __init__(self, services: Services, links: Links, notifier: Notifier) -> None:
-        self.services = services
-        self.links = links
-        self.notifier = notifier
-
-    @property
-    def platform(self) -> bool:
-        return logic.platform_mode(self.services.settings)
-
-    def _oauth_url(self, team_id: str, user_id: str, locale: str) -> str | None:
-        if self.platform or not self.services.stripe.oauth_configured:
-            return None
-        state = self.links.oauth_state(team_id, user_id, locale)
-        return self.services.stripe.oauth_authorize_url(state=state, redirect_uri=self.links.oauth_redirect_uri)
-
-    def _modal(
-        self, locale: str, row: StripeAccount | None, team_id: str, user_id: str, **kwargs: Any
-    ) -> dict[str, Any]:
-        oauth_url = self._oauth_url(team_id, user_id, locale) if row is None else None
-        return views.status_modal(locale, row, platform=self.platform, oauth_url=oauth_url, **kwargs)
-
-    def _refuse(self, step: StepContext) -> bool:
-        """True (after telling them) when this person may not set up payments, or nobody can on this server."""
-        title, close = t(step.locale, "stripe_setup.title"), t(step.locale, "common.close")
-        if not is_billing_admin(self.services.db, step.client, step.team_id, step.user_id):
-            step.tell(title, t(step.locale, "stripe_setup.not_allowed"), close)
-            return True
-        if not self.services.stripe.configured:
-            step.tell(title, t(step.locale, "stripe_setup.not_configured"), close)
-            return True
-        return False
-
-    # -- the modal ------------------------------------------------------------------------------------------
-
-    def open_step(self, step: StepContext) -> None:
-        """From `/billing setup` or a checklist button: the status as we have it, then as Stripe has it."""
-        if self._refuse(step):
-            return
-        row = logic.get_row(self.services.db, step.team_id)
-        view = self._modal(step.locale, row, step.team_id, step.user_id)
-        # As StepContext.open, but keeping the view id: the fresh status below replaces the modal in place.
-        opened = (
-            step.client.views_push(trigger_id=step.trigger_id, view=view)
-            if step.in_modal
-            else step.client.views_open(trigger_id=step.trigger_id, view=view)
-        )
-        if row is None:
-            return
-        # A webhook can go missing (a server without a public address, say); opening the modal catches up.
-        try:
-            fresh, change = logic.refresh(self.services.db, self.services.stripe, row)
-        except GatewayError as exc:
-            log.warning("status of %s not refreshed: %s", step.team_id, exc)
-            return
-        self.notifier.announce(fresh, change)
-        if logic.AccountStatus.of(fresh) != logic.AccountStatus.of(row):
-            view = self._modal(step.locale, fresh, step.team_id, step.user_id)
-            self.notifier.update_modal(step.client, opened["view"]["id"], view)
-
-    def start(self, body: dict[str, Any], client: WebClient) -> None:
-        """ "Set up payments" / "Continue set-up": the account (made once), then a fresh onboarding link."""
-        team_id, user_id = body["team"]["id"], body["user"]["id"]
-        services = self.services
-        locale = locale_for(services.db, client, team_id, user_id, services.settings.default_locale)
-        view = body.get("view") or {}
-        in_modal = view.get("type") == "modal"
-        step = StepContext(client, body["trigger_id"], team_id, user_id, locale, in_modal)
-        if self._refuse(step):
-            return
-        view_id = view.get("id") if view.get("callback_id") == views.CALLBACK_ID else None
-
-        def show(**kwargs: Any) -> None:
-            if view_id is not None:
-                current = logic.get_row(services.db, team_id)
-                self.notifier.update_modal(client, view_id, self._modal(locale, current, team_id, user_id, **kwargs))
-
-        show(working=True)
-        try:
-            row, created = logic.ensure_account(services.settings, services.db, services.stripe, team_id, user_id)
-        except GatewayError as exc:
-            log.warning("payments set-up for %s failed at Stripe: %s", team_id, exc)
-            show(error=self._error_text(locale, exc, "stripe_setup.error.account"))
-            return
-        if created is None:  # an account from before (or the platform's): where does it stand now?
-            try:
-                row, change = logic.refresh(services.db, services.stripe, row)
-            except GatewayError as exc:
-                log.warning("status of %s not read: %s", team_id, exc)
-                show(error=self._error_text(locale, exc, "stripe_setup.error.status"))
-                return
-            self.notifier.announce(row, change)
-        if not logic.can_make_onboarding_link(row) or (row.charges_enabled and not logic.due_list(row)):
-            show()
-            return
-        token = self.links.onboarding_token(Onboarding(team_id, row.account_id, user_id, locale, view_id))
-        try:
-            url = logic.onboarding_link(
-                services.stripe, row, refresh_url=self.links.refresh_url(token), return_url=self.links.return_url(token)
-            )
-        except GatewayError as exc:
-            log.warning("no Account Link for %s: %s", team_id, exc)
-            show(error=self._error_text(locale, exc, "stripe_setup.error.link"))
-            return
-        show(onboarding_url=url)
-
-    @staticmethod
-    def _error_text(locale: str, exc: GatewayError, key: str) -> str:
-        if exc.retryable:
-            return t(locale, key) + " " + t(locale, "stripe_setup.error.try_again")
-        return t(locale, key) + " " + t(locale, "stripe_setup.error.refused", reason=exc.code or str(exc))
-
-    # -- Stripe's word --------------------------------------------------------------------------------------
-
-    def on_account_updated(self, event: dict[str, Any]) -> None:
-        """Keep each owning workspace's status current and tell whoever started set-up what changed."""
-        account_id: str | None = event.get("account")  # absent: the platform key's own account
-        rows = logic.owners_of(self.services.db, account_id)
-        if not rows:
-            log.info("account.updated %s for %s, which no workspace uses: ignored", event.get("id"), account_id)
-            return
-        # Events can arrive out of order; Stripe's current answer cannot be stale.
-        status = logic.AccountStatus.from_stripe(self.services.stripe.retrieve_account(account_id))
-        for row in rows:
-            updated, change = logic.record_status(self.services.db, row.team_id, account_id, status)
-            if updated is not None:
-                self.notifier.announce(updated, change)
+    listeners.register(app, services)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -21,8 +20,7 @@ log = logging.getLogger(__name__)
 
 
 class Notifier:
-    def __init__(self, app: App, services: Services, links: Links) -> None:
-        self._app = app
+    def __init__(self, services: Services, links: Links) -> None:
         self._services = services
         self._links = links
 

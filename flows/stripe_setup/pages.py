@@ -25,6 +25,8 @@ from flows.stripe_setup.signed import TokenError
 log = logging.getLogger(__name__)
 
 OAUTH_STATE_CLAIM = "stripe_oauth_state"
+# services.pages[RETURN_PAGE_PREFIX + name]: another flow's page for /stripe/return links carrying ``name``.
+RETURN_PAGE_PREFIX = "stripe_return:"
 
 _templates = Environment(loader=PackageLoader("bot", "templates"), autoescape=select_autoescape(default=True))
 
@@ -89,6 +91,10 @@ class SetupPages:
     # -- /stripe/return ---------------------------------------------------------------------------------------
 
     def stripe_return(self, query: dict[str, str]) -> Page:
+        for name in query:
+            other = self._services.pages.get(RETURN_PAGE_PREFIX + name)
+            if other is not None:
+                return other(query)
         try:
             info, row = self._onboarding(query)
         except _Refused as refused:
