@@ -11,7 +11,7 @@ from slack_sdk.errors import SlackApiError
 from bot.models import StripeAccount
 from bot.services import Services
 from bot.slack_clients import client_for
-from bot.slack_users import locale_for
+from bot.slack_users import locale_of
 from bot.stripe_gateway import GatewayError
 from flows.stripe_setup import logic, views
 from flows.stripe_setup.links import Links, Onboarding
@@ -57,8 +57,7 @@ class Notifier:
         client = client_for(self._services, row.team_id)
         if client is None:
             return  # Billbot was removed from the workspace: no one to tell there
-        settings = self._services.settings
-        locale = locale_for(self._services.db, client, row.team_id, row.started_by, settings.default_locale)
+        locale = locale_of(self._services, client, row.team_id, row.started_by)
         if change is logic.Change.ENABLED:
             text, blocks = views.enabled_dm(locale)
         else:
