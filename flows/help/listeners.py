@@ -48,7 +48,7 @@ class HelpListeners:
             return False  # the app_mention event of the same message answers it
         if channel_type not in ("channel", "group"):
             return False
-        return logic.is_help_channel(self.services, context.get("team_id") or "", event.get("channel") or "")
+        return logic.is_help_channel(context.get("team_id") or "", event.get("channel") or "", db=self.services.db)
 
     def answer_message(self, event: dict[str, Any], context: dict[str, Any], client: WebClient) -> None:
         self._answer(client, context["team_id"], event, thread=event["ts"])
@@ -73,7 +73,7 @@ class HelpListeners:
             # Let the work queue's retry answer it: nothing was posted, or the post is what failed.
             self.services.db.release(team_id, ids.QUESTION_CLAIM, f"{channel}:{ts}")
             raise
-        logic.log_question(self.services, team_id, channel, ts, user_id, topic, score, language)
+        logic.log_question(team_id, channel, ts, user_id, topic, score, language, db=self.services.db)
 
     def _reply(self, client: WebClient, team_id: str, user_id: str, question: Question, question_text: str,
               channel_type: str | None) -> tuple[str, float]:  # fmt: skip
@@ -106,7 +106,7 @@ class HelpListeners:
         if not self.services.db.claim_once(team_id, ids.HANDOVER_CLAIM, f"{question.channel}:{question.ts}"):
             return False
         try:
-            settings = logic.load(self.services, team_id)
+            settings = logic.load(team_id, db=self.services.db)
             language = question.language
             note = views.handover_text(
                 language, unsure=unsure, group=settings.support_group, channel=settings.support_channel
@@ -124,7 +124,7 @@ class HelpListeners:
             except SlackApiError as exc:
                 # Not a member of the support channel: the thread note (and its group mention) still stands.
                 log.warning("help hand-over ping to %s failed: %s", settings.support_channel, exc.response.get("error"))
-        logic.mark(self.services, team_id, question.channel, question.ts, handed_over=True)
+        logic.mark(team_id, question.channel, question.ts, db=self.services.db, handed_over=True)
         return True
 
     def _permalink(self, client: WebClient, question: Question) -> str:
@@ -143,7 +143,7 @@ class HelpListeners:
         if question is None:
             return
         if self.services.db.claim_once(team_id, ids.HELPED_CLAIM, f"{question.channel}:{question.ts}:{user_id}"):
-            logic.mark(self.services, team_id, question.channel, question.ts, helpful=True)
+            logic.mark(team_id, question.channel, question.ts, db=self.services.db, helpful=True)
         self._tell(client, question, user_id, t(question.language, "help.helped.thanks"))
 
     def person(self, body: dict[str, Any], client: WebClient) -> None:
@@ -195,7 +195,7 @@ class HelpListeners:
                 client, view["id"], views.notice_modal(locale, t(locale, "help.settings.error.unknown_group"))
             )
             return
-        logic.save(self.services, team_id, user_id, form)
+        logic.save(team_id, user_id, form, db=self.services.db)
         saved = views.saved_text(locale, form.channels, form.support_group, form.support_channel)
         modals.update_view(client, view["id"], views.notice_modal(locale, saved))
 
@@ -218,7 +218,7 @@ def open_settings(services: Services, client: WebClient, *, trigger_id: str, tea
     if not is_billing_admin(services.db, client, team_id, user_id):
         view = views.notice_modal(locale, t(locale, "help.settings.forbidden"))
     else:
-        saved = logic.load(services, team_id)
+        saved = logic.load(team_id, db=services.db)
         groups = usergroups(client)
         page = views.SettingsPage(locale, saved.channels, saved.support_group, saved.support_channel, groups)
         view = views.settings_modal(page)

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
+from bot.db import Database
 from bot.models import HelpQuestion, HelpSettings, utcnow
-from bot.services import Services
 
 
 @dataclass(frozen=True)
@@ -19,8 +19,8 @@ class Settings:
     support_channel: str | None
 
 
-def load(services: Services, team_id: str) -> Settings:
-    with services.db.session() as session:
+def load(team_id: str, *, db: Database) -> Settings:
+    with db.session() as session:
         row = session.get(HelpSettings, team_id)
     if row is None:
         return Settings([], None, None)
@@ -31,8 +31,8 @@ def load(services: Services, team_id: str) -> Settings:
     return Settings(channels, row.support_group, row.support_channel)
 
 
-def save(services: Services, team_id: str, user_id: str, settings: Settings) -> None:
-    with services.db.write_lock(), services.db.session() as session:
+def save(team_id: str, user_id: str, settings: Settings, *, db: Database) -> None:
+    with db.write_lock(), db.session() as session:
         row = session.get(HelpSettings, team_id) or HelpSettings(team_id=team_id)
         row.channels = json.dumps(settings.channels)
         row.support_group = settings.support_group
@@ -42,26 +42,26 @@ def save(services: Services, team_id: str, user_id: str, settings: Settings) -> 
         session.add(row)
 
 
-def is_help_channel(services: Services, team_id: str, channel_id: str) -> bool:
-    return channel_id in load(services, team_id).channels
+def is_help_channel(team_id: str, channel_id: str, *, db: Database) -> bool:
+    return channel_id in load(team_id, db=db).channels
 
 
 def log_question(
-    services: Services, team_id: str, channel: str, ts: str, user_id: str, topic: str, score: float, language: str
+    team_id: str, channel: str, ts: str, user_id: str, topic: str, score: float, language: str, *, db: Database
 ) -> None:
     row = HelpQuestion(
         team_id=team_id, channel_id=channel, message_ts=ts, user_id=user_id, topic=topic, score=score,
         language=language, handed_over=topic == "human",
     )  # fmt: skip
     try:
-        with services.db.write_lock(), services.db.session() as session:
+        with db.write_lock(), db.session() as session:
             session.add(row)
     except IntegrityError:
         pass  # a replay of work already done: the first log stands
 
 
-def question(services: Services, team_id: str, channel: str, ts: str) -> HelpQuestion | None:
-    with services.db.session() as session:
+def question(team_id: str, channel: str, ts: str, *, db: Database) -> HelpQuestion | None:
+    with db.session() as session:
         return session.exec(
             select(HelpQuestion).where(
                 HelpQuestion.team_id == team_id, HelpQuestion.channel_id == channel, HelpQuestion.message_ts == ts
@@ -69,9 +69,9 @@ def question(services: Services, team_id: str, channel: str, ts: str) -> HelpQue
         ).first()
 
 
-def mark(services: Services, team_id: str, channel: str, ts: str, *, helpful: bool | None = None,
+def mark(team_id: str, channel: str, ts: str, *, db: Database, helpful: bool | None = None,
          handed_over: bool | None = None) -> None:  # fmt: skip
-    with services.db.write_lock(), services.db.session() as session:
+    with db.write_lock(), db.session() as session:
         row = session.exec(
             select(HelpQuestion).where(
                 HelpQuestion.team_id == team_id, HelpQuestion.channel_id == channel, HelpQuestion.message_ts == ts
