@@ -38,16 +38,16 @@ class BillingSettingsListeners:
     def _page(
         self, client: WebClient, team_id: str, user_id: str, locale: str, banner: views.Banner | None = None
     ) -> views.SettingsPage:
-        saved = logic.load_settings(self.services, team_id)
+        saved = logic.load_settings(team_id, db=self.services.db)
         groups = usergroups(client)
         current = saved.billing_admin_group if saved else None
         slack_locale = member(self.services.db, client, team_id, user_id).locale
         return views.SettingsPage(
             locale=locale,
             settings=saved,
-            rates=logic.active_rates(self.services, team_id),
+            rates=logic.active_rates(team_id, db=self.services.db),
             default_currency=currencies.default_currency(slack_locale, locale),
-            has_stripe_account=logic.stripe_account(self.services, team_id) is not None,
+            has_stripe_account=logic.stripe_account(team_id, db=self.services.db) is not None,
             groups=groups if self._may_change_group(client, team_id, user_id) else None,
             current_group=next((g for g in groups if g.id == current), None),
             banner=banner,
@@ -110,7 +110,7 @@ class BillingSettingsListeners:
             failed = views.notice_modal(locale, text, retry_action=ids.RETRY_SAVE_ACTION, metadata=form.to_json())
             modals.update_view(client, view_id, failed)
             return
-        rates = logic.active_rates(self.services, team_id)
+        rates = logic.active_rates(team_id, db=self.services.db)
         modals.update_view(client, view_id, views.notice_modal(locale, views.saved_text(locale, form, rates)))
 
     # -- tax rates ----------------------------------------------------------------------------------------
@@ -272,4 +272,4 @@ def _rate_from(value: Any, services: Services, team_id: str) -> TaxRate | None:
         rate_id = int(value)
     except (TypeError, ValueError):
         return None
-    return logic.get_rate(services, team_id, rate_id)
+    return logic.get_rate(team_id, rate_id, db=services.db)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from bot.db import Database
 from bot.models import BillingSettings, HandledRequest, StripeAccount, TaxRate, utcnow
 from bot.services import Services
 from flows.billing_settings.validation import RateForm, SettingsForm
@@ -45,26 +46,26 @@ def is_done(session: Session, team_id: str) -> bool:
     return bool(row and row.currency and row.address_line1 and row.city and row.country)
 
 
-def load_settings(services: Services, team_id: str) -> BillingSettings | None:
-    with services.db.session() as session:
+def load_settings(team_id: str, *, db: Database) -> BillingSettings | None:
+    with db.session() as session:
         return session.get(BillingSettings, team_id)
 
 
-def active_rates(services: Services, team_id: str) -> list[TaxRate]:
-    with services.db.session() as session:
+def active_rates(team_id: str, *, db: Database) -> list[TaxRate]:
+    with db.session() as session:
         query = select(TaxRate).where(TaxRate.team_id == team_id, col(TaxRate.active)).order_by(col(TaxRate.id))
         return list(session.exec(query).all())
 
 
-def get_rate(services: Services, team_id: str, rate_id: int) -> TaxRate | None:
-    with services.db.session() as session:
+def get_rate(team_id: str, rate_id: int, *, db: Database) -> TaxRate | None:
+    with db.session() as session:
         row = session.get(TaxRate, rate_id)
     return row if row is not None and row.team_id == team_id else None
 
 
-def stripe_account(services: Services, team_id: str) -> Account | None:
+def stripe_account(team_id: str, *, db: Database) -> Account | None:
     """The workspace's Stripe account, or None while payments are not set up."""
-    with services.db.session() as session:
+    with db.session() as session:
         row = session.get(StripeAccount, team_id)
     return Account(row.account_id) if row is not None else None
 
@@ -105,7 +106,7 @@ def mirror_pending_tax_rates(services: Services, team_id: str) -> int:
     were set up are kept locally until then). Safe to call again at any point: each row's key is its id,
     and a row's percentage never changes (an edit makes a new row), so the id names the version too.
     """
-    account = stripe_account(services, team_id)
+    account = stripe_account(team_id, db=services.db)
     if account is None:
         return 0
     with services.db.session() as session:
@@ -128,7 +129,7 @@ def mirror_pending_tax_rates(services: Services, team_id: str) -> int:
 
 def add_rate(services: Services, team_id: str, form: RateForm, operation: str) -> None:
     """A new rate; ``operation`` names this one request (the view it came from and its values)."""
-    account = stripe_account(services, team_id)
+    account = stripe_account(team_id, db=services.db)
     stripe_id = None
     if account is not None:
         stripe_id = _create_in_stripe(services, account, form, f"billbot:{team_id}:tax_rate:add:{operation}")
@@ -142,7 +143,7 @@ def replace_rate(services: Services, team_id: str, rate_id: int, form: RateForm,
     Creating first and archiving second means a failure in between leaves the old rate usable everywhere;
     the database only switches over once both have happened.
     """
-    old = get_rate(services, team_id, rate_id)
+    old = get_rate(team_id, rate_id, db=services.db)
     key = f"replace:{rate_id}:{operation}"
     if old is None:
         raise RateGone(rate_id)
@@ -152,7 +153,7 @@ def replace_rate(services: Services, team_id: str, rate_id: int, form: RateForm,
         raise RateGone(rate_id)
     if row_form(old) == form:
         return
-    account = stripe_account(services, team_id)
+    account = stripe_account(team_id, db=services.db)
     stripe_id = None
     if account is not None:
         stripe_id = _create_in_stripe(
@@ -166,7 +167,7 @@ def replace_rate(services: Services, team_id: str, rate_id: int, form: RateForm,
 
 def archive_rate(services: Services, team_id: str, rate_id: int) -> TaxRate:
     """Archive a rate here and in Stripe; invoices that used it keep it (Stripe never deletes a rate)."""
-    row = get_rate(services, team_id, rate_id)
+    row = get_rate(team_id, rate_id, db=services.db)
     if row is None:
         raise RateGone(rate_id)
     if not row.active:

@@ -32,8 +32,8 @@ class InvoiceTemplateListeners:
         self.services = services
 
     def _page(self, team_id: str, locale: str, status: str | None = None) -> views.TemplatePage:
-        saved = logic.load(self.services, team_id)
-        return views.TemplatePage(locale, saved, logic.default_practice_name(self.services, team_id), status)
+        saved = logic.load(team_id, db=self.services.db)
+        return views.TemplatePage(locale, saved, logic.default_practice_name(team_id, db=self.services.db), status)
 
     def open_step(self, step: StepContext) -> None:
         locale = step.locale

@@ -14,6 +14,7 @@ from typing import Literal
 
 from sqlmodel import Session
 
+from bot.db import Database
 from bot.documents.model import Branding
 from bot.documents.pdf import render_invoice_pdf
 from bot.documents.raster import first_page_png
@@ -40,13 +41,13 @@ def is_done(session: Session, team_id: str) -> bool:
     return session.get(InvoiceTemplate, team_id) is not None
 
 
-def load(services: Services, team_id: str) -> InvoiceTemplate | None:
-    with services.db.session() as session:
+def load(team_id: str, *, db: Database) -> InvoiceTemplate | None:
+    with db.session() as session:
         return session.get(InvoiceTemplate, team_id)
 
 
-def default_practice_name(services: Services, team_id: str) -> str:
-    with services.db.session() as session:
+def default_practice_name(team_id: str, *, db: Database) -> str:
+    with db.session() as session:
         return practice_name(session, team_id)
 
 
@@ -58,7 +59,7 @@ class Saved:
 
 def save(services: Services, team_id: str, user_id: str, form: TemplateForm, logo: Logo | None) -> Saved:
     """Push to Stripe, then write the row. ``logo`` is the new logo (None keeps or, with remove_logo, drops it)."""
-    current = load(services, team_id)
+    current = load(team_id, db=services.db)
     logo_data, logo_mime = (current.logo, current.logo_mime) if current is not None else (None, None)
     if logo is not None:
         logo_data, logo_mime = logo.data, logo.mime
@@ -90,7 +91,7 @@ def save(services: Services, team_id: str, user_id: str, form: TemplateForm, log
 
 def push_saved_branding(services: Services, team_id: str) -> None:
     """For on_payments_enabled: a template saved before payments were set up reaches Stripe now."""
-    row = load(services, team_id)
+    row = load(team_id, db=services.db)
     if row is None:
         return
     form = TemplateForm(
@@ -160,7 +161,7 @@ def _push(
 
 def preview_png(services: Services, team_id: str, locale: str, form: TemplateForm, logo: Logo | None) -> bytes:
     """A sample invoice with the form's choices (nothing saved), its first page as a PNG."""
-    current = load(services, team_id)
+    current = load(team_id, db=services.db)
     logo_data, logo_mime = (current.logo, current.logo_mime) if current is not None else (None, None)
     if logo is not None:
         logo_data, logo_mime = logo.data, logo.mime
