@@ -21,7 +21,7 @@ from urllib.parse import urlencode
 import httpx
 
 from bot.sandbox.slack import SlackStandIn, Workspace, check_view
-from bot.sandbox.slack.methods import Context, _build_view
+from bot.sandbox.slack.methods import Context, build_view
 from bot.sandbox.slack.records import Message
 
 API_APP_ID = "A0BILLBOT"
@@ -423,7 +423,7 @@ class SlackClient:
         current = ws.live_view(view_id)
         if current is None:
             return "The view is no longer open."
-        view = _build_view(
+        view = build_view(
             self._context(user_id),
             definition,
             view_id=current["id"],
@@ -442,7 +442,7 @@ class SlackClient:
         stack = ws.stack(user_id)
         if len(stack) >= 3:
             return "push_limit_reached"
-        view = _build_view(
+        view = build_view(
             self._context(user_id),
             definition,
             view_id=ws.next_view_id(),

@@ -465,7 +465,7 @@ def _view_definition(ctx: Context) -> dict[str, Any]:
     return view
 
 
-def _build_view(
+def build_view(
     ctx: Context,
     definition: Mapping[str, Any],
     *,
@@ -514,7 +514,7 @@ def views_open(ctx: Context) -> dict[str, Any]:
     # Slack keeps an external_id taken until it learns the old view closed, even for the same user
     # (slackapi/slack-api-specs#52), so the check runs before the new modal replaces the stack.
     _claim_external_id(ctx, definition)
-    view = _build_view(ctx, definition, view_id=ws.next_view_id())
+    view = build_view(ctx, definition, view_id=ws.next_view_id())
     ws.set_stack(user_id, [view])
     return {"view": view}
 
@@ -533,7 +533,7 @@ def views_push(ctx: Context) -> dict[str, Any]:
     if len(stack) >= 3:
         raise ApiError("push_limit_reached")
     _claim_external_id(ctx, definition)
-    view = _build_view(
+    view = build_view(
         ctx, definition, view_id=ws.next_view_id(), root_view_id=stack[0]["id"], previous_view_id=stack[-1]["id"]
     )
     ws.set_stack(user_id, [*stack, view])
@@ -558,7 +558,7 @@ def views_update(ctx: Context) -> dict[str, Any]:
     _claim_external_id(ctx, definition, current["id"])
     if "external_id" not in definition and current.get("external_id"):
         definition = {**definition, "external_id": current["external_id"]}
-    view = _build_view(
+    view = build_view(
         ctx,
         definition,
         view_id=current["id"],
@@ -604,7 +604,7 @@ def views_publish(ctx: Context) -> dict[str, Any]:
         raise ApiError("hash_conflict")
     _claim_external_id(ctx, definition, current["id"] if current else None)
     # A user's home tab keeps its view id from one publish to the next.
-    view = _build_view(ctx, definition, view_id=current["id"] if current else ws.next_view_id())
+    view = build_view(ctx, definition, view_id=current["id"] if current else ws.next_view_id())
     ws.set_home(user_id, view)
     return {"view": view}
 
