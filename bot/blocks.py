@@ -229,6 +229,24 @@ def input_block(
     return block
 
 
+def text_field(
+    label: str,
+    block_id: str,
+    *,
+    max_length: int,
+    initial: str | None = None,
+    optional: bool = False,
+    placeholder: str | None = None,
+    hint: str | None = None,
+    multiline: bool = False,
+) -> Block:
+    """A modal's text input whose action id is its block id (how the flows read their forms back)."""
+    element = plain_text_input(
+        block_id, initial_value=initial, placeholder=placeholder, max_length=max_length, multiline=multiline
+    )
+    return input_block(label, element, block_id=block_id, optional=optional, hint=hint)
+
+
 def confirm(title: str, text: str, *, yes: str, no: str, danger: bool = False) -> dict[str, Any]:
     dialog: dict[str, Any] = {
         "title": plain(title, CONFIRM_TITLE_MAX),

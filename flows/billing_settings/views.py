@@ -338,13 +338,14 @@ def _text_input(
     *,
     placeholder: str | None = None,
 ) -> Block:
-    element = blocks.plain_text_input(
+    return blocks.text_field(
+        t(locale, label_key),
         block_id,
-        initial_value=initial,
         max_length=max_length,
+        initial=initial,
+        optional=optional,
         placeholder=t(locale, placeholder) if placeholder else None,
     )
-    return blocks.input_block(t(locale, label_key), element, block_id=block_id, optional=optional)
 
 
 def _grouped_select(action_id: str, options: list[Element], initial: str | None, placeholder: str) -> Element:
