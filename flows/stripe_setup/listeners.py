@@ -17,7 +17,7 @@ from bot.permissions import is_billing_admin
 from bot.services import Services
 from bot.slack_users import locale_of
 from bot.stripe_gateway import GatewayError
-from flows.stripe_setup import logic, views
+from flows.stripe_setup import ids, logic, views
 from flows.stripe_setup.links import Links, Onboarding
 from flows.stripe_setup.notify import Notifier
 from flows.stripe_setup.pages import SetupPages
@@ -99,7 +99,7 @@ class StripeSetupListeners:
         step = StepContext(client, body["trigger_id"], team_id, user_id, locale, in_modal)
         if self._refuse(step):
             return
-        view_id = view.get("id") if view.get("callback_id") == views.CALLBACK_ID else None
+        view_id = view.get("id") if view.get("callback_id") == ids.CALLBACK_ID else None
 
         def show(**kwargs: Any) -> None:
             if view_id is not None:
@@ -161,8 +161,8 @@ class StripeSetupListeners:
 def register(app: App, services: Services) -> None:
     listeners = StripeSetupListeners(services)
     services.checklist.provide("stripe_setup", is_done=logic.is_done, open_step=listeners.open_step)
-    app.action(views.START_ACTION)(ack=ack_now, lazy=[listeners.start_setup])
-    for action_id in views.LINK_ACTIONS:
+    app.action(ids.START_ACTION)(ack=ack_now, lazy=[listeners.start_setup])
+    for action_id in ids.LINK_ACTIONS:
         app.action(action_id)(ack_now)  # a link button: the browser opens it, there is nothing to do
     services.stripe_events.on("account.updated", listeners.on_account_updated)
     # The pages this flow serves on bot.server's Stripe routes.

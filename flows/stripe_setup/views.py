@@ -8,14 +8,8 @@ from bot import blocks
 from bot.blocks import Block
 from bot.i18n import t
 from bot.models import StripeAccount
+from flows.stripe_setup.ids import CALLBACK_ID, LINK_ACTION, OAUTH_ACTION, START_ACTION
 from flows.stripe_setup.logic import DASHBOARD_URL, PLATFORM, can_make_onboarding_link, due_list
-
-CALLBACK_ID = "stripe_setup"
-START_ACTION = "stripe_setup_start"
-# Link buttons open the browser, but Slack still sends the click: these are acknowledged and nothing more.
-LINK_ACTION = "stripe_setup_link"
-OAUTH_ACTION = "stripe_setup_oauth"
-LINK_ACTIONS = (LINK_ACTION, OAUTH_ACTION)
 
 # Stripe names what it still needs with field paths (requirements.currently_due); people get a phrase.
 # The first matching prefix wins, so the specific ones come before the general ones.
