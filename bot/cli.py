@@ -6,8 +6,10 @@ import argparse
 import contextlib
 import logging
 import os
+import shutil
 import signal
 import sys
+import tempfile
 import threading
 from collections.abc import Sequence
 
@@ -90,6 +92,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _serve(settings: Settings, *, scheduler: bool, workers: int) -> int:
+    # Before anything imports prometheus_client: this process and its worker processes (which inherit the
+    # environment) then write their samples where GET /metrics adds them up. A folder per serve, so a
+    # previous run's counts never show, removed when serve stops.
+    metrics_dir = tempfile.mkdtemp(prefix="billbot-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    try:
+        return _serve_with_metrics(settings, scheduler=scheduler, workers=workers)
+    finally:
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _serve_with_metrics(settings: Settings, *, scheduler: bool, workers: int) -> int:
     from bot.scheduler import build_scheduler
     from bot.server import create, serve
     from bot.slack_app import start_worker
@@ -98,6 +112,11 @@ def _serve(settings: Settings, *, scheduler: bool, workers: int) -> int:
     services, app, http_app = create(settings)
     in_process = start_worker(services, app) if workers <= 0 else None
     children = WorkerProcesses(workers).start() if workers > 0 else None
+    # What /readyz reports as the worker.
+    if in_process is not None:
+        http_app.state.worker_alive = in_process.alive
+    elif children is not None:
+        http_app.state.worker_alive = children.alive
     background = build_scheduler(services, blocking=False) if scheduler else None
     if background is not None:
         background.start()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import logging
 import re
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -20,6 +21,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from bot import metrics
 from bot.clean_input import MAX_DEPTH, deeper_than
 from bot.db import pending_migrations
 from bot.services import Services
@@ -65,6 +67,7 @@ def build_http_app(services: Services, bolt_app: App) -> Starlette:
     verifier = SignatureVerifier(services.settings.slack_signing_secret or "")
 
     async def slack_events(request: Request) -> Response:
+        received_at = time.monotonic()
         body = await _read_body(request, SLACK_MAX_BODY_BYTES)
         if isinstance(body, Response):
             return body
@@ -78,12 +81,21 @@ def build_http_app(services: Services, bolt_app: App) -> Starlette:
             # Checked before the body is parsed, so nothing unsigned reaches our code or the database.
             return JSONResponse({"error": "invalid request signature"}, status_code=401)
         try:
-            bolt_request = BoltRequest(body=text, query=dict(request.query_params), headers=headers)
+            bolt_request = BoltRequest(
+                body=text,
+                query=dict(request.query_params),
+                headers=headers,
+                # Modals are timed from here, and trigger-bound work too late to open one tells the person.
+                context={metrics.RECEIVED_AT: received_at},
+            )
         except (ValueError, TypeError, AttributeError, RecursionError):
             return JSONResponse({"error": "malformed request body"}, status_code=400)
         if not isinstance(bolt_request.body, dict) or deeper_than(bolt_request.body, MAX_DEPTH):
             return JSONResponse({"error": "malformed request body"}, status_code=400)
         bolt_response = await run_in_threadpool(bolt_app.dispatch, bolt_request)
+        kind = metrics.request_kind(bolt_request.body)
+        metrics.REQUESTS.labels(kind).inc()
+        metrics.ACK_SECONDS.labels(kind).observe(time.monotonic() - received_at)
         return _to_response(bolt_response)
 
     async def slack_oauth(request: Request) -> Response:
@@ -105,6 +117,7 @@ def build_http_app(services: Services, bolt_app: App) -> Starlette:
         except WebhookRejected as exc:
             log.warning("Stripe webhook refused: %s", exc)
             return JSONResponse({"error": "invalid signature"}, status_code=400)
+        metrics.WEBHOOK_EVENTS.labels(str(event.get("type") or "unknown")).inc()
         try:
             handled = await run_in_threadpool(services.stripe_events.handle, event)
         except Exception:
@@ -129,6 +142,20 @@ def build_http_app(services: Services, bolt_app: App) -> Starlette:
             status_code=200 if database_ok else 503,
         )
 
+    queue_gauges = metrics.QueueCollector(services.work.gauges)
+
+    async def metrics_page(_: Request) -> Response:
+        page = await run_in_threadpool(metrics.exposition, queue_gauges)
+        return Response(page, media_type=metrics.CONTENT_TYPE)
+
+    async def readyz(request: Request) -> Response:
+        """For a load balancer: send Slack's requests here only when they can be acked and their work done."""
+        database = await run_in_threadpool(_database_state, services)
+        worker_alive: Callable[[], bool] | None = getattr(request.app.state, "worker_alive", None)
+        worker = "alive" if worker_alive is not None and worker_alive() else "none"
+        ready = database == "ok" and worker == "alive"
+        return JSONResponse({"ready": ready, "database": database, "worker": worker}, status_code=200 if ready else 503)
+
     routes = [
         Route("/slack/events", slack_events, methods=["POST"]),
         Route("/slack/install", slack_oauth, methods=["GET"]),
@@ -138,8 +165,19 @@ def build_http_app(services: Services, bolt_app: App) -> Starlette:
         Route("/stripe/refresh", stripe_page("stripe_refresh"), methods=["GET"]),
         Route("/stripe/oauth/callback", stripe_page("stripe_oauth_callback"), methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        Route("/metrics", metrics_page, methods=["GET"]),
     ]
     return Starlette(routes=routes)
+
+
+def _database_state(services: Services) -> str:
+    """ok, unreachable, or not migrated (a deploy that forgot `billbot db upgrade`)."""
+    try:
+        missing = pending_migrations(services.db.engine)
+    except Exception:
+        return "unreachable"
+    return "not migrated" if missing else "ok"
 
 
 async def _read_body(request: Request, limit: int) -> bytes | Response:

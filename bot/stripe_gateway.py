@@ -8,12 +8,14 @@ Results come back as plain dicts; failures as GatewayError, with Stripe's code a
 from __future__ import annotations
 
 import io
+import re
 import time
 from decimal import Decimal
 from typing import Any
 
 import stripe
 
+from bot import metrics
 from bot.settings import Settings
 
 # Stripe's own default: a signature more than five minutes old is a replay. stripe's construct_event checks
@@ -57,6 +59,19 @@ def _check_signature_header(header: str, now: float) -> None:
             raise WebhookRejected("malformed timestamp in the Stripe-Signature header")
         if abs(now - int(timestamp)) > WEBHOOK_TOLERANCE_SECONDS:
             raise WebhookRejected(f"timestamp {timestamp} is outside the tolerance of {WEBHOOK_TOLERANCE_SECONDS} s")
+
+
+_CAMEL_HUMP = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+def _method_name(call: Any) -> str:
+    """'invoice_item.create' for the stripe package's InvoiceItemService.create: the metrics' label."""
+    owner = getattr(call, "__self__", None)
+    service = type(owner).__name__.removesuffix("Service") if owner is not None else ""
+    name = getattr(call, "__name__", "call")
+    if not service:
+        return str(name)
+    return f"{_CAMEL_HUMP.sub(r'_', service).lower()}.{name}"
 
 
 class StripeGateway:
@@ -120,9 +135,12 @@ class StripeGateway:
 
     @staticmethod
     def _call(call: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        method = _method_name(call)
+        metrics.STRIPE_CALLS.labels(method).inc()
         try:
             result = call(*args, **kwargs)
         except stripe.StripeError as exc:
+            metrics.STRIPE_ERRORS.labels(method).inc()
             error = exc.error
             raise GatewayError(
                 exc.user_message or str(exc),

@@ -59,6 +59,10 @@ class WorkerProcesses:
         self._crash_loop_told = False
         self.restarts = 0
 
+    def alive(self) -> bool:
+        """At least one child is running (for /readyz): a burst of deaths leaves work waiting, not lost."""
+        return not self._stopping.is_set() and any(child.process.poll() is None for child in self._children)
+
     @property
     def pids(self) -> list[int]:
         return [child.process.pid for child in self._children]

@@ -51,15 +51,16 @@ def test_acked_work_survives_a_worker_crash_and_is_done_when_one_returns(
     app = RunningApp(app_env(slack, database_url)).start(worker=False)
     try:
         requests = SlackRequests(app.url, SIGNING_SECRET, slack, TEAM_ID)
-        assert requests.command("/billing", user=ADMIN).status_code == 200
+        # The App Home's publish is durable work (opening a modal would be trigger-bound, run at once).
+        event = {"type": "app_home_opened", "user": ADMIN, "channel": "D0HOME", "tab": "home"}
+        assert requests.event(event).status_code == 200
         rows = pending(app.services.db)
-        assert [(row.team_id, row.function) for row in rows] == [(TEAM_ID, "billing_command")]
+        assert [(row.team_id, row.function) for row in rows] == [(TEAM_ID, "publish_home")]
         time.sleep(0.2)
-        assert slack.calls("views.open") == []  # nobody did the work yet
+        assert slack.calls("views.publish") == []  # nobody did the work yet
 
         app.worker = start_worker(app.services, app.bolt_app)  # a worker comes back
-        hub = slack.wait_for(lambda: slack.workspace(TEAM_ID).views(ADMIN))[-1]
-        assert hub["callback_id"] == "billing_hub"
+        slack.wait_for(lambda: slack.workspace(TEAM_ID).home(ADMIN))
         slack.wait_for(lambda: pending(app.services.db) == [])
         requests.close()
     finally:

@@ -14,6 +14,7 @@ from bot.checklist import STEP_KEYS, StepContext
 from bot.i18n import t
 from bot.services import Services
 from bot.slack_users import ensure_workspace, locale_for
+from bot.work_queue import trigger_bound
 from flows.home import views
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,7 @@ def register(app: App, services: Services) -> None:
     def ack_now(ack: Ack) -> None:
         ack()
 
+    @trigger_bound
     def billing_command(command: dict[str, Any], client: WebClient, respond: Respond) -> None:
         team_id, user_id = command["team_id"], command["user_id"]
         ensure_workspace(services.db, team_id, command.get("team_domain"))
@@ -75,6 +77,7 @@ def register(app: App, services: Services) -> None:
             view["blocks"] = (view["blocks"] + extra)[: blocks.VIEW_BLOCKS_MAX]
         client.views_publish(user_id=user_id, view=view)
 
+    @trigger_bound
     def open_step_button(body: dict[str, Any], client: WebClient) -> None:
         team_id, user_id = body["team"]["id"], body["user"]["id"]
         key = body["actions"][0].get("value", "")
