@@ -1,6 +1,6 @@
 """The worker processes `billbot serve` keeps running beside its HTTP server.
 
-Work after the ack (opening modals, calling Stripe, posting messages) runs in processes of its own, as
+Durable work after the ack (calling Stripe, posting messages, saving) runs in processes of its own, as
 background work of the operating system (idle scheduling class, lowest nice), so a burst of it can never
 hold up an ack: in one process, Python's global lock makes the acks queue behind it. Each child is a
 `billbot work`, claiming rows from the queue like any other worker; a child that dies is started again
