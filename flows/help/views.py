@@ -13,7 +13,7 @@ from bot.slack_users import Usergroup as Group
 from flows.clients import NEW_CLIENT_ACTION
 from flows.help import ids
 from flows.help.knowledge import Article
-from flows.home.views import OPEN_STEP_ACTION
+from flows.home import OPEN_STEP_ACTION
 
 CHANNELS_MAX = 20
 

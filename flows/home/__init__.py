@@ -1,116 +1,27 @@
-"""The overview: the App Home tab, the `/billing` hub and its sub-commands, and the checklist buttons."""
+"""The overview: the App Home tab, the `/billing` hub and its sub-commands, and the checklist buttons.
+
+For other flows: ``OPEN_STEP_ACTION``, the button that opens a checklist step (its value is the step's key).
+"""
 
 from __future__ import annotations
 
-import logging
-from typing import Any
+from typing import TYPE_CHECKING
 
-from slack_bolt import Ack, App, Respond
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from flows.home.ids import OPEN_STEP_ACTION
 
-from bot import blocks
-from bot.checklist import STEP_KEYS, StepContext
-from bot.i18n import t
-from bot.services import Services
-from bot.slack_users import ensure_workspace, locale_for
-from bot.work_queue import trigger_bound
-from flows.home import views
+if TYPE_CHECKING:
+    from slack_bolt import App
 
-log = logging.getLogger(__name__)
+    from bot.services import Services
 
 SLASH_COMMANDS = ("/billing",)
 SHORTCUTS: tuple[str, ...] = ()
 EVENTS = ("app_home_opened",)
 
-# `/billing <word>`: the word names the checklist step it opens, or the help flow.
-SUBCOMMAND_STEPS = {
-    "setup": "stripe_setup",
-    "settings": "billing_settings",
-    "template": "invoice_template",
-    "reminders": "reminders",
-}
-HELP_SUBCOMMAND = "help"
+__all__ = ["EVENTS", "OPEN_STEP_ACTION", "SHORTCUTS", "SLASH_COMMANDS", "register"]
 
 
 def register(app: App, services: Services) -> None:
-    def ack_now(ack: Ack) -> None:
-        ack()
+    from flows.home import listeners
 
-    @trigger_bound
-    def billing_command(command: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        team_id, user_id = command["team_id"], command["user_id"]
-        ensure_workspace(services.db, team_id, command.get("team_domain"))
-        locale = locale_for(services.db, client, team_id, user_id, services.settings.default_locale)
-        word = (command.get("text") or "").strip().split(" ")[0].lower()
-        if not word:
-            _open(client, command["trigger_id"], views.hub_modal(locale, _statuses(services, team_id)))
-        elif word in SUBCOMMAND_STEPS:
-
-            def tell(text: str) -> None:
-                respond(text=text, response_type="ephemeral")
-
-            step = StepContext(client, command["trigger_id"], team_id, user_id, locale, in_modal=False, respond=tell)
-            _open_step(services, step, SUBCOMMAND_STEPS[word])
-        elif word == HELP_SUBCOMMAND:
-            from flows import help as help_flow
-
-            help_flow.open_settings(
-                services, client, trigger_id=command["trigger_id"], team_id=team_id, user_id=user_id, locale=locale
-            )
-        else:
-            # response_url reaches the user wherever they typed, even where the bot is not a member.
-            respond(text=t(locale, "billing.usage", word=word[:50]), response_type="ephemeral")
-
-    def publish_home(event: dict[str, Any], context: dict[str, Any], client: WebClient) -> None:
-        if event.get("tab") != "home":
-            return
-        team_id, user_id = context["team_id"], event["user"]
-        ensure_workspace(services.db, team_id)
-        locale = locale_for(services.db, client, team_id, user_id, services.settings.default_locale)
-        view = views.home_view(locale, _statuses(services, team_id))
-        if services.checklist.opener("reminders") is not None:
-            from flows import reminders
-
-            # The admin who set reminders up sees the next ones due and the last ones sent.
-            extra = reminders.home_section(services, client, team_id, user_id, locale)
-            view["blocks"] = (view["blocks"] + extra)[: blocks.VIEW_BLOCKS_MAX]
-        client.views_publish(user_id=user_id, view=view)
-
-    @trigger_bound
-    def open_step_button(body: dict[str, Any], client: WebClient) -> None:
-        team_id, user_id = body["team"]["id"], body["user"]["id"]
-        key = body["actions"][0].get("value", "")
-        if key not in STEP_KEYS:
-            return
-        locale = locale_for(services.db, client, team_id, user_id, services.settings.default_locale)
-        in_modal = body.get("container", {}).get("type") == "view" and body.get("view", {}).get("type") == "modal"
-        _open_step(services, StepContext(client, body["trigger_id"], team_id, user_id, locale, in_modal), key)
-
-    app.command("/billing")(ack=ack_now, lazy=[billing_command])
-    app.event("app_home_opened")(ack=ack_now, lazy=[publish_home])
-    app.action(views.OPEN_STEP_ACTION)(ack=ack_now, lazy=[open_step_button])
-
-
-def _statuses(services: Services, team_id: str) -> list[Any]:
-    with services.db.session() as session:
-        return services.checklist.statuses(session, team_id)
-
-
-def _open_step(services: Services, step: StepContext, key: str) -> None:
-    opener = services.checklist.opener(key)
-    try:
-        if opener is None:
-            step.open(views.coming_soon_modal(step.locale, f"step.{key}"))
-        else:
-            opener(step)
-    except SlackApiError as exc:
-        log.warning("opening the %s step failed: %s", key, exc.response.get("error"))
-
-
-def _open(client: WebClient, trigger_id: str, view: dict[str, Any]) -> None:
-    try:
-        client.views_open(trigger_id=trigger_id, view=view)
-    except SlackApiError as exc:
-        # An expired trigger means the user waited; there is no one left to show an error to.
-        log.warning("views.open failed: %s", exc.response.get("error"))
+    listeners.register(app, services)

@@ -8,9 +8,7 @@ from bot import blocks
 from bot.blocks import Block
 from bot.checklist import StepStatus
 from bot.i18n import t
-
-OPEN_STEP_ACTION = "checklist_open"
-HUB_CALLBACK = "billing_hub"
+from flows.home.ids import HUB_CALLBACK, OPEN_STEP_ACTION
 
 
 def overview_blocks(locale: str, steps: list[StepStatus]) -> list[Block]:
