@@ -29,18 +29,37 @@ def design_name(locale: str, template: str) -> str:
 
 
 def template_modal(page: TemplatePage) -> dict[str, Any]:
+    locale = page.locale
+    content: list[Block] = [blocks.context(t(locale, "template.intro"))]
+    content += _design_blocks(page) + _logo_blocks(page) + _colour_blocks(page) + _footer_and_terms_blocks(page)
+    content.append(
+        blocks.section(
+            t(locale, "template.preview.hint"),
+            accessory=blocks.button(t(locale, "template.preview"), f.PREVIEW_ACTION, value="preview"),
+            block_id=f.PREVIEW,
+        )
+    )
+    if page.status:
+        status = blocks.context(page.status)
+        status["block_id"] = f.PREVIEW_STATUS
+        content.append(status)
+    return blocks.modal(
+        t(locale, "template.title"),
+        content,
+        callback_id=f.TEMPLATE_CALLBACK,
+        close=t(locale, "template.cancel"),
+        submit=t(locale, "template.save"),
+    )
+
+
+def _design_blocks(page: TemplatePage) -> list[Block]:
     locale, saved = page.locale, page.saved
     designs = [
         blocks.option(design_name(locale, key), key, description=t(locale, f"template.design.{key}.hint"))
         for key in TEMPLATES
     ]
     current_design = saved.template if saved is not None else DEFAULT_TEMPLATE
-    colours = [blocks.option(t(locale, f"template.preset.{p.key}"), p.key) for p in PRESETS]
-    colours.append(blocks.option(t(locale, "template.colour.custom_option"), f.CUSTOM))
-    preset = preset_for(saved.primary_color) if saved is not None else PRESETS[0]
-    chosen_colour = next((o for o in colours if o["value"] == (preset.key if preset else f.CUSTOM)), None)
-    content: list[Block] = [
-        blocks.context(t(locale, "template.intro")),
+    return [
         blocks.input_block(
             t(locale, "template.design"),
             blocks.radio_buttons(
@@ -48,29 +67,32 @@ def template_modal(page: TemplatePage) -> dict[str, Any]:
             ),
             block_id=f.DESIGN,
         ),
-        blocks.input_block(
+        blocks.text_field(
             t(locale, "template.practice_name"),
-            blocks.plain_text_input(
-                f.PRACTICE_NAME,
-                initial_value=(saved.practice_name if saved is not None else None) or page.default_name or None,
-                max_length=NAME_MAX,
-            ),
-            block_id=f.PRACTICE_NAME,
+            f.PRACTICE_NAME,
+            max_length=NAME_MAX,
+            initial=(saved.practice_name if saved is not None else None) or page.default_name or None,
             optional=True,
             hint=t(locale, "template.practice_name.hint"),
         ),
+    ]
+
+
+def _logo_blocks(page: TemplatePage) -> list[Block]:
+    locale, saved = page.locale, page.saved
+    result = [
         blocks.input_block(
             t(locale, "template.logo"),
             blocks.file_input(f.LOGO, filetypes=["png", "jpg", "jpeg"], max_files=1),
             block_id=f.LOGO,
             optional=True,
             hint=t(locale, "template.logo.hint", min_w=MIN_WIDTH, min_h=MIN_HEIGHT),
-        ),
+        )
     ]
     if saved is not None and saved.logo:
-        content.append(blocks.context(t(locale, "template.logo.current")))
+        result.append(blocks.context(t(locale, "template.logo.current")))
         remove = blocks.option(t(locale, "template.logo.remove"), f.REMOVE)
-        content.append(
+        result.append(
             blocks.input_block(
                 t(locale, "template.logo"),
                 blocks.checkboxes(f.LOGO_REMOVE, [remove]),
@@ -78,35 +100,44 @@ def template_modal(page: TemplatePage) -> dict[str, Any]:
                 optional=True,
             )
         )
-    content += [
+    return result
+
+
+def _colour_blocks(page: TemplatePage) -> list[Block]:
+    locale, saved = page.locale, page.saved
+    colours = [blocks.option(t(locale, f"template.preset.{p.key}"), p.key) for p in PRESETS]
+    colours.append(blocks.option(t(locale, "template.colour.custom_option"), f.CUSTOM))
+    preset = preset_for(saved.primary_color) if saved is not None else PRESETS[0]
+    chosen_colour = next((o for o in colours if o["value"] == (preset.key if preset else f.CUSTOM)), None)
+    return [
         blocks.input_block(
             t(locale, "template.colour"),
             blocks.static_select(f.COLOUR, options=colours, initial_option=chosen_colour),
             block_id=f.COLOUR,
         ),
-        blocks.input_block(
+        blocks.text_field(
             t(locale, "template.colour.custom"),
-            blocks.plain_text_input(
-                f.CUSTOM_COLOUR,
-                initial_value=saved.primary_color if saved is not None and preset is None else None,
-                placeholder=t(locale, "template.colour.custom.placeholder"),
-                max_length=20,
-            ),
-            block_id=f.CUSTOM_COLOUR,
+            f.CUSTOM_COLOUR,
+            max_length=20,
+            initial=saved.primary_color if saved is not None and preset is None else None,
             optional=True,
+            placeholder=t(locale, "template.colour.custom.placeholder"),
             hint=t(locale, "template.colour.custom.hint"),
         ),
-        blocks.input_block(
+    ]
+
+
+def _footer_and_terms_blocks(page: TemplatePage) -> list[Block]:
+    locale, saved = page.locale, page.saved
+    return [
+        blocks.text_field(
             t(locale, "template.footer"),
-            blocks.plain_text_input(
-                f.FOOTER,
-                initial_value=saved.footer if saved is not None else None,
-                max_length=FOOTER_MAX,
-                multiline=True,
-            ),
-            block_id=f.FOOTER,
+            f.FOOTER,
+            max_length=FOOTER_MAX,
+            initial=saved.footer if saved is not None else None,
             optional=True,
             hint=t(locale, "template.footer.hint", limit=FOOTER_MAX),
+            multiline=True,
         ),
         blocks.input_block(
             t(locale, "template.terms"),
@@ -119,23 +150,7 @@ def template_modal(page: TemplatePage) -> dict[str, Any]:
             block_id=f.TERMS,
             hint=t(locale, "template.terms.hint"),
         ),
-        blocks.section(
-            t(locale, "template.preview.hint"),
-            accessory=blocks.button(t(locale, "template.preview"), f.PREVIEW_ACTION, value="preview"),
-            block_id=f.PREVIEW,
-        ),
     ]
-    if page.status:
-        status = blocks.context(page.status)
-        status["block_id"] = f.PREVIEW_STATUS
-        content.append(status)
-    return blocks.modal(
-        t(locale, "template.title"),
-        content,
-        callback_id=f.TEMPLATE_CALLBACK,
-        close=t(locale, "template.cancel"),
-        submit=t(locale, "template.save"),
-    )
 
 
 def notice_modal(locale: str, text: str, *, retry: bool = False, metadata: str = "") -> dict[str, Any]:
