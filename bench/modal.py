@@ -191,7 +191,10 @@ def main() -> int:
                           f"{figures['late']:.0f}")  # fmt: skip
             finally:
                 process.terminate()
-                process.wait(timeout=10)
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
     ours.send("done")
     standin.join(timeout=10)
     met = True

@@ -49,6 +49,7 @@ _TABLE = PendingWork.__table__  # type: ignore[attr-defined]
 _INSERTED = ("team_id", "function", "body", "headers", "created_at", "available_at", "attempts", "failed")
 # How long Slack keeps a trigger_id usable; past it a trigger-bound run only tells the person to try again.
 TRIGGER_LIFE_SECONDS = 3.0
+AT_ONCE_THREADS = 16  # trigger-bound runs at a time in one serving process
 _TRIGGER_BOUND = "billbot_trigger_bound"
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -402,8 +403,10 @@ class QueueingListenerRunner(ThreadListenerRunner):
             listener_executor=runner.listener_executor,
             lazy_listener_runner=lazy,
         )
-        # Bolt's own pool for lazy work (10 threads by default), so a burst is bounded as Bolt bounds it.
-        replaced.at_once = AtOnceRunner(runner.listener_executor, runner.logger, on_expired)
+        # A bounded pool of its own, as Bolt's lazy runner has: more threads than Bolt's 5, since a modal's
+        # reads mostly wait on the database (PostgreSQL) and Slack, not on Python.
+        executor = ThreadPoolExecutor(max_workers=AT_ONCE_THREADS, thread_name_prefix="billbot-at-once")
+        replaced.at_once = AtOnceRunner(executor, runner.logger, on_expired)
         return replaced
 
     def _start_lazy_function(self, lazy_func: Callable[..., None], request: BoltRequest) -> None:

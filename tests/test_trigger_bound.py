@@ -22,14 +22,13 @@ from bot.models import PendingWork
 from bot.sandbox.slack import SlackStandIn, Workspace
 from bot.services import Services
 from bot.slack_app import start_worker
-from bot.work_queue import trigger_bound
+from bot.work_queue import AT_ONCE_THREADS, trigger_bound
 from tests.conftest import ADMIN, FRENCH_USER, SIGNING_SECRET, TEAM_ID, app_env
 from tests.harness.running_app import RunningApp
 from tests.harness.slack_requests import SlackRequests
 
 EXPIRED_EN = "Slack took too long to open the form — type the command again."
 EXPIRED_FR = "Slack a mis trop de temps à ouvrir le formulaire — retapez la commande."
-BOLT_POOL = 5  # Bolt's default listener pool, which trigger-bound work shares
 release = threading.Event()
 
 
@@ -101,7 +100,7 @@ def test_trigger_bound_work_that_starts_after_the_trigger_life_only_tells_the_pe
     quick: tuple[RunningApp, SlackRequests], slack: SlackStandIn
 ) -> None:
     _app, requests = quick
-    for _ in range(BOLT_POOL):  # every thread of the pool busy for longer than a trigger lives
+    for _ in range(AT_ONCE_THREADS):  # every thread of the pool busy for longer than a trigger lives
         assert requests.command("/slow", user=ADMIN).status_code == 200
     assert requests.command("/quick", user=FRENCH_USER).status_code == 200
     time.sleep(3.2)
