@@ -62,7 +62,10 @@ def _missing(body: dict[str, Any], fields: list[_Field]) -> str | None:
 def shape_problem(body: dict[str, Any]) -> str | None:
     """The first field Slack would have sent and this request lacks (or has with another type), else None."""
     if "command" in body:
-        return _missing(body, _COMMAND)
+        problem = _missing(body, _COMMAND)
+        if problem is None and not body["command"].startswith("/"):
+            return "command"
+        return problem
     kind = body.get("type")
     if kind in _INTERACTIVE:
         problem = _missing(body, _INTERACTIVE[kind])
@@ -80,6 +83,8 @@ def shape_problem(body: dict[str, Any]) -> str | None:
         return None
     if kind == "event_callback":
         problem = _missing(body, [(("team_id",), str), (("event", "type"), str)])
+        if problem is None and "event_id" in body and not isinstance(body["event_id"], str):
+            problem = "event_id"
         if problem is not None:
             return problem
         event = body["event"]

@@ -24,6 +24,7 @@ from starlette.routing import Route
 from bot import metrics
 from bot.clean_input import MAX_DEPTH, deeper_than
 from bot.db import pending_migrations
+from bot.request_shape import shape_problem
 from bot.services import Services
 from bot.settings import ConfigError, Settings
 from bot.stripe_gateway import WebhookRejected
@@ -92,6 +93,10 @@ def build_http_app(services: Services, bolt_app: App) -> Starlette:
             return JSONResponse({"error": "malformed request body"}, status_code=400)
         if not isinstance(bolt_request.body, dict) or deeper_than(bolt_request.body, MAX_DEPTH):
             return JSONResponse({"error": "malformed request body"}, status_code=400)
+        # Checked here too, not only in the app's middleware: Bolt reads some fields before any middleware runs.
+        problem = shape_problem(bolt_request.body)
+        if problem is not None:
+            return JSONResponse({"error": f"malformed request: {problem}"}, status_code=400)
         bolt_response = await run_in_threadpool(bolt_app.dispatch, bolt_request)
         kind = metrics.request_kind(bolt_request.body)
         metrics.REQUESTS.labels(kind).inc()

@@ -58,6 +58,13 @@ def test_requests_as_slack_sends_them_pass() -> None:
         (command(user_id=None), "user_id"),
         (command(response_url=None), "response_url"),
         (command(trigger_id=7), "trigger_id"),
+        (command(command="-"), "command"),
+        ({"type": "event_callback", "team_id": TEAM_ID, "event": None}, "event.type"),
+        ({"type": "event_callback", "team_id": TEAM_ID, "event": [1, 2]}, "event.type"),
+        (
+            {"type": "event_callback", "team_id": TEAM_ID, "event_id": [-406], "event": {"type": "reaction_added"}},
+            "event_id",
+        ),
         (click(view=True), "view"),
         (click(user=None), "user.id"),
         (click(response_url=None), "response_url"),
@@ -87,13 +94,17 @@ def test_the_server_refuses_them_before_the_ack_and_queues_nothing(slack: SlackS
                 urlencode({"payload": json.dumps(click(view=True))}).encode(), "application/x-www-form-urlencoded"
             ),
             requests.post(
+                json.dumps({"type": "event_callback", "team_id": TEAM_ID, "event": None}).encode(), "application/json"
+            ),
+            requests.post(urlencode(command(command="-")).encode(), "application/x-www-form-urlencoded"),
+            requests.post(
                 json.dumps(
                     {"type": "event_callback", "event_id": "Ev1", "event": {"type": "app_home_opened", "user": ADMIN}}
                 ).encode(),
                 "application/json",
             ),
         ]
-        assert [r.status_code for r in refused] == [400, 400, 400]
+        assert [r.status_code for r in refused] == [400] * 5
         assert requests.post(urlencode(command()).encode(), "application/x-www-form-urlencoded").status_code == 200
         with app.services.db.session() as session:
             assert [row.function for row in session.exec(select(PendingWork)).all()] == ["invoice_command"]
