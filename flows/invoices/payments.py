@@ -26,7 +26,7 @@ from bot.initials import initials
 from bot.models import Client, Invoice
 from bot.permissions import is_billing_admin, privacy
 from bot.services import Services
-from bot.slack_app import web_client
+from bot.slack_clients import web_client
 from bot.slack_users import locale_for
 from bot.stripe_gateway import GatewayError
 from flows.invoices import action_ids, payments_logic, payments_views
