@@ -25,6 +25,7 @@ endif
 test: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/pytest -n auto -q
 
 bench: $(INSTALLED)

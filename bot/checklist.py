@@ -13,6 +13,8 @@ from typing import Any
 from sqlmodel import Session
 
 STEP_KEYS = ("stripe_setup", "billing_settings", "invoice_template", "reminders")
+# The button that opens a step (its value is the step's key): on the hub, the App Home and help answers.
+OPEN_STEP_ACTION = "checklist_open"
 
 
 @dataclass(frozen=True)

@@ -77,7 +77,7 @@ class MeteredWebClient(WebClient):
     received_at: float | None = None
     expired_trigger: bool = False
 
-    def api_call(self, api_method: str, **kwargs: Any) -> Any:  # type: ignore[override]
+    def api_call(self, api_method: str, **kwargs: Any) -> Any:
         SLACK_CALLS.labels(api_method).inc()
         try:
             response = super().api_call(api_method, **kwargs)

@@ -10,7 +10,7 @@ import html
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from slack_bolt import App, BoltRequest, BoltResponse
@@ -85,7 +85,7 @@ def build_http_app(services: Services, bolt_app: App) -> Starlette:
             bolt_request = BoltRequest(
                 body=text,
                 query=dict(request.query_params),
-                headers=headers,
+                headers=dict[str, str | Sequence[str]](headers),
                 # Modals are timed from here, and trigger-bound work too late to open one tells the person.
                 context={metrics.RECEIVED_AT: received_at},
             )

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from bot.checklist import Checklist
 from bot.db import Database
+from bot.flow_hooks import InvoiceModalHooks
 from bot.settings import Settings
 from bot.stripe_events import StripeEvents
 from bot.stripe_gateway import StripeGateway
@@ -36,6 +37,8 @@ class Services:
     # Called with the team id once a workspace's Stripe account can take payments (e.g. to mirror the tax
     # rates saved before it could); the set-up flow calls them, other flows register them.
     on_payments_enabled: list[Callable[[str], None]] = field(default_factory=list)
+    # The invoice modal, for the flows that open it; set by the invoices flow (bot/flow_hooks.py).
+    invoice_modal: InvoiceModalHooks | None = None
 
     def close(self) -> None:
         self.work.close()

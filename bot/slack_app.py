@@ -84,7 +84,10 @@ def build_app(services: Services, flows: list[Callable[[App, Services], None]] |
     # Bolt 1.30 keeps its runner in a private attribute; the version is pinned and tests cover the swap.
     on_expired = expired_trigger.notifier(services)
     app._listener_runner = QueueingListenerRunner.replacing(
-        app.listener_runner, DurableLazyRunner(services.work, app.logger, on_expired), on_expired=on_expired
+        app.listener_runner,
+        DurableLazyRunner(services.work, app.logger, on_expired),
+        on_expired=on_expired,
+        in_flight=services.work.at_once,
     )
     app.middleware(MeterSlackCalls())  # Slack calls counted by method, modals timed from the request's arrival
     app.middleware(CleanInput())  # first, so everything after it reads clean text

@@ -22,11 +22,11 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from slack_bolt import App, BoltRequest
 from slack_bolt.kwargs_injection import build_required_kwargs
@@ -109,7 +109,8 @@ class _RawInsert:
         return values if self.positions is None else tuple(values[name] for name in self.positions)
 
     def run(self, rows: list[dict[str, Any]]) -> None:
-        parameters = [self.parameters(row) for row in rows]
+        # Positional or named, by the driver's paramstyle; executemany takes either list (typed as any).
+        parameters: list[Any] = [self.parameters(row) for row in rows]
         for attempt in (1, 2):
             held = self._connection is not None
             connection = self._connection or self._open()
@@ -121,7 +122,7 @@ class _RawInsert:
                 return
             except Exception as exc:
                 # A database server restarted since the last batch has dropped the connection we held.
-                dropped = held and self._engine.dialect.is_disconnect(exc, connection.dbapi_connection, None)
+                dropped = held and self._engine.dialect.is_disconnect(exc, connection.dbapi_connection, None)  # type: ignore[arg-type]
                 self.close()
                 if attempt == 2 or not dropped:
                     raise
@@ -179,6 +180,8 @@ class WorkQueue:
         self._insert = _RawInsert(db.engine)
         # Who this queue claims rows as: a lease is renewed, and a job started, only by the worker holding it.
         self.worker_id = uuid.uuid4().hex
+        # Trigger-bound work skips the queue; this process's runs of it under way are counted here.
+        self.at_once = InFlight()
 
     def enqueue(self, team_id: str, function: str, body: str, headers: dict[str, list[str]]) -> None:
         """Write one unit of work; returns once it is committed (so before the ack goes out).
@@ -337,6 +340,27 @@ class WorkQueue:
         return {"pending": found.get(False, 0), "failed": found.get(True, 0)}
 
 
+class InFlight:
+    """How many trigger-bound runs are under way in this process: what "all work done" waits on besides the queue."""
+
+    def __init__(self) -> None:
+        self._count = 0
+        self._changed = threading.Condition()
+
+    @property
+    def count(self) -> int:
+        return self._count
+
+    def add(self, n: int) -> None:
+        with self._changed:
+            self._count += n
+            self._changed.notify_all()
+
+    def wait_idle(self, timeout: float) -> bool:
+        with self._changed:
+            return self._changed.wait_for(lambda: self._count == 0, timeout)
+
+
 class AtOnceRunner:
     """Runs trigger-bound lazy functions at once, on a bounded thread pool, never holding up the ack.
 
@@ -344,16 +368,35 @@ class AtOnceRunner:
     person to type the command again (``on_expired``) rather than leave them with nothing.
     """
 
-    def __init__(self, executor: Executor, logger: logging.Logger, on_expired: ExpiredNotice | None = None) -> None:
+    def __init__(
+        self,
+        executor: Executor,
+        logger: logging.Logger,
+        on_expired: ExpiredNotice | None = None,
+        in_flight: InFlight | None = None,
+    ) -> None:
         self.executor = executor
         self.logger = logger
         self.on_expired = on_expired
+        self.in_flight = in_flight or InFlight()
 
     def start(self, function: Callable[..., None], request: BoltRequest) -> None:
         received_at = request.context.get(metrics.RECEIVED_AT)
-        self.executor.submit(self._run, function, request, received_at or time.monotonic())
+        # Counted before the ack leaves, so whoever waits for the work after an answered request sees it.
+        self.in_flight.add(1)
+        try:
+            self.executor.submit(self._run, function, request, received_at or time.monotonic())
+        except BaseException:
+            self.in_flight.add(-1)
+            raise
 
     def _run(self, function: Callable[..., None], request: BoltRequest, received_at: float) -> None:
+        try:
+            self._run_counted(function, request, received_at)
+        finally:
+            self.in_flight.add(-1)
+
+    def _run_counted(self, function: Callable[..., None], request: BoltRequest, received_at: float) -> None:
         name = get_name_for_callable(function)
         outcome = "done"
         if time.monotonic() - received_at > TRIGGER_LIFE_SECONDS:
@@ -392,7 +435,12 @@ class QueueingListenerRunner(ThreadListenerRunner):
 
     @classmethod
     def replacing(
-        cls, runner: ThreadListenerRunner, lazy: LazyListenerRunner, *, on_expired: ExpiredNotice | None = None
+        cls,
+        runner: ThreadListenerRunner,
+        lazy: LazyListenerRunner,
+        *,
+        on_expired: ExpiredNotice | None = None,
+        in_flight: InFlight | None = None,
     ) -> QueueingListenerRunner:
         replaced = cls(
             logger=runner.logger,
@@ -406,7 +454,7 @@ class QueueingListenerRunner(ThreadListenerRunner):
         # A bounded pool of its own, as Bolt's lazy runner has: more threads than Bolt's 5, since a modal's
         # reads mostly wait on the database (PostgreSQL) and Slack, not on Python.
         executor = ThreadPoolExecutor(max_workers=AT_ONCE_THREADS, thread_name_prefix="billbot-at-once")
-        replaced.at_once = AtOnceRunner(executor, runner.logger, on_expired)
+        replaced.at_once = AtOnceRunner(executor, runner.logger, on_expired, in_flight)
         return replaced
 
     def _start_lazy_function(self, lazy_func: Callable[..., None], request: BoltRequest) -> None:
@@ -438,7 +486,9 @@ class DurableLazyRunner(LazyListenerRunner):
 
     def start(self, function: Callable[..., None], request: BoltRequest) -> None:
         name = get_name_for_callable(function)
-        self.queue.enqueue(request.context.team_id or "", name, request.raw_body, request.headers)
+        # Bolt normalises every header to a list of values.
+        headers = cast(dict[str, list[str]], request.headers)
+        self.queue.enqueue(request.context.team_id or "", name, request.raw_body, headers)
         for callback in self._listeners:
             callback()
 
@@ -590,7 +640,11 @@ class Worker:
 def execute(app: App, job: Job) -> str | None:
     """Replay the job's request through the app as Bolt's lazy-only request; the error, or None."""
     try:
-        headers = {**job.headers, LAZY_ONLY_HEADER: ["1"], LAZY_NAME_HEADER: [job.function]}
+        headers: dict[str, str | Sequence[str]] = {
+            **job.headers,
+            LAZY_ONLY_HEADER: ["1"],
+            LAZY_NAME_HEADER: [job.function],
+        }
         response = app.dispatch(BoltRequest(body=job.body, headers=headers))
     except Exception as exc:
         return repr(exc)

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
+from bot.checklist import OPEN_STEP_ACTION
 from bot.models import Client, HelpQuestion, HelpSettings, Invoice
 from bot.sandbox.slack import check_message
 from bot.sandbox.slack.records import Message
 from flows.help import ids
-from flows.home.views import OPEN_STEP_ACTION
 from tests.conftest import ADMIN, FRENCH_USER, MEMBER, TEAM_ID, Billbot
 
 BOT = "U0BOT"

@@ -49,7 +49,8 @@ POSTAL_CODE_EXAMPLES: dict[str, str] = {
 @cache
 def country_codes() -> tuple[str, ...]:
     territories = Locale.parse("en").territories
-    return tuple(sorted(c for c in territories if len(c) == 2 and c.isalpha() and c not in _NOT_COUNTRIES))
+    codes = (c for c in territories if isinstance(c, str))
+    return tuple(sorted(c for c in codes if len(c) == 2 and c.isalpha() and c not in _NOT_COUNTRIES))
 
 
 def is_country(code: str) -> bool:

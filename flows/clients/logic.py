@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy import func
@@ -238,7 +239,7 @@ def active_tax_rates(session: Session, team_id: str) -> list[TaxRate]:
     return list(session.exec(statement))
 
 
-def tax_rates_by_id(session: Session, team_id: str, ids: set[int | None]) -> list[TaxRate]:
+def tax_rates_by_id(session: Session, team_id: str, ids: Collection[int | None]) -> list[TaxRate]:
     wanted = [i for i in ids if i is not None]
     if not wanted:
         return []

@@ -8,12 +8,12 @@ from typing import Any
 
 from bot import blocks
 from bot.blocks import Block, Element
+from bot.checklist import OPEN_STEP_ACTION
 from bot.i18n import t
 from bot.slack_users import Usergroup as Group
 from flows.clients import NEW_CLIENT_ACTION
 from flows.help import ids
 from flows.help.knowledge import Article
-from flows.home import OPEN_STEP_ACTION
 
 CHANNELS_MAX = 20
 

@@ -1,13 +1,11 @@
 """The overview: the App Home tab, the `/billing` hub and its sub-commands, and the checklist buttons.
 
-For other flows: ``OPEN_STEP_ACTION``, the button that opens a checklist step (its value is the step's key).
+The button that opens a checklist step, ``OPEN_STEP_ACTION``, is bot.checklist's: help answers show it too.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
-
-from flows.home.ids import OPEN_STEP_ACTION
 
 if TYPE_CHECKING:
     from slack_bolt import App
@@ -18,7 +16,7 @@ SLASH_COMMANDS = ("/billing",)
 SHORTCUTS: tuple[str, ...] = ()
 EVENTS = ("app_home_opened",)
 
-__all__ = ["EVENTS", "OPEN_STEP_ACTION", "SHORTCUTS", "SLASH_COMMANDS", "register"]
+__all__ = ["EVENTS", "SHORTCUTS", "SLASH_COMMANDS", "register"]
 
 
 def register(app: App, services: Services) -> None:

@@ -1,6 +1,5 @@
-"""The overview's Block Kit ids: the checklist's buttons and the hub modal."""
+"""The overview's Block Kit ids: the hub modal (the checklist's button is bot.checklist.OPEN_STEP_ACTION)."""
 
 from __future__ import annotations
 
-OPEN_STEP_ACTION = "checklist_open"
 HUB_CALLBACK = "billing_hub"

@@ -11,12 +11,12 @@ from slack_sdk.errors import SlackApiError
 
 from bot import blocks
 from bot.acks import ack_now
-from bot.checklist import STEP_KEYS, StepContext
+from bot.checklist import OPEN_STEP_ACTION, STEP_KEYS, StepContext
 from bot.i18n import t
 from bot.services import Services
 from bot.slack_users import ensure_workspace, locale_of
 from bot.work_queue import trigger_bound
-from flows.home import ids, views
+from flows.home import views
 
 log = logging.getLogger(__name__)
 
@@ -115,4 +115,4 @@ def register(app: App, services: Services) -> None:
     listeners = HomeListeners(services)
     app.command("/billing")(ack=ack_now, lazy=[listeners.billing_command])
     app.event("app_home_opened")(ack=ack_now, lazy=[listeners.publish_home])
-    app.action(ids.OPEN_STEP_ACTION)(ack=ack_now, lazy=[listeners.open_step_button])
+    app.action(OPEN_STEP_ACTION)(ack=ack_now, lazy=[listeners.open_step_button])

@@ -6,9 +6,9 @@ from typing import Any
 
 from bot import blocks
 from bot.blocks import Block
-from bot.checklist import StepStatus
+from bot.checklist import OPEN_STEP_ACTION, StepStatus
 from bot.i18n import t
-from flows.home.ids import HUB_CALLBACK, OPEN_STEP_ACTION
+from flows.home.ids import HUB_CALLBACK
 
 
 def overview_blocks(locale: str, steps: list[StepStatus]) -> list[Block]:

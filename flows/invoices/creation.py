@@ -185,9 +185,11 @@ def posting_takes_at_most(services: Services) -> timedelta:
 def update_invoice_message(services: Services, web: WebClient, invoice_id: int) -> bool:
     """Re-render the invoice's message in place (after a payment, a void…); False when it has none yet."""
     bundle = store.load(services, invoice_id)
-    if bundle is None or bundle.invoice.message_ts is None or bundle.invoice.channel_id is None:
+    if bundle is None:
         return False
     invoice = bundle.invoice
+    if invoice.message_ts is None or invoice.channel_id is None:
+        return False
     text, message_blocks = invoice_message(
         invoice, bundle.lines, bundle.client, bundle.rates, invoice.locale, private=is_private(invoice.channel_id),
         full_card=bundle.full_cards,

@@ -182,7 +182,7 @@ def register(app: App, services: Services) -> None:
         locale = locale_of(client, team_id, user_id)
         state = json.dumps((view.get("state") or {}).get("values") or {}, separators=(",", ":"))
         with services.db.session() as session:
-            session.exec(  # type: ignore[call-overload]
+            session.exec(
                 delete(InvoiceModalSnapshot).where(
                     col(InvoiceModalSnapshot.saved_at) < utcnow() - timedelta(days=SNAPSHOT_DAYS)
                 )

@@ -35,7 +35,7 @@ def session_notes(services: Services, team_id: str, invoice_id: int) -> list[tup
     """The notes of the sessions this invoice bills, oldest first (sessions without a note left out)."""
     with services.db.session() as session:
         query = (
-            select(Appointment.held_on, Appointment.notes)
+            select(col(Appointment.held_on), col(Appointment.notes))
             .where(Appointment.team_id == team_id, Appointment.invoice_id == invoice_id)
             .where(col(Appointment.notes).is_not(None))
             .order_by(col(Appointment.held_on), col(Appointment.id))

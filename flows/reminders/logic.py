@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bot.db import Database
 from bot.models import Client, Invoice, InvoiceReminderHold, ReminderSent, ReminderSettings, utcnow
@@ -84,7 +85,7 @@ def save_settings(
 ) -> ReminderSettings:
     """One row, written whole in one transaction: a failed save leaves the previous settings as they were."""
     now = utcnow()
-    values = {
+    values: dict[str, Any] = {
         "offsets": json.dumps(list(form.offsets)),
         "email_client": form.email_client,
         "tell_team": form.tell_team,
@@ -293,7 +294,7 @@ def recently_sent(db: Database, team_id: str, limit: int = 5) -> list[HomeLine]:
             .join(Invoice, Invoice.id == ReminderSent.invoice_id)
             .join(Client, Client.id == Invoice.client_id)
             .where(ReminderSent.team_id == team_id, ReminderSent.state == "sent")
-            .order_by(ReminderSent.sent_at.desc(), ReminderSent.id.desc())  # type: ignore[union-attr,attr-defined]
+            .order_by(col(ReminderSent.sent_at).desc(), col(ReminderSent.id).desc())
             .limit(limit)
         ).all()
     return [

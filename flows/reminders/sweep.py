@@ -216,8 +216,8 @@ class Sweeper:
         if settings.tell_team and settings.channel_id:
             item = DigestItem(
                 row_id=row_id,
-                invoice_id=invoice.id,
-                number=invoice.number,  # type: ignore[arg-type]
+                invoice_id=row.invoice_id,
+                number=invoice.number,
                 client=work.client.name,
                 amount=invoice.amount_remaining or invoice.total,
                 currency=invoice.currency,

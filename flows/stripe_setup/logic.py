@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bot.db import Database
 from bot.models import StripeAccount, utcnow
@@ -113,11 +113,11 @@ def owners_of(db: Database, account_id: str | None) -> list[StripeAccount]:
     with db.session() as session:
         if account_id is None:
             query = select(StripeAccount).where(
-                StripeAccount.account_id.is_(None),  # type: ignore[union-attr]
-                StripeAccount.connection == PLATFORM,
+                col(StripeAccount.account_id).is_(None),
+                col(StripeAccount.connection) == PLATFORM,
             )
         else:
-            query = select(StripeAccount).where(StripeAccount.account_id == account_id)
+            query = select(StripeAccount).where(col(StripeAccount.account_id) == account_id)
         return list(session.scalars(query))
 
 
@@ -202,9 +202,9 @@ def record_status(
         if old == status:
             return row, Change.NONE
         same_account = (
-            StripeAccount.account_id.is_(None)  # type: ignore[union-attr]
+            col(StripeAccount.account_id).is_(None)
             if account_id is None
-            else StripeAccount.account_id == account_id
+            else col(StripeAccount.account_id) == account_id
         )
         statement = (
             update(StripeAccount)

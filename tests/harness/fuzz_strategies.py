@@ -592,6 +592,7 @@ def drain(services: Services, timeout: float = 10.0) -> tuple[list[FailedJob], i
     """Wait until every job has run or failed; returns the jobs that failed (then removed, so each is
     reported once) and how many were still waiting when ``timeout`` ran out."""
     deadline = time.monotonic() + timeout
+    services.work.at_once.wait_idle(timeout)  # a modal opened at once, skipping the queue
     waiting = select(_TABLE.c.id).where(_TABLE.c.last_error.is_(None), _TABLE.c.failed.is_(False))
     while True:
         with services.db.engine.connect() as conn:

@@ -580,7 +580,9 @@ def _state_kept(state: dict[str, Any], definition: Mapping[str, Any]) -> dict[st
         elements = [block["element"]] if isinstance(block.get("element"), dict) else block.get("elements") or []
         if isinstance(block.get("accessory"), dict):
             elements = [*elements, block["accessory"]]
-        present[block["block_id"]] = {e.get("action_id") for e in elements if isinstance(e, dict)}
+        present[block["block_id"]] = {
+            e["action_id"] for e in elements if isinstance(e, dict) and isinstance(e.get("action_id"), str)
+        }
     kept = {
         block_id: {action: value for action, value in actions.items() if action in present[block_id]}
         for block_id, actions in (state.get("values") or {}).items()

@@ -1,0 +1,43 @@
+"""What one flow offers others without their importing it: the invoice modal, opened from a client's record
+and from a help answer, and told about a client created from inside it.
+
+The invoices flow provides them in its register(); a flow that needs them reads ``services.invoice_modal``,
+which is None when the invoices flow is not registered (a test app with fewer flows).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from slack_sdk import WebClient
+
+
+class OpenInvoiceModal(Protocol):
+    def __call__(
+        self,
+        client: WebClient,
+        *,
+        trigger_id: str,
+        team_id: str,
+        user_id: str,
+        locale: str,
+        channel_id: str | None = None,
+        client_id: int | None = None,
+        appointment_ids: tuple[int, ...] = (),
+        push: bool = False,
+    ) -> None:
+        """Open (or push) the invoice modal; ``client_id`` / ``appointment_ids`` prefill it."""
+
+
+class ClientCreated(Protocol):
+    def __call__(
+        self, client: WebClient, *, team_id: str, user_id: str, locale: str, parent_view_id: str, client_id: int
+    ) -> None:
+        """The "New client" modal pushed from the invoice modal ``parent_view_id`` saved ``client_id``."""
+
+
+@dataclass(frozen=True)
+class InvoiceModalHooks:
+    open: OpenInvoiceModal
+    client_created: ClientCreated
