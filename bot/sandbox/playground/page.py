@@ -11,23 +11,22 @@ import hashlib
 import json
 import mimetypes
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from bot.i18n import catalog, normalise_locale
+from bot.sandbox.slack import SlackStandIn
 from bot.sandbox.slack.records import Message
 
 from . import demo
 from .slack_client import Outcome, SlackClient
-
-if TYPE_CHECKING:
-    from .stack import Playground
 
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
@@ -63,13 +62,9 @@ def words(locale: str) -> dict[str, str]:
     return {k.removeprefix("playground."): found.get(k) or english[k] for k in keys}
 
 
-def build_page_app(playground: Playground) -> Starlette:
-    slack = playground.slack
+def build_page_app(slack: SlackStandIn, client: SlackClient, app_url: str) -> Starlette:
+    """The page over the playground's parts (``stack.Playground`` builds it once they are up)."""
     team_id = demo.TEAM_ID
-
-    def client() -> SlackClient:
-        assert playground.client is not None
-        return playground.client
 
     def ws() -> Any:
         return slack.workspace(team_id)
@@ -170,8 +165,6 @@ def build_page_app(playground: Playground) -> Starlette:
 
         return endpoint
 
-    from starlette.concurrency import run_in_threadpool
-
     async def index(_: Request) -> Response:
         return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-store"})
 
@@ -186,7 +179,7 @@ def build_page_app(playground: Playground) -> Starlette:
             raise BadRequest("a slash command starts with /")
         name, _, rest = line.partition(" ")
         return answer(
-            await run_in_threadpool(client().command, _text(body, "user"), _text(body, "channel"), name, rest.strip())
+            await run_in_threadpool(client.command, _text(body, "user"), _text(body, "channel"), name, rest.strip())
         )
 
     async def message(request: Request) -> Response:
@@ -194,7 +187,7 @@ def build_page_app(playground: Playground) -> Starlette:
         text = _text(body, "text")
         thread_ts = body.get("thread_ts") if isinstance(body.get("thread_ts"), str) else None
         return answer(
-            await run_in_threadpool(client().message, _text(body, "user"), _text(body, "channel"), text, thread_ts)
+            await run_in_threadpool(client.message, _text(body, "user"), _text(body, "channel"), text, thread_ts)
         )
 
     async def action(request: Request) -> Response:
@@ -205,7 +198,7 @@ def build_page_app(playground: Playground) -> Starlette:
         view_id = body.get("view_id") or None
         return answer(
             await run_in_threadpool(
-                lambda: client().action(
+                lambda: client.action(
                     _text(body, "user"),
                     act,
                     view_id=view_id,
@@ -220,7 +213,7 @@ def build_page_app(playground: Playground) -> Starlette:
         body = await body_of(request)
         return answer(
             await run_in_threadpool(
-                lambda: client().suggest(
+                lambda: client.suggest(
                     _text(body, "user"),
                     _text(body, "action_id"),
                     _text(body, "block_id"),
@@ -234,21 +227,19 @@ def build_page_app(playground: Playground) -> Starlette:
     async def submit(request: Request) -> Response:
         body = await body_of(request)
         values = _values(body) or {}
-        return answer(await run_in_threadpool(client().submit, _text(body, "user"), _text(body, "view_id"), values))
+        return answer(await run_in_threadpool(client.submit, _text(body, "user"), _text(body, "view_id"), values))
 
     async def close(request: Request) -> Response:
         body = await body_of(request)
         return answer(
             await run_in_threadpool(
-                lambda: client().close_view(
-                    _text(body, "user"), _text(body, "view_id"), all_views=bool(body.get("all"))
-                )
+                lambda: client.close_view(_text(body, "user"), _text(body, "view_id"), all_views=bool(body.get("all")))
             )
         )
 
     async def home(request: Request) -> Response:
         body = await body_of(request)
-        return answer(await run_in_threadpool(client().open_home, _text(body, "user")))
+        return answer(await run_in_threadpool(client.open_home, _text(body, "user")))
 
     async def upload(request: Request) -> Response:
         """A file picked in a modal's file input: Slack stores it and the view state carries its file object.
@@ -274,7 +265,7 @@ def build_page_app(playground: Playground) -> Starlette:
         async with httpx.AsyncClient(timeout=15) as http:
             upstream = await http.request(
                 request.method,
-                f"{playground.app_url}{request.url.path}",
+                f"{app_url}{request.url.path}",
                 params=dict(request.query_params),
                 content=await request.body(),
                 headers={k: v for k, v in request.headers.items() if k.lower() not in ("host", "content-length")},

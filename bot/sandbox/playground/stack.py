@@ -20,6 +20,7 @@ from bot.sandbox.stripe import StripeEmulator
 from bot.settings import Mode, Settings, load_settings
 
 from . import demo
+from .page import build_page_app
 from .slack_client import SlackClient
 
 log = logging.getLogger(__name__)
@@ -134,8 +135,6 @@ class Playground:
         from bot.server import create
         from bot.slack_app import start_worker
 
-        from .page import build_page_app
-
         self.slack.start(self.options.host)
         self._parts.append(self.slack)
         if not self.options.stripe_api_key:
@@ -164,7 +163,8 @@ class Playground:
         scheduler.start()
         self._parts.append(scheduler)
         self.client = SlackClient(self.app_url, self.signing_secret, self.slack, demo.TEAM_ID)
-        page_server = _Served(build_page_app(self), self.options.host, self.port, "billbot-playground")
+        page = build_page_app(self.slack, self.client, self.app_url)
+        page_server = _Served(page, self.options.host, self.port, "billbot-playground")
         page_server.start()
         self._parts.append(page_server)
         return self

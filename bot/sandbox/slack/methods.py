@@ -15,14 +15,22 @@ import secrets
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from . import limits
 from .records import Edit, File, Message
 from .state import Channel, Workspace
 
-if TYPE_CHECKING:
-    from .standin import SlackStandIn
+
+class StandIn(Protocol):
+    """What the methods need of ``standin.SlackStandIn``, which runs them (so it is not imported here)."""
+
+    @property
+    def root_url(self) -> str: ...
+
+    def upload_url(self, team_id: str, file_id: str) -> str: ...
+
+    def exchange_trigger(self, team_id: str, trigger_id: Any) -> str: ...
 
 
 class ApiError(Exception):
@@ -56,7 +64,7 @@ def problems_error(problems: list[limits.Problem]) -> ApiError:
 
 @dataclass
 class Context:
-    standin: SlackStandIn
+    standin: StandIn
     workspace: Workspace
     args: dict[str, Any]
     token: str
@@ -618,7 +626,7 @@ def _file_object(ctx: Context, file: File) -> dict[str, Any]:
     return file_object(ctx.standin, ctx.workspace, file)
 
 
-def file_object(standin: SlackStandIn, ws: Workspace, file: File) -> dict[str, Any]:
+def file_object(standin: StandIn, ws: Workspace, file: File) -> dict[str, Any]:
     """A file as Slack describes it (files.info, file_input values). Its private URLs are served by the
     stand-in itself, standing in for files.slack.com: a GET with the bot token (files:read) gets the bytes."""
     files_root = f"{standin.root_url}files-pri/{ws.team_id}-{file.id}"

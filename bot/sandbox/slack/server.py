@@ -14,17 +14,31 @@ import email.policy
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlsplit
 
-if TYPE_CHECKING:
-    from .standin import SlackStandIn
+from .response_urls import ResponseUrls
 
 API_PREFIX = "/api/"
 UPLOAD_PREFIX = "/upload/v1/"
 RESPONSE_PREFIX = "/response/"
 FILES_PREFIX = "/files-pri/"  # files.slack.com's private file URLs
 JSON_TYPE = "application/json; charset=utf-8"
+
+
+class StandIn(Protocol):
+    """What the server hands requests to: ``standin.SlackStandIn``, which builds the server (so not imported)."""
+
+    @property
+    def response_urls(self) -> ResponseUrls: ...
+
+    def handle_api(
+        self, method: str, args: dict[str, Any], token: str | None, basic_auth: tuple[str, str] | None
+    ) -> tuple[int, dict[str, str], bytes]: ...
+
+    def accept_upload(self, team_id: str, file_id: str, data: bytes) -> bool: ...
+
+    def download(self, path: str, token: str | None) -> tuple[int, bytes, str]: ...
 
 
 def parse_multipart(content_type: str, body: bytes) -> list[tuple[str, str | None, bytes]]:
@@ -160,7 +174,7 @@ class _Server(ThreadingHTTPServer):
     # Bench runs 32 concurrent clients, each opening a fresh connection per call.
     request_queue_size = 256
 
-    def __init__(self, address: tuple[str, int], standin: SlackStandIn) -> None:
+    def __init__(self, address: tuple[str, int], standin: StandIn) -> None:
         self.standin = standin
         super().__init__(address, _Handler)
 
@@ -168,7 +182,7 @@ class _Server(ThreadingHTTPServer):
 class HttpServer:
     """A running server bound to loopback; ``stop`` waits for it to close its socket."""
 
-    def __init__(self, standin: SlackStandIn, host: str, port: int) -> None:
+    def __init__(self, standin: StandIn, host: str, port: int) -> None:
         self._server = _Server((host, port), standin)
         # The socket's own address (what server_address holds), typed str and int rather than str | bytes.
         self.host: str

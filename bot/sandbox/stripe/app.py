@@ -34,6 +34,18 @@ from .webhooks import WebhookDispatcher
 API_VERSION: str = stripe.api_version
 
 Handler = Callable[..., Any]
+# How each kind is rendered, registered by its resource module (``@renderer("invoice")``). Kept beside App,
+# which every renderer takes, so that objects.py needs nothing of this module.
+Renderer = Callable[["App", Record], dict[str, Any]]
+RENDERERS: dict[str, Renderer] = {}
+
+
+def renderer(kind: str) -> Callable[[Renderer], Renderer]:
+    def register(fn: Renderer) -> Renderer:
+        RENDERERS[kind] = fn
+        return fn
+
+    return register
 
 
 @dataclass
@@ -152,7 +164,7 @@ class App:
     # --- rendering --------------------------------------------------------------------------------
 
     def render(self, record: Record) -> dict[str, Any]:
-        return objects.RENDERERS[record.kind](self, record)
+        return RENDERERS[record.kind](self, record)
 
     def expand(self, ctx: Context, value: dict[str, Any], paths: list[str]) -> dict[str, Any]:
         for path in paths:

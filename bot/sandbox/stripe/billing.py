@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from . import payments
+from .app import App, Context, Route, renderer
 from .money import line_taxes
-from .objects import changed, fresh, merge_metadata, public, renderer
+from .objects import changed, fresh, merge_metadata, public
 from .protocol import invalid, new_id, no_such, paginate
 from .store import Record
-
-if TYPE_CHECKING:
-    from .app import App, Context, Route
 
 DAY = 86_400
 CUSTOMER_FIELDS = ("address", "description", "email", "name", "phone", "preferred_locales", "shipping", "tax_exempt")
@@ -905,8 +903,6 @@ def mark_uncollectible(ctx: Context, params: dict[str, Any], invoice_id: str) ->
 
 
 def routes() -> list[Route]:
-    from .app import Route
-
     return [
         Route("POST", "/v1/customers", "CustomerCreateParams", create_customer),
         Route("GET", "/v1/customers", "CustomerListParams", list_customers),

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import re
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from stripe import OAuth
 
-from .objects import changed, fresh, merge_metadata, public, renderer, template
+from .app import App, Context, Route, renderer
+from .objects import changed, fresh, merge_metadata, public, template
 from .params import compile_typeddict, validate
 from .protocol import OAuthError, StripeError, invalid, new_id, no_such, paginate
 from .store import Record
-
-if TYPE_CHECKING:
-    from .app import App, Context, Route
 
 CURRENCY_BY_COUNTRY = {
     "US": "usd",
@@ -357,8 +355,6 @@ def oauth_deauthorize(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
 
 
 def routes() -> list[Route]:
-    from .app import Route
-
     return [
         Route("POST", "/v1/accounts", "AccountCreateParams", create_account),
         Route("GET", "/v1/accounts", "AccountListParams", list_accounts),

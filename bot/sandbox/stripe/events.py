@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import fnmatch
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .objects import renderer
+from .app import App, Context, Route, renderer
 from .protocol import paginate
 from .store import Record
-
-if TYPE_CHECKING:
-    from .app import App, Context, Route
 
 
 @renderer("event")
@@ -35,8 +32,6 @@ def retrieve_event(ctx: Context, params: dict[str, Any], event_id: str) -> dict[
 
 
 def routes() -> list[Route]:
-    from .app import Route
-
     return [
         Route("GET", "/v1/events", "EventListParams", list_events),
         Route("GET", "/v1/events/{id}", "EventRetrieveParams", retrieve_event),

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import mimetypes
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .objects import fresh, public, renderer
+from .app import App, Context, Route, renderer
+from .objects import fresh, public
 from .protocol import Response, UploadedFile, invalid, new_id, paginate
 from .store import Record
-
-if TYPE_CHECKING:
-    from .app import App, Context, Route
 
 MAX_SIZE = 32 * 1024 * 1024  # Stripe's documented upload limit
 IMAGE_PURPOSES = {"business_icon", "business_logo"}
@@ -91,8 +89,6 @@ def list_files(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
 
 
 def routes() -> list[Route]:
-    from .app import Route
-
     return [
         Route("POST", "/v1/files", "FileCreateParams", create_file),
         Route("GET", "/v1/files", "FileListParams", list_files),

@@ -1,20 +1,13 @@
-"""Rendering stored state into Stripe-shaped objects, starting from the generated skeletons."""
+"""Stripe-shaped objects from the generated skeletons, and the update rules every resource shares.
+(Which function renders each kind is registered on the dispatcher, ``app.renderer``.)"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from .protocol import invalid
 from .shapes import SKELETONS, TEMPLATES
-
-if TYPE_CHECKING:
-    from .app import App
-    from .store import Record
-
-Renderer = Callable[["App", "Record"], dict[str, Any]]
-RENDERERS: dict[str, Renderer] = {}
-
 
 # Serialised once: json.loads is the fastest way to get an independent deep copy.
 _SKELETON_JSON = {kind: json.dumps(shape) for kind, shape in SKELETONS.items()}
@@ -31,14 +24,6 @@ def template(kind: str) -> dict[str, Any]:
     return json.loads(_TEMPLATE_JSON[kind])
 
 
-def renderer(kind: str) -> Callable[[Renderer], Renderer]:
-    def register(fn: Renderer) -> Renderer:
-        RENDERERS[kind] = fn
-        return fn
-
-    return register
-
-
 def public(state: dict[str, Any]) -> dict[str, Any]:
     """State without the emulator's private bookkeeping (keys starting with "_")."""
     return {k: v for k, v in state.items() if not k.startswith("_")}
@@ -46,8 +31,6 @@ def public(state: dict[str, Any]) -> dict[str, Any]:
 
 def merge_metadata(current: dict[str, str] | None, update: Any) -> dict[str, str]:
     """Stripe's metadata update rules: "" clears all, a key set to "" is removed, others merge."""
-    from .protocol import invalid
-
     if update == "":
         return {}
     merged = dict(current or {})

@@ -7,15 +7,13 @@ through them in the playground. Each POST has the same effect as the matching te
 from __future__ import annotations
 
 from html import escape
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from . import billing, connect, payments
+from .app import App, Context, Route
 from .money import format_amount
 from .protocol import Response, StripeError, new_id
-
-if TYPE_CHECKING:
-    from .app import App, Context, Route
 
 STYLE = (
     "body{font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto;color:#1a1f36}"
@@ -44,8 +42,6 @@ def _redirect(url: str, extra: dict[str, str] | None = None) -> Response:
 
 
 def _context(app: App, account: str, method: str, path: str, form: dict[str, Any]) -> Context:
-    from .app import Context
-
     return Context(app, account, account != app.platform_account_id, new_id("req_", 14), None, method, path, {}, form)
 
 
@@ -261,8 +257,6 @@ def _tiny_pdf(lines: list[str]) -> bytes:
 
 
 def routes() -> list[Route]:
-    from .app import Route
-
     return [
         Route("GET", "/setup/s/{account}/{token}", None, onboarding, kind="page"),
         Route("POST", "/setup/s/{account}/{token}", None, onboarding, kind="page"),

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .objects import fresh, merge_metadata, public, renderer
+from .app import App, Context, Route, renderer
+from .objects import fresh, merge_metadata, public
 from .protocol import StripeError, invalid, new_id, paginate
 from .store import Record
-
-if TYPE_CHECKING:
-    from .app import App, Context, Route
 
 DAY = 86_400
 
@@ -419,8 +417,6 @@ def complete_session(ctx: Context, record: Record, card: TestCard, email: str | 
 
 
 def routes() -> list[Route]:
-    from .app import Route
-
     return [
         Route("GET", "/v1/payment_methods", "PaymentMethodListParams", list_payment_methods),
         Route("GET", "/v1/payment_methods/{id}", "PaymentMethodRetrieveParams", retrieve_payment_method),
