@@ -6,7 +6,10 @@ that runs long shortens with an ellipsis instead of making Slack refuse the whol
 
 from __future__ import annotations
 
+from collections import defaultdict
 from typing import Any, Literal
+
+from bot.i18n import sort_key
 
 Block = dict[str, Any]
 Element = dict[str, Any]
@@ -386,3 +389,17 @@ def timepicker(action_id: str, *, initial_time: str | None = None, placeholder: 
     if placeholder:
         element["placeholder"] = plain(placeholder, PLACEHOLDER_MAX)
     return element
+
+
+def grouped_select(action_id: str, options: list[Element], initial: str | None, placeholder: str) -> Element:
+    """A long list (currencies, countries) as options grouped by initial letter, type-ahead searchable.
+
+    Slack allows 100 options per group and 100 groups; letters ignore accents, so "Équateur" is under E.
+    """
+    groups: dict[str, list[Element]] = defaultdict(list)
+    for opt in options:
+        letter = sort_key(opt["text"]["text"])[:1].upper() or "#"
+        groups[letter if letter.isalpha() else "#"].append(opt)
+    option_groups = [option_group(letter, groups[letter]) for letter in sorted(groups)]
+    chosen = next((o for o in options if o["value"] == initial), None) if initial else None
+    return static_select(action_id, option_groups=option_groups, initial_option=chosen, placeholder=placeholder)

@@ -7,9 +7,11 @@ from decimal import Decimal
 
 import pytest
 
+from bot import countries
+from bot.i18n import format_percent
 from bot.models import BillingSettings, TaxRate
 from bot.sandbox.slack import check_view
-from flows.billing_settings import countries, currencies, ids, validation, views
+from flows.billing_settings import currencies, ids, validation, views
 from tests.test_billing_settings import rate_values, settings_values
 
 
@@ -138,9 +140,9 @@ def test_currency_names_are_in_the_users_language() -> None:
 
 
 def test_percent_uses_the_locales_separator() -> None:
-    assert views.percent(Decimal("19.6000"), "fr") == "19,6\u00a0%"
-    assert views.percent(Decimal("19.6000"), "en") == "19.6%"
-    assert views.percent(Decimal("20.0000"), "en") == "20%"
+    assert format_percent(Decimal("19.6000"), "fr") == "19,6\u00a0%"
+    assert format_percent(Decimal("19.6000"), "en") == "19.6%"
+    assert format_percent(Decimal("20.0000"), "en") == "20%"
 
 
 @pytest.mark.parametrize("locale", ["en", "fr"])

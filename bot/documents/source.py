@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
-from babel import Locale
-from babel.numbers import format_percent
 from sqlmodel import Session, col, select
 
 from bot.documents.model import Address, Branding, DocumentLine, InvoiceDocument, TaxTotal
-from bot.i18n import normalise_locale, t
+from bot.i18n import format_percent, t
 from bot.models import BillingSettings, Client, Invoice, InvoiceLine, InvoiceTemplate, TaxRate, Workspace
 from bot.services import Services
 
@@ -51,10 +47,7 @@ def practice_address(session: Session, team_id: str) -> Address:
 
 
 def tax_label(rate: TaxRate, locale: str) -> str:
-    babel_locale = Locale.parse(_BABEL[normalise_locale(locale)])
-    # The locale's own pattern ("20 %" in French, "20%" in English) with up to four decimals, as rates have.
-    pattern = babel_locale.percent_formats[None].pattern.replace("#,##0", "#,##0.####")
-    percent = format_percent(Decimal(rate.percentage) / 100, format=pattern, locale=babel_locale)
+    percent = format_percent(rate.percentage, locale)
     key = "document.tax_label.inclusive" if rate.inclusive else "document.tax_label"
     return t(locale, key, name=rate.name, percent=percent)
 

@@ -8,7 +8,9 @@ be defined in one file only.
 from __future__ import annotations
 
 import json
+import unicodedata
 from datetime import date, datetime
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 
@@ -17,6 +19,7 @@ from babel.dates import format_date as babel_format_date
 from babel.dates import format_datetime as babel_format_datetime
 from babel.dates import get_timezone
 from babel.numbers import format_currency
+from babel.numbers import format_percent as babel_format_percent
 
 from bot import money
 
@@ -70,6 +73,18 @@ def format_money(amount_minor: int, currency: str, locale: str) -> str:
         locale=babel_locale,
         currency_digits=False,
     )
+
+
+def format_percent(value: Decimal, locale: str) -> str:
+    """A tax rate: ``19.6000`` → ``19.6%`` in English, ``19,6 %`` in French (up to four decimals, none trailing)."""
+    babel_locale = Locale.parse(_BABEL_LOCALE[normalise_locale(locale)])
+    pattern = babel_locale.percent_formats[None].pattern.replace("#,##0", "#,##0.####")
+    return babel_format_percent(Decimal(value) / 100, format=pattern, locale=babel_locale)
+
+
+def sort_key(text: str) -> str:
+    """Accents and case ignored, so "Écu" sorts under E, as a French reader expects."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c))
 
 
 def format_date(value: date, locale: str, style: str = "medium") -> str:

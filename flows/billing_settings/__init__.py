@@ -4,8 +4,8 @@ currency, tax rates (each mirrored as a Stripe TaxRate), billing address and bil
 Listeners stay thin: the acks validate (errors come back inline, keyed by block id) and the lazy parts,
 run from the durable work queue, check who is asking, save through ``logic`` and update the views.
 
-For other flows: ``mirror_pending_tax_rates(services, team_id)``, ``percent`` (a rate as shown) and
-``country_select`` (the address's country menu).
+For other flows: ``mirror_pending_tax_rates(services, team_id)``. (A rate as shown is
+bot.i18n.format_percent; the address's country menu is bot.countries.country_select.)
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from flows.billing_settings.logic import mirror_pending_tax_rates
-from flows.billing_settings.views import country_select, percent
 
 if TYPE_CHECKING:
     from slack_bolt import App
@@ -28,9 +27,7 @@ __all__ = [
     "EVENTS",
     "SHORTCUTS",
     "SLASH_COMMANDS",
-    "country_select",
     "mirror_pending_tax_rates",
-    "percent",
     "register",
 ]
 

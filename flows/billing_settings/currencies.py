@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
-
 from babel import Locale, UnknownLocaleError
 from babel.numbers import get_currency_name, get_territory_currencies
 
@@ -55,8 +53,3 @@ def default_currency(slack_locale: str | None, locale: str) -> str:
                 if code.lower() in _KNOWN:
                     return code.lower()
     return _LANGUAGE_DEFAULTS.get(locale, "usd")
-
-
-def sort_key(text: str) -> str:
-    """Accents ignored, so "Écu" files under E as a French reader expects."""
-    return "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c))

@@ -9,9 +9,9 @@ from dataclasses import asdict, dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from bot import view_state
+from bot import countries, view_state
 from bot.i18n import t
-from flows.billing_settings import countries, currencies
+from flows.billing_settings import currencies
 from flows.billing_settings import ids as f
 
 NAME_MAX = 50  # Stripe's display_name limit, and the column's

@@ -8,19 +8,17 @@ an options load URL, and no keystroke waits on a round trip to us.
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from babel.numbers import format_decimal
 
-from bot import blocks
+from bot import blocks, countries
 from bot.blocks import Block, Element
-from bot.i18n import t
+from bot.i18n import format_percent, sort_key, t
 from bot.models import BillingSettings, TaxRate
 from bot.slack_users import Usergroup as Group
-from flows.billing_settings import countries, currencies
+from flows.billing_settings import currencies
 from flows.billing_settings import ids as f
 from flows.billing_settings.validation import (
     CITY_MAX,
@@ -61,13 +59,8 @@ class SettingsPage:
     banner: Banner | None = None
 
 
-def percent(value: Decimal, locale: str) -> str:
-    """``19.6000`` → ``19.6%`` in English, ``19,6 %`` in French (locale's separator, no trailing zeros)."""
-    return t(locale, "bs.percent", value=format_decimal(value, format="#,##0.####", locale=locale))
-
-
 def rate_line(rate: TaxRate | RateForm, locale: str) -> str:
-    parts = [f"*{rate.name}*", percent(rate.percentage, locale)]
+    parts = [f"*{rate.name}*", format_percent(rate.percentage, locale)]
     parts.append(t(locale, "bs.rate.inclusive" if rate.inclusive else "bs.rate.exclusive"))
     if rate.country:
         parts.append(countries.country_name(rate.country, locale))
@@ -82,7 +75,9 @@ def settings_modal(page: SettingsPage) -> dict[str, Any]:
     result.append(
         blocks.input_block(
             t(locale, "bs.currency"),
-            _grouped_select(f.CURRENCY, _currency_options(locale), currency, t(locale, "bs.currency.placeholder")),
+            blocks.grouped_select(
+                f.CURRENCY, _currency_options(locale), currency, t(locale, "bs.currency.placeholder")
+            ),
             block_id=f.CURRENCY,
             hint=t(locale, "bs.currency.hint"),
         )
@@ -108,9 +103,9 @@ def settings_modal(page: SettingsPage) -> dict[str, Any]:
             ),
             blocks.input_block(
                 t(locale, "bs.address.country"),
-                _grouped_select(
+                blocks.grouped_select(
                     f.COUNTRY,
-                    _country_options(locale),
+                    countries.country_options(locale),
                     saved.country if saved else None,
                     t(locale, "bs.country.placeholder"),
                 ),
@@ -224,7 +219,7 @@ def _privacy_radio(locale: str, block_id: str, key: str, choices: tuple[str, str
 def rate_modal(locale: str, *, parent_view_id: str, rate: TaxRate | None) -> dict[str, Any]:
     inclusive = blocks.option(t(locale, "bs.rate.inclusive.option"), "inclusive")
     exclusive = blocks.option(t(locale, "bs.rate.exclusive.option"), "exclusive")
-    country_options = _country_options(locale)
+    country_options = countries.country_options(locale)
     result: list[Block] = [
         _text_input(
             locale, f.RATE_NAME, "bs.rate.name", rate.name if rate else None, NAME_MAX, placeholder="bs.rate.name.ph"
@@ -251,7 +246,7 @@ def rate_modal(locale: str, *, parent_view_id: str, rate: TaxRate | None) -> dic
         ),
         blocks.input_block(
             t(locale, "bs.rate.country"),
-            _grouped_select(
+            blocks.grouped_select(
                 f.RATE_COUNTRY, country_options, rate.country if rate else None, t(locale, "bs.country.placeholder")
             ),
             block_id=f.RATE_COUNTRY,
@@ -316,7 +311,11 @@ def saved_text(locale: str, form: SettingsForm, rates: list[TaxRate]) -> str:
     ]
     if rates:
         lines.append(
-            t(locale, "bs.saved.rates", rates=", ".join(f"{r.name} {percent(r.percentage, locale)}" for r in rates))
+            t(
+                locale,
+                "bs.saved.rates",
+                rates=", ".join(f"{r.name} {format_percent(r.percentage, locale)}" for r in rates),
+            )
         )
     if form.members_see_client_details is not None:
         lines.append(t(locale, f"privacy.saved.details.{'members' if form.members_see_client_details else 'admins'}"))
@@ -348,27 +347,6 @@ def _text_input(
     )
 
 
-def _grouped_select(action_id: str, options: list[Element], initial: str | None, placeholder: str) -> Element:
-    """Options grouped by initial letter (at most 100 per group, 100 groups), type-ahead searchable."""
-    groups: dict[str, list[Element]] = defaultdict(list)
-    for opt in options:
-        letter = currencies.sort_key(opt["text"]["text"])[:1].upper() or "#"
-        groups[letter if letter.isalpha() else "#"].append(opt)
-    option_groups = [blocks.option_group(letter, groups[letter]) for letter in sorted(groups)]
-    chosen = next((o for o in options if o["value"] == initial), None) if initial else None
-    return blocks.static_select(action_id, option_groups=option_groups, initial_option=chosen, placeholder=placeholder)
-
-
 def _currency_options(locale: str) -> list[Element]:
     labelled = [(currencies.label(code, locale), code) for code in currencies.STRIPE_CURRENCIES]
-    return [blocks.option(text, code) for text, code in sorted(labelled, key=lambda p: currencies.sort_key(p[0]))]
-
-
-def country_select(action_id: str, locale: str, initial: str | None, placeholder: str) -> Element:
-    """The type-ahead country select, for other flows' address forms (a client's billing address)."""
-    return _grouped_select(action_id, _country_options(locale), initial, placeholder)
-
-
-def _country_options(locale: str) -> list[Element]:
-    named = [(countries.country_name(code, locale), code) for code in countries.country_codes()]
-    return [blocks.option(name, code) for name, code in sorted(named, key=lambda p: currencies.sort_key(p[0]))]
+    return [blocks.option(text, code) for text, code in sorted(labelled, key=lambda p: sort_key(p[0]))]

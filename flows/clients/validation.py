@@ -9,10 +9,9 @@ from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from bot import money, view_state
+from bot import countries, money, view_state
 from bot.i18n import format_money, t
 from bot.typed_numbers import whole_number
-from flows.billing_settings import countries
 from flows.clients import ids as f
 
 NAME_MAX = 200

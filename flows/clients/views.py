@@ -10,12 +10,10 @@ import json
 from datetime import date
 from typing import Any
 
-from bot import blocks
+from bot import blocks, countries
 from bot.blocks import Block, Element
 from bot.i18n import format_date, format_money, t
 from bot.models import Client, Service
-from flows.billing_settings import countries
-from flows.billing_settings.views import country_select
 from flows.clients import ids as f
 from flows.clients.logic import ClientRecord, SessionRow
 from flows.clients.validation import (
@@ -241,7 +239,7 @@ def new_client_modal(
         _text_input(locale, f.POSTAL_CODE, "client.field.postal_code", POSTAL_CODE_MAX, optional=True),
         blocks.input_block(
             t(locale, "client.field.country"),
-            country_select(f.COUNTRY, locale, None, t(locale, "client.field.country.placeholder")),
+            countries.country_select(f.COUNTRY, locale, None, t(locale, "client.field.country.placeholder")),
             block_id=f.COUNTRY,
             optional=True,
         ),

@@ -19,13 +19,23 @@ from slack_sdk import WebClient
 from bot.services import Services
 from bot.slack_users import ensure_workspace, locale_for
 from flows.invoices import creation, listing, modal, payments, private_card
+from flows.invoices.action_ids import MARK_PAID as MARK_PAID_ACTION
 from flows.invoices.modal import on_client_created, open_invoice_modal
 
 SLASH_COMMANDS = ("/invoice",)
 SHORTCUTS = ("new_invoice",)
 EVENTS: tuple[str, ...] = ()
 
-__all__ = ["EVENTS", "SHORTCUTS", "SLASH_COMMANDS", "on_client_created", "open_invoice_modal", "register"]
+# For other flows: MARK_PAID_ACTION, the invoice message's "Mark as paid" button (a reminder digest shows it too).
+__all__ = [
+    "EVENTS",
+    "MARK_PAID_ACTION",
+    "SHORTCUTS",
+    "SLASH_COMMANDS",
+    "on_client_created",
+    "open_invoice_modal",
+    "register",
+]
 
 
 def register(app: App, services: Services) -> None:

@@ -15,10 +15,9 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime
 
 from bot import blocks
-from bot.i18n import format_date, format_money, t
+from bot.i18n import format_date, format_money, format_percent, t
 from bot.initials import initials
 from bot.models import Client, Invoice, InvoiceLine, TaxRate
-from flows.billing_settings.views import percent
 from flows.invoices import action_ids
 from flows.invoices.payments_views import invoice_actions
 
@@ -60,7 +59,7 @@ def line_text(line: InvoiceLine, currency: str, rates: dict[int, TaxRate], local
             locale,
             key,
             name=escape(rate.name),
-            percent=percent(rate.percentage, locale),
+            percent=format_percent(rate.percentage, locale),
             tax=format_money(line.tax_amount, currency, locale),
         )
     return text

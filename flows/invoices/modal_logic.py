@@ -15,8 +15,7 @@ from bot import money
 from bot.models import Appointment, BillingSettings, Client, Service, StripeAccount, TaxRate
 from bot.services import Services
 from flows.clients import active_services, search_clients
-from flows.invoice_template.logic import payment_terms_days
-from flows.invoice_template.validation import DEFAULT_TERMS
+from flows.invoice_template import DEFAULT_TERMS, payment_terms_days
 from flows.invoices import modal_ids as ids
 from flows.invoices.modal_draft import ClientChoice, Draft, LineDraft
 from flows.invoices.totals import Rate

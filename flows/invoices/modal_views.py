@@ -7,9 +7,8 @@ from typing import Any
 
 from bot import blocks, money
 from bot.blocks import Block, Element
-from bot.i18n import format_date, format_money, t
+from bot.i18n import format_date, format_money, format_percent, t
 from bot.typed_numbers import whole_number
-from flows.billing_settings.views import percent
 from flows.invoices import modal_ids as ids
 from flows.invoices.modal_draft import Draft, LineDraft
 from flows.invoices.modal_logic import Catalog
@@ -197,7 +196,9 @@ def _line_blocks(
         rate_options = [blocks.option(t(locale, "invoice_modal.no_tax"), ids.NONE_VALUE)]
         for rate in catalog.rates[: blocks.SELECT_OPTIONS_MAX - 1]:
             kind = t(locale, "invoice_modal.inclusive" if rate.inclusive else "invoice_modal.exclusive")
-            rate_options.append(blocks.option(f"{rate.name} {percent(rate.percentage, locale)} ({kind})", str(rate.id)))
+            rate_options.append(
+                blocks.option(f"{rate.name} {format_percent(rate.percentage, locale)} ({kind})", str(rate.id))
+            )
         chosen_rate = next((o for o in rate_options if o["value"] == (line.tax or ids.NONE_VALUE)), rate_options[0])
         result.append(
             blocks.dispatching(

@@ -16,7 +16,7 @@ from bot import blocks
 from bot.blocks import Block
 from bot.i18n import format_date, format_money, t
 from bot.initials import initials
-from flows.invoices import action_ids as invoice_actions
+from flows.invoices import MARK_PAID_ACTION
 from flows.reminders import ids
 from flows.reminders.rules import category
 
@@ -55,7 +55,7 @@ def item_blocks(item: DigestItem, locale: str) -> list[Block]:
     if item.emailed:
         line += "\n" + t(locale, "reminders.digest.emailed")
     value = str(item.invoice_id)
-    mark = blocks.button(t(locale, "reminders.digest.mark_paid"), invoice_actions.MARK_PAID, value=value)
+    mark = blocks.button(t(locale, "reminders.digest.mark_paid"), MARK_PAID_ACTION, value=value)
     mark["confirm"] = blocks.confirm(
         t(locale, "reminders.digest.mark_paid.title"),
         t(locale, "reminders.digest.mark_paid.text", number=item.number, amount=amount),

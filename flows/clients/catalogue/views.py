@@ -11,9 +11,8 @@ from typing import Any
 
 from bot import blocks, money
 from bot.blocks import Block, Element
-from bot.i18n import format_money, t
+from bot.i18n import format_money, format_percent, t
 from bot.models import Service, TaxRate
-from flows.billing_settings.views import percent
 from flows.clients import ids as f
 from flows.clients.validation import SERVICE_NAME_MAX
 from flows.clients.views import _escape
@@ -35,7 +34,7 @@ class CatalogPage:
 
 def rate_label(rate: TaxRate, locale: str) -> str:
     kind = t(locale, "services.tax.inclusive" if rate.inclusive else "services.tax.exclusive")
-    return f"{rate.name} {percent(rate.percentage, locale)} ({kind})"
+    return f"{rate.name} {format_percent(rate.percentage, locale)} ({kind})"
 
 
 def service_line(service: Service, rates: dict[int, TaxRate], locale: str) -> str:

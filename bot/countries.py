@@ -7,6 +7,10 @@ from functools import cache
 
 from babel import Locale
 
+from bot import blocks
+from bot.blocks import Element
+from bot.i18n import sort_key
+
 # Babel's territories include regions and CLDR extras that are not ISO 3166-1 countries, which Stripe
 # would refuse as an address or tax rate country.
 _NOT_COUNTRIES = frozenset({"AC", "CP", "CQ", "DG", "EA", "EU", "EZ", "IC", "QO", "TA", "UN", "XA", "XB", "XK", "ZZ"})
@@ -69,3 +73,14 @@ def postal_code_ok(country: str, postal_code: str) -> bool:
 
 def normalise_postal_code(postal_code: str) -> str:
     return " ".join(postal_code.upper().split())
+
+
+def country_options(locale: str) -> list[Element]:
+    """Every country, named in ``locale``, in that reader's alphabetical order."""
+    named = [(country_name(code, locale), code) for code in country_codes()]
+    return [blocks.option(name, code) for name, code in sorted(named, key=lambda p: sort_key(p[0]))]
+
+
+def country_select(action_id: str, locale: str, initial: str | None, placeholder: str) -> Element:
+    """The type-ahead country select of every address form (the practice's, a client's)."""
+    return blocks.grouped_select(action_id, country_options(locale), initial, placeholder)
