@@ -93,7 +93,7 @@ def invoice_row(bb: Billbot, invoice_id: int) -> Invoice:
 
 def test_pdf_opens_and_prints_the_number_every_line_and_the_invoices_own_totals(billbot: Billbot) -> None:
     invoice_id = make_invoice(billbot, lines=5, paid=1000)
-    data = document_for_invoice(billbot.app.services, TEAM_ID, invoice_id)
+    data = document_for_invoice(TEAM_ID, invoice_id, db=billbot.app.services.db)
     pdf = render_invoice_pdf(data, "fr")
     assert pdf.startswith(b"%PDF-")
     text = _flat("\n".join(pdf_text(pdf)))
@@ -122,7 +122,7 @@ def test_pdf_opens_and_prints_the_number_every_line_and_the_invoices_own_totals(
 
 def test_english_invoice_formats_money_and_dates_for_english(billbot: Billbot) -> None:
     invoice_id = make_invoice(billbot, locale="en", client_name="Jane Doe")
-    data = document_for_invoice(billbot.app.services, TEAM_ID, invoice_id)
+    data = document_for_invoice(TEAM_ID, invoice_id, db=billbot.app.services.db)
     text = _flat("\n".join(pdf_text(render_invoice_pdf(data, "en"))))
     invoice = invoice_row(billbot, invoice_id)
     assert "Invoice" in text and "Billed to" in text
@@ -132,14 +132,14 @@ def test_english_invoice_formats_money_and_dates_for_english(billbot: Billbot) -
 
 def test_zero_decimal_currency_prints_without_decimals(billbot: Billbot) -> None:
     invoice_id = make_invoice(billbot, currency="jpy", locale="en")
-    data = document_for_invoice(billbot.app.services, TEAM_ID, invoice_id)
+    data = document_for_invoice(TEAM_ID, invoice_id, db=billbot.app.services.db)
     text = _flat("\n".join(pdf_text(render_invoice_pdf(data, "en"))))
     assert "¥8,000" in text and "¥8,000.00" not in text
 
 
 def test_client_named_script_prints_as_text_in_html(billbot: Billbot) -> None:
     invoice_id = make_invoice(billbot, client_name='<script>alert("x")</script>')
-    data = document_for_invoice(billbot.app.services, TEAM_ID, invoice_id)
+    data = document_for_invoice(TEAM_ID, invoice_id, db=billbot.app.services.db)
     html = render_invoice_html(data, "fr")
     assert "<script>" not in html
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html
@@ -148,7 +148,7 @@ def test_client_named_script_prints_as_text_in_html(billbot: Billbot) -> None:
 
 def test_html_shows_every_line_the_totals_and_the_payment_link(billbot: Billbot) -> None:
     invoice_id = make_invoice(billbot, lines=4)
-    data = document_for_invoice(billbot.app.services, TEAM_ID, invoice_id)
+    data = document_for_invoice(TEAM_ID, invoice_id, db=billbot.app.services.db)
     html = render_invoice_html(data, "fr")
     invoice = invoice_row(billbot, invoice_id)
     assert '<html lang="fr">' in html and "INV-0007" in html
@@ -161,9 +161,9 @@ def test_html_shows_every_line_the_totals_and_the_payment_link(billbot: Billbot)
 def test_missing_or_foreign_invoice_is_not_found(billbot: Billbot) -> None:
     invoice_id = make_invoice(billbot)
     with pytest.raises(InvoiceNotFound):
-        document_for_invoice(billbot.app.services, "T0OTHER", invoice_id)
+        document_for_invoice("T0OTHER", invoice_id, db=billbot.app.services.db)
     with pytest.raises(InvoiceNotFound):
-        document_for_invoice(billbot.app.services, TEAM_ID, invoice_id + 100)
+        document_for_invoice(TEAM_ID, invoice_id + 100, db=billbot.app.services.db)
 
 
 def test_paid_invoice_says_so_and_offers_no_payment_link(billbot: Billbot) -> None:
@@ -173,7 +173,7 @@ def test_paid_invoice_says_so_and_offers_no_payment_link(billbot: Billbot) -> No
         assert row is not None
         row.amount_paid, row.amount_remaining, row.status = row.total, 0, "paid"
         session.add(row)
-    data = document_for_invoice(billbot.app.services, TEAM_ID, invoice_id)
+    data = document_for_invoice(TEAM_ID, invoice_id, db=billbot.app.services.db)
     text = "\n".join(pdf_text(render_invoice_pdf(data, "fr")))
     assert "Payée" in text and "invoice.stripe.com" not in text
 
@@ -186,7 +186,7 @@ def test_template_colours_logo_and_footer_are_used(billbot: Billbot) -> None:
         secondary_color="#e0f2f0", footer="SIRET 123 456 789 00010", logo=logo.getvalue(), logo_mime="image/png",
     )  # fmt: skip
     invoice_id = make_invoice(billbot, template=template)
-    data = document_for_invoice(billbot.app.services, TEAM_ID, invoice_id)
+    data = document_for_invoice(TEAM_ID, invoice_id, db=billbot.app.services.db)
     assert data.practice_name == "Cabinet Dupont" and data.branding.template == "modern"
     html = render_invoice_html(data, "fr")
     assert "--primary: #2a9d8f" in html and 'src="data:image/png;base64,' in html

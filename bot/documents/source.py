@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
+from bot.db import Database
 from bot.documents.model import Address, Branding, DocumentLine, InvoiceDocument, TaxTotal
 from bot.i18n import format_percent, t
 from bot.models import BillingSettings, Client, Invoice, InvoiceLine, InvoiceTemplate, TaxRate, Workspace
-from bot.services import Services
 
 _BABEL = {"en": "en_US", "fr": "fr_FR"}
 
@@ -52,8 +52,8 @@ def tax_label(rate: TaxRate, locale: str) -> str:
     return t(locale, key, name=rate.name, percent=percent)
 
 
-def document_for_invoice(services: Services, team_id: str, invoice_id: int) -> InvoiceDocument:
-    with services.db.session() as session:
+def document_for_invoice(team_id: str, invoice_id: int, *, db: Database) -> InvoiceDocument:
+    with db.session() as session:
         invoice = session.get(Invoice, invoice_id)
         if invoice is None or invoice.team_id != team_id:
             raise InvoiceNotFound(invoice_id)

@@ -27,7 +27,7 @@ def upload_invoice_pdf(
     Uses files.getUploadURLExternal + files.completeUploadExternal through slack_sdk's files_upload_v2 (needs
     files:write). Raises bot.documents.source.InvoiceNotFound, or SlackApiError when Slack refuses.
     """
-    data = document_for_invoice(services, team_id, invoice_id)
+    data = document_for_invoice(team_id, invoice_id, db=services.db)
     pdf = render_invoice_pdf(data, locale)
     kwargs: dict[str, Any] = {"thread_ts": thread_ts} if thread_ts else {}
     response = web_client.files_upload_v2(

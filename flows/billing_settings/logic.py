@@ -134,7 +134,7 @@ def add_rate(services: Services, team_id: str, form: RateForm, operation: str) -
     if account is not None:
         stripe_id = _create_in_stripe(services, account, form, f"billbot:{team_id}:tax_rate:add:{operation}")
     row = _new_row(team_id, form, account, stripe_id)
-    _commit_once(services, team_id, f"add:{operation}", [row])
+    _commit_once(team_id, f"add:{operation}", [row], db=services.db)
 
 
 def replace_rate(services: Services, team_id: str, rate_id: int, form: RateForm, operation: str) -> None:
@@ -148,7 +148,7 @@ def replace_rate(services: Services, team_id: str, rate_id: int, form: RateForm,
     if old is None:
         raise RateGone(rate_id)
     if not old.active:
-        if _claimed(services, team_id, key):
+        if _claimed(team_id, key, db=services.db):
             return  # this very edit already went through (a replay)
         raise RateGone(rate_id)
     if row_form(old) == form:
@@ -162,7 +162,7 @@ def replace_rate(services: Services, team_id: str, rate_id: int, form: RateForm,
     if old.stripe_tax_rate_id is not None:
         services.stripe.archive_tax_rate(old.stripe_account_id, old.stripe_tax_rate_id)
     new = _new_row(team_id, form, account, stripe_id, replaces_id=rate_id)
-    _commit_once(services, team_id, key, [new], archive=rate_id)
+    _commit_once(team_id, key, [new], archive=rate_id, db=services.db)
 
 
 def archive_rate(services: Services, team_id: str, rate_id: int) -> TaxRate:
@@ -215,12 +215,10 @@ def _new_row(
     )
 
 
-def _commit_once(
-    services: Services, team_id: str, key: str, rows: Sequence[TaxRate], *, archive: int | None = None
-) -> bool:
+def _commit_once(team_id: str, key: str, rows: Sequence[TaxRate], *, archive: int | None = None, db: Database) -> bool:
     """Write the rows and claim ``key`` in one transaction; False when a previous run already did."""
     try:
-        with services.db.write_lock(), services.db.session() as session:
+        with db.write_lock(), db.session() as session:
             session.add(HandledRequest(team_id=team_id, kind=OPERATION_KIND, key=key[:255]))
             session.flush()  # the claim first: a replay stops here, before touching any rate
             if archive is not None:
@@ -237,8 +235,8 @@ def _commit_once(
     return True
 
 
-def _claimed(services: Services, team_id: str, key: str) -> bool:
-    with services.db.session() as session:
+def _claimed(team_id: str, key: str, *, db: Database) -> bool:
+    with db.session() as session:
         query = select(HandledRequest.id).where(
             HandledRequest.team_id == team_id, HandledRequest.kind == OPERATION_KIND, HandledRequest.key == key[:255]
         )

@@ -128,7 +128,7 @@ class InvoiceTemplateListeners:
             status = t(locale, "template.preview.problems", problems=problems)
             modals.update_view(client, view["id"], views.template_modal(self._page(team_id, locale, status)))
             return
-        png = logic.preview_png(self.services, team_id, locale, form, logo)
+        png = logic.preview_png(team_id, locale, form, logo, db=self.services.db)
         try:
             # Posting to the user's id opens the DM with the bot (chat:write); its answer names the channel.
             posted = client.chat_postMessage(

@@ -159,15 +159,15 @@ def _push(
     return "pushed", file_id, account_id
 
 
-def preview_png(services: Services, team_id: str, locale: str, form: TemplateForm, logo: Logo | None) -> bytes:
+def preview_png(team_id: str, locale: str, form: TemplateForm, logo: Logo | None, *, db: Database) -> bytes:
     """A sample invoice with the form's choices (nothing saved), its first page as a PNG."""
-    current = load(team_id, db=services.db)
+    current = load(team_id, db=db)
     logo_data, logo_mime = (current.logo, current.logo_mime) if current is not None else (None, None)
     if logo is not None:
         logo_data, logo_mime = logo.data, logo.mime
     elif form.remove_logo:
         logo_data = logo_mime = None
-    with services.db.session() as session:
+    with db.session() as session:
         settings = session.get(BillingSettings, team_id)
         address = practice_address(session, team_id)
         fallback_name = practice_name(session, team_id)
