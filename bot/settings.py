@@ -101,98 +101,60 @@ def _hide_password(url: str) -> str:
         return "<unparseable>"
 
 
-def load_settings(mode: Mode, environ: Mapping[str, str] | None = None) -> Settings:
-    """Read and check the environment for ``mode``; raise ConfigError listing every problem at once."""
-    env = os.environ if environ is None else environ
-    problems: list[str] = []
+class _Reader:
+    """Reads variables from the environment, collecting one sentence per problem instead of stopping at the first."""
 
-    def get(name: str) -> str | None:
-        value = env.get(name, "").strip()
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self.env = env
+        self.problems: list[str] = []
+
+    def get(self, name: str) -> str | None:
+        value = self.env.get(name, "").strip()
         return value or None
 
-    def url(name: str, default: str | None) -> str | None:
-        value = get(name) or default
+    def url(self, name: str, default: str | None) -> str | None:
+        value = self.get(name) or default
         if value is None:
             return None
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.netloc:
-            problems.append(f"{name} must be an http(s) URL such as https://example.com, not {value!r}.")
+            self.problems.append(f"{name} must be an http(s) URL such as https://example.com, not {value!r}.")
         return value
 
-    def prefixed(name: str, prefixes: tuple[str, ...], what: str) -> str | None:
-        value = get(name)
+    def prefixed(self, name: str, prefixes: tuple[str, ...], what: str) -> str | None:
+        value = self.get(name)
         if value is not None and not value.startswith(prefixes):
-            problems.append(f"{name} does not look like {what} (it should start with {' or '.join(prefixes)}).")
+            self.problems.append(f"{name} does not look like {what} (it should start with {' or '.join(prefixes)}).")
         return value
 
-    signing_secret = get("SLACK_SIGNING_SECRET")
-    bot_token = prefixed("SLACK_BOT_TOKEN", ("xoxb-",), "a Slack bot token")
-    app_token = prefixed("SLACK_APP_TOKEN", ("xapp-",), "a Slack app-level token")
-    client_id = get("SLACK_CLIENT_ID")
-    client_secret = get("SLACK_CLIENT_SECRET")
-    slack_api_url = url("SLACK_API_URL", DEFAULT_SLACK_API_URL) or DEFAULT_SLACK_API_URL
+    def whole_number(self, name: str, default: int, low: int, high: int, what: str) -> int:
+        raw = self.get(name)
+        if raw is None:
+            return default
+        if raw.isascii() and raw.isdigit() and low <= int(raw) <= high:
+            return int(raw)
+        self.problems.append(f"{name} must be a whole number {what}from {low} to {high}, not {raw!r}.")
+        return default
+
+    def choice(self, name: str, default: str, allowed: tuple[str, ...], length: int | None = None) -> str:
+        value = (self.get(name) or default).lower()[:length]
+        if value not in allowed:
+            self.problems.append(f"{name} must be one of {', '.join(allowed)}, not {value!r}.")
+        return value
+
+
+def load_settings(mode: Mode, environ: Mapping[str, str] | None = None) -> Settings:
+    """Read and check the environment for ``mode``; raise ConfigError listing every problem at once."""
+    read = _Reader(os.environ if environ is None else environ)
+    signing_secret = read.get("SLACK_SIGNING_SECRET")
+    bot_token = read.prefixed("SLACK_BOT_TOKEN", ("xoxb-",), "a Slack bot token")
+    app_token = read.prefixed("SLACK_APP_TOKEN", ("xapp-",), "a Slack app-level token")
+    client_id = read.get("SLACK_CLIENT_ID")
+    client_secret = read.get("SLACK_CLIENT_SECRET")
+    slack_api_url = read.url("SLACK_API_URL", DEFAULT_SLACK_API_URL) or DEFAULT_SLACK_API_URL
     if not slack_api_url.endswith("/"):
         slack_api_url += "/"  # slack_sdk joins method names onto it
-    stripe_api_key = prefixed("STRIPE_API_KEY", ("sk_", "rk_"), "a Stripe secret key")
-    stripe_api_base = url("STRIPE_API_BASE", None)
-    stripe_webhook_secret = prefixed("STRIPE_WEBHOOK_SECRET", ("whsec_",), "a Stripe webhook signing secret")
-    stripe_client_id = prefixed("STRIPE_CLIENT_ID", ("ca_",), "a Stripe Connect client id")
-    public_url = (url("PUBLIC_URL", DEFAULT_PUBLIC_URL) or DEFAULT_PUBLIC_URL).rstrip("/")
-    host = get("HOST") or DEFAULT_HOST
-
-    port = DEFAULT_PORT
-    raw_port = get("PORT")
-    if raw_port is not None:
-        if raw_port.isdigit() and 0 < int(raw_port) < 65536:
-            port = int(raw_port)
-        else:
-            problems.append(f"PORT must be a whole number from 1 to 65535, not {raw_port!r}.")
-
-    lease = DEFAULT_WORK_LEASE_SECONDS
-    raw_lease = get("BILLBOT_WORK_LEASE_SECONDS")
-    if raw_lease is not None:
-        if raw_lease.isascii() and raw_lease.isdigit() and 0 < int(raw_lease) <= 3600:
-            lease = int(raw_lease)
-        else:
-            problems.append(
-                f"BILLBOT_WORK_LEASE_SECONDS must be a whole number of seconds from 1 to 3600, not {raw_lease!r}."
-            )
-
-    database_url = normalise_database_url(get("DATABASE_URL") or DEFAULT_DATABASE_URL, problems)
-
-    account_type = (get("STRIPE_CONNECT_ACCOUNT_TYPE") or "express").lower()
-    if account_type not in CONNECT_ACCOUNT_TYPES:
-        problems.append(
-            f"STRIPE_CONNECT_ACCOUNT_TYPE must be one of {', '.join(CONNECT_ACCOUNT_TYPES)}, not {account_type!r}."
-        )
-
-    locale = (get("BILLBOT_DEFAULT_LOCALE") or "en").lower()[:2]
-    if locale not in SUPPORTED_LOCALES:
-        problems.append(f"BILLBOT_DEFAULT_LOCALE must be one of {', '.join(SUPPORTED_LOCALES)}, not {locale!r}.")
-
-    if (client_id is None) != (client_secret is None):
-        missing = "SLACK_CLIENT_SECRET" if client_secret is None else "SLACK_CLIENT_ID"
-        problems.append(
-            f"{missing} is not set: multi-workspace install needs both SLACK_CLIENT_ID and SLACK_CLIENT_SECRET."
-        )
-
-    if mode in (Mode.HTTP, Mode.SOCKET, Mode.SCHEDULER):
-        if signing_secret is None and mode is Mode.HTTP:
-            problems.append(
-                "SLACK_SIGNING_SECRET is not set: copy it from your app's Basic Information page on api.slack.com."
-            )
-        if bot_token is None and client_id is None:
-            problems.append(
-                "SLACK_BOT_TOKEN is not set: install the app to your workspace and copy its Bot User OAuth Token "
-                "(or set SLACK_CLIENT_ID and SLACK_CLIENT_SECRET to let several workspaces install it)."
-            )
-    if mode is Mode.SOCKET and app_token is None:
-        problems.append(
-            "SLACK_APP_TOKEN is not set: Socket Mode needs an app-level token with the connections:write scope."
-        )
-
-    if problems:
-        raise ConfigError(problems)
+    stripe_api_base = read.url("STRIPE_API_BASE", None)
     settings = Settings(
         slack_signing_secret=signing_secret,
         slack_bot_token=bot_token,
@@ -200,24 +162,54 @@ def load_settings(mode: Mode, environ: Mapping[str, str] | None = None) -> Setti
         slack_client_id=client_id,
         slack_client_secret=client_secret,
         slack_api_url=slack_api_url,
-        stripe_api_key=stripe_api_key,
+        stripe_api_key=read.prefixed("STRIPE_API_KEY", ("sk_", "rk_"), "a Stripe secret key"),
         stripe_api_base=stripe_api_base.rstrip("/") if stripe_api_base else None,
-        stripe_webhook_secret=stripe_webhook_secret,
-        stripe_client_id=stripe_client_id,
-        stripe_connect_account_type=account_type,
-        database_url=database_url,
-        public_url=public_url,
-        host=host,
-        port=port,
-        default_locale=locale,
-        work_lease_seconds=lease,
+        stripe_webhook_secret=read.prefixed("STRIPE_WEBHOOK_SECRET", ("whsec_",), "a Stripe webhook signing secret"),
+        stripe_client_id=read.prefixed("STRIPE_CLIENT_ID", ("ca_",), "a Stripe Connect client id"),
+        stripe_connect_account_type=read.choice("STRIPE_CONNECT_ACCOUNT_TYPE", "express", CONNECT_ACCOUNT_TYPES),
+        database_url=normalise_database_url(read.get("DATABASE_URL") or DEFAULT_DATABASE_URL, read.problems),
+        public_url=(read.url("PUBLIC_URL", DEFAULT_PUBLIC_URL) or DEFAULT_PUBLIC_URL).rstrip("/"),
+        host=read.get("HOST") or DEFAULT_HOST,
+        port=read.whole_number("PORT", DEFAULT_PORT, 1, 65535, ""),
+        default_locale=read.choice("BILLBOT_DEFAULT_LOCALE", "en", SUPPORTED_LOCALES, length=2),
+        work_lease_seconds=read.whole_number(
+            "BILLBOT_WORK_LEASE_SECONDS", DEFAULT_WORK_LEASE_SECONDS, 1, 3600, "of seconds "
+        ),
     )
+    read.problems.extend(_missing_for(mode, settings))
+    if read.problems:
+        raise ConfigError(read.problems)
     # Masked in every log line by value: the signing secret and a database password have no telltale shape.
-    database_password = make_url(database_url).password
-    log.mask_values(
-        (signing_secret, bot_token, app_token, client_secret, stripe_api_key, stripe_webhook_secret, database_password)
-    )
+    database_password = make_url(settings.database_url).password
+    secrets = (signing_secret, bot_token, app_token, client_secret, settings.stripe_api_key)
+    log.mask_values((*secrets, settings.stripe_webhook_secret, database_password))
     return settings
+
+
+def _missing_for(mode: Mode, settings: Settings) -> list[str]:
+    """What ``mode`` needs that the environment left out, one sentence each."""
+    problems = []
+    client_id, client_secret = settings.slack_client_id, settings.slack_client_secret
+    if (client_id is None) != (client_secret is None):
+        missing = "SLACK_CLIENT_SECRET" if client_secret is None else "SLACK_CLIENT_ID"
+        problems.append(
+            f"{missing} is not set: multi-workspace install needs both SLACK_CLIENT_ID and SLACK_CLIENT_SECRET."
+        )
+    if mode in (Mode.HTTP, Mode.SOCKET, Mode.SCHEDULER):
+        if settings.slack_signing_secret is None and mode is Mode.HTTP:
+            problems.append(
+                "SLACK_SIGNING_SECRET is not set: copy it from your app's Basic Information page on api.slack.com."
+            )
+        if settings.slack_bot_token is None and client_id is None:
+            problems.append(
+                "SLACK_BOT_TOKEN is not set: install the app to your workspace and copy its Bot User OAuth Token "
+                "(or set SLACK_CLIENT_ID and SLACK_CLIENT_SECRET to let several workspaces install it)."
+            )
+    if mode is Mode.SOCKET and settings.slack_app_token is None:
+        problems.append(
+            "SLACK_APP_TOKEN is not set: Socket Mode needs an app-level token with the connections:write scope."
+        )
+    return problems
 
 
 def normalise_database_url(raw: str, problems: list[str]) -> str:
