@@ -65,9 +65,32 @@ def create(settings: Settings) -> tuple[Services, App, Starlette]:
 
 
 def build_http_app(services: Services, bolt_app: App) -> Starlette:
-    verifier = SignatureVerifier(services.settings.slack_signing_secret or "")
+    """The contract's routes (../shared/design.md), each a method of one _Routes over the app's services."""
+    routes = _Routes(services, bolt_app)
+    return Starlette(
+        routes=[
+            Route("/slack/events", routes.slack_events, methods=["POST"]),
+            Route("/slack/install", routes.slack_oauth, methods=["GET"]),
+            Route("/slack/oauth_redirect", routes.slack_oauth, methods=["GET"]),
+            Route("/stripe/webhook", routes.stripe_webhook, methods=["POST"]),
+            Route("/stripe/return", routes.stripe_page("stripe_return"), methods=["GET"]),
+            Route("/stripe/refresh", routes.stripe_page("stripe_refresh"), methods=["GET"]),
+            Route("/stripe/oauth/callback", routes.stripe_page("stripe_oauth_callback"), methods=["GET"]),
+            Route("/healthz", routes.healthz, methods=["GET"]),
+            Route("/readyz", routes.readyz, methods=["GET"]),
+            Route("/metrics", routes.metrics_page, methods=["GET"]),
+        ]
+    )
 
-    async def slack_events(request: Request) -> Response:
+
+class _Routes:
+    def __init__(self, services: Services, bolt_app: App) -> None:
+        self.services = services
+        self.bolt_app = bolt_app
+        self.verifier = SignatureVerifier(services.settings.slack_signing_secret or "")
+        self.queue_gauges = metrics.QueueCollector(services.work.gauges)
+
+    async def slack_events(self, request: Request) -> Response:
         received_at = time.monotonic()
         body = await _read_body(request, SLACK_MAX_BODY_BYTES)
         if isinstance(body, Response):
@@ -78,61 +101,51 @@ def build_http_app(services: Services, bolt_app: App) -> Starlette:
             return JSONResponse({"error": "malformed request body"}, status_code=400)
         # Bolt reads x-slack-bolt-* headers as orders (run only the lazy part...): only our worker gives those.
         headers = {k: v for k, v in request.headers.items() if not k.startswith("x-slack-bolt-")}
-        if services.settings.slack_signing_secret is not None and not _signed_by_slack(verifier, text, headers):
+        if self.services.settings.slack_signing_secret is not None and not _signed_by_slack(
+            self.verifier, text, headers
+        ):
             # Checked before the body is parsed, so nothing unsigned reaches our code or the database.
             return JSONResponse({"error": "invalid request signature"}, status_code=401)
-        try:
-            bolt_request = BoltRequest(
-                body=text,
-                query=dict(request.query_params),
-                headers=dict[str, str | Sequence[str]](headers),
-                # Modals are timed from here, and trigger-bound work too late to open one tells the person.
-                context={metrics.RECEIVED_AT: received_at},
-            )
-        except (ValueError, TypeError, AttributeError, RecursionError):
-            return JSONResponse({"error": "malformed request body"}, status_code=400)
-        if not isinstance(bolt_request.body, dict) or deeper_than(bolt_request.body, MAX_DEPTH):
-            return JSONResponse({"error": "malformed request body"}, status_code=400)
-        # Checked here too, not only in the app's middleware: Bolt reads some fields before any middleware runs.
-        problem = shape_problem(bolt_request.body)
-        if problem is not None:
-            return JSONResponse({"error": f"malformed request: {problem}"}, status_code=400)
-        bolt_response = await run_in_threadpool(bolt_app.dispatch, bolt_request)
+        bolt_request = _slack_request(text, dict(request.query_params), headers, received_at)
+        if isinstance(bolt_request, Response):
+            return bolt_request
+        bolt_response = await run_in_threadpool(self.bolt_app.dispatch, bolt_request)
         kind = metrics.request_kind(bolt_request.body)
         metrics.REQUESTS.labels(kind).inc()
         metrics.ACK_SECONDS.labels(kind).observe(time.monotonic() - received_at)
         return _to_response(bolt_response)
 
-    async def slack_oauth(request: Request) -> Response:
-        flow = bolt_app.oauth_flow
+    async def slack_oauth(self, request: Request) -> Response:
+        flow = self.bolt_app.oauth_flow
         if flow is None:
             return _page(404, "Billbot is installed in a single workspace", "This server does not take new installs.")
         bolt_request = BoltRequest(body="", query=dict(request.query_params), headers=dict(request.headers))
         handler = flow.handle_installation if request.url.path == flow.install_path else flow.handle_callback
         return _to_response(await run_in_threadpool(handler, bolt_request))
 
-    async def stripe_webhook(request: Request) -> Response:
-        if not services.stripe.webhooks_configured:
+    async def stripe_webhook(self, request: Request) -> Response:
+        stripe = self.services.stripe
+        if not stripe.webhooks_configured:
             return JSONResponse({"error": "STRIPE_WEBHOOK_SECRET is not set on this server"}, status_code=503)
         payload = await _read_body(request, STRIPE_MAX_BODY_BYTES)
         if isinstance(payload, Response):
             return payload
         try:
-            event = services.stripe.verify_webhook(payload, request.headers.get("stripe-signature"))
+            event = stripe.verify_webhook(payload, request.headers.get("stripe-signature"))
         except WebhookRejected as exc:
             log.warning("Stripe webhook refused: %s", exc)
             return JSONResponse({"error": "invalid signature"}, status_code=400)
         metrics.WEBHOOK_EVENTS.labels(str(event.get("type") or "unknown")).inc()
         try:
-            handled = await run_in_threadpool(services.stripe_events.handle, event)
+            handled = await run_in_threadpool(self.services.stripe_events.handle, event)
         except Exception:
             log.exception("Stripe event %s failed; Stripe will retry it", event.get("id"))
             return JSONResponse({"error": "handler failed"}, status_code=500)
         return JSONResponse({"received": True, "duplicate": not handled})
 
-    def stripe_page(name: str) -> Callable[[Request], Any]:
+    def stripe_page(self, name: str) -> Callable[[Request], Any]:
         async def page(request: Request) -> Response:
-            handler: PageHandler | None = services.pages.get(name)
+            handler: PageHandler | None = self.services.pages.get(name)
             if handler is None:
                 return _page(404, "Not available yet", "Stripe set-up is not available on this server yet.")
             status, body = await run_in_threadpool(handler, dict(request.query_params))
@@ -140,40 +153,47 @@ def build_http_app(services: Services, bolt_app: App) -> Starlette:
 
         return page
 
-    async def healthz(_: Request) -> Response:
-        database_ok = await run_in_threadpool(services.db.ping)
+    async def healthz(self, _: Request) -> Response:
+        database_ok = await run_in_threadpool(self.services.db.ping)
         return JSONResponse(
             {"ok": database_ok, "database": "ok" if database_ok else "unreachable"},
             status_code=200 if database_ok else 503,
         )
 
-    queue_gauges = metrics.QueueCollector(services.work.gauges)
-
-    async def metrics_page(_: Request) -> Response:
-        page = await run_in_threadpool(metrics.exposition, queue_gauges)
+    async def metrics_page(self, _: Request) -> Response:
+        page = await run_in_threadpool(metrics.exposition, self.queue_gauges)
         return Response(page, media_type=metrics.CONTENT_TYPE)
 
-    async def readyz(request: Request) -> Response:
+    async def readyz(self, request: Request) -> Response:
         """For a load balancer: send Slack's requests here only when they can be acked and their work done."""
-        database = await run_in_threadpool(_database_state, services)
+        database = await run_in_threadpool(_database_state, self.services)
         worker_alive: Callable[[], bool] | None = getattr(request.app.state, "worker_alive", None)
         worker = "alive" if worker_alive is not None and worker_alive() else "none"
         ready = database == "ok" and worker == "alive"
         return JSONResponse({"ready": ready, "database": database, "worker": worker}, status_code=200 if ready else 503)
 
-    routes = [
-        Route("/slack/events", slack_events, methods=["POST"]),
-        Route("/slack/install", slack_oauth, methods=["GET"]),
-        Route("/slack/oauth_redirect", slack_oauth, methods=["GET"]),
-        Route("/stripe/webhook", stripe_webhook, methods=["POST"]),
-        Route("/stripe/return", stripe_page("stripe_return"), methods=["GET"]),
-        Route("/stripe/refresh", stripe_page("stripe_refresh"), methods=["GET"]),
-        Route("/stripe/oauth/callback", stripe_page("stripe_oauth_callback"), methods=["GET"]),
-        Route("/healthz", healthz, methods=["GET"]),
-        Route("/readyz", readyz, methods=["GET"]),
-        Route("/metrics", metrics_page, methods=["GET"]),
-    ]
-    return Starlette(routes=routes)
+
+def _slack_request(
+    text: str, query: dict[str, str], headers: dict[str, str], received_at: float
+) -> BoltRequest | Response:
+    """The signed body as Bolt's request, or the 400 for a body no Slack request has the shape of."""
+    try:
+        bolt_request = BoltRequest(
+            body=text,
+            query=query,
+            headers=dict[str, str | Sequence[str]](headers),
+            # Modals are timed from here, and trigger-bound work too late to open one tells the person.
+            context={metrics.RECEIVED_AT: received_at},
+        )
+    except (ValueError, TypeError, AttributeError, RecursionError):
+        return JSONResponse({"error": "malformed request body"}, status_code=400)
+    if not isinstance(bolt_request.body, dict) or deeper_than(bolt_request.body, MAX_DEPTH):
+        return JSONResponse({"error": "malformed request body"}, status_code=400)
+    # Checked here too, not only in the app's middleware: Bolt reads some fields before any middleware runs.
+    problem = shape_problem(bolt_request.body)
+    if problem is not None:
+        return JSONResponse({"error": f"malformed request: {problem}"}, status_code=400)
+    return bolt_request
 
 
 def _database_state(services: Services) -> str:
