@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import mimetypes
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -64,15 +65,75 @@ def words(locale: str) -> dict[str, str]:
 
 def build_page_app(slack: SlackStandIn, client: SlackClient, app_url: str) -> Starlette:
     """The page over the playground's parts (``stack.Playground`` builds it once they are up)."""
-    team_id = demo.TEAM_ID
+    page = _PageRoutes(slack, client, app_url)
+    return Starlette(
+        routes=[
+            Route("/", page.index),
+            Route("/favicon.ico", lambda _: Response(status_code=204)),
+            Route("/api/state", _guarded(page.state)),
+            Route("/api/command", _guarded(page.command), methods=["POST"]),
+            Route("/api/message", _guarded(page.message), methods=["POST"]),
+            Route("/api/action", _guarded(page.action), methods=["POST"]),
+            Route("/api/suggest", _guarded(page.suggest), methods=["POST"]),
+            Route("/api/submit", _guarded(page.submit), methods=["POST"]),
+            Route("/api/close", _guarded(page.close), methods=["POST"]),
+            Route("/api/home", _guarded(page.home), methods=["POST"]),
+            Route("/api/upload", _guarded(page.upload), methods=["POST"]),
+            Route("/files/{file_id}/{name}", page.download),
+            Route("/stripe/{rest:path}", page.to_app, methods=["GET", "POST"]),
+            Route("/healthz", page.to_app),
+            Mount("/static", StaticFiles(directory=STATIC), name="static"),
+        ]
+    )
 
-    def ws() -> Any:
-        return slack.workspace(team_id)
 
-    def files_of(message: Message) -> list[dict[str, Any]]:
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def _guarded(handler: Handler) -> Handler:
+    """A route whose bad input is a 400 and whose unknown ids are a 404, each with its reason as JSON."""
+
+    async def endpoint(request: Request) -> Response:
+        try:
+            return await handler(request)
+        except BadRequest as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        except (KeyError, ValueError) as exc:
+            return JSONResponse({"error": str(exc).strip("'\"")}, status_code=404)
+
+    return endpoint
+
+
+def _answer(outcome: Outcome) -> JSONResponse:
+    return JSONResponse(outcome.as_json())
+
+
+async def _body_of(request: Request) -> dict[str, Any]:
+    try:
+        body = await request.json()
+    except ValueError:
+        raise BadRequest("send a JSON object") from None
+    if not isinstance(body, dict):
+        raise BadRequest("send a JSON object")
+    return body
+
+
+class _PageRoutes:
+    """The page's routes over the Slack stand-in's demo workspace, the signing client and the app's address."""
+
+    def __init__(self, slack: SlackStandIn, client: SlackClient, app_url: str) -> None:
+        self.slack = slack
+        self.client = client
+        self.app_url = app_url
+        self.team_id = demo.TEAM_ID
+
+    def ws(self) -> Any:
+        return self.slack.workspace(self.team_id)
+
+    def files_of(self, message: Message) -> list[dict[str, Any]]:
         shown = []
         for file_id in message.files:
-            file = ws().find_file(file_id)
+            file = self.ws().find_file(file_id)
             if file is not None:
                 shown.append(
                     {
@@ -85,23 +146,21 @@ def build_page_app(slack: SlackStandIn, client: SlackClient, app_url: str) -> St
                 )
         return shown
 
-    def shown(message: Message, *, ephemeral: bool) -> dict[str, Any]:
+    def shown(self, message: Message, *, ephemeral: bool) -> dict[str, Any]:
         body = message.payload()
-        user = ws().users.get(message.user, {})
+        user = self.ws().users.get(message.user, {})
         body |= {
             "channel": message.channel,
             "ephemeral": ephemeral,
-            "files": files_of(message),
+            "files": self.files_of(message),
             "user_name": "Slackbot" if message.user == "USLACKBOT" else user.get("real_name", message.user),
             "is_bot": bool(message.bot_id) or message.user == "USLACKBOT",
             "edited": message.edited,
         }
         return body
 
-    def snapshot(user_id: str) -> dict[str, Any]:
-        workspace = ws()
-        if user_id not in workspace.users or workspace.users[user_id].get("is_bot"):
-            raise BadRequest(f"no member {user_id!r}")
+    def channels_of(self, workspace: Any, user_id: str) -> list[dict[str, Any]]:
+        """The member's channels by name, then their DM with the app."""
         dm = workspace.im_channel(user_id)
         channels = [
             {"id": c.id, "name": c.name, "kind": "channel", "private": c.is_private}
@@ -110,12 +169,21 @@ def build_page_app(slack: SlackStandIn, client: SlackClient, app_url: str) -> St
         ]
         channels.sort(key=lambda c: c["name"])
         channels.append({"id": dm.id, "name": "Billbot", "kind": "app", "private": True})
-        messages: dict[str, list[dict[str, Any]]] = {}
-        for channel in channels:
-            found = [shown(m, ephemeral=False) for m in workspace.messages(channel["id"])]
-            found += [shown(m, ephemeral=True) for m in workspace.ephemeral(channel["id"], user_id)]
-            found.sort(key=lambda m: float(m["ts"]))
-            messages[channel["id"]] = found
+        return channels
+
+    def messages_in(self, workspace: Any, channel_id: str, user_id: str) -> list[dict[str, Any]]:
+        """A channel's messages and the member's ephemeral ones, in time order."""
+        found = [self.shown(m, ephemeral=False) for m in workspace.messages(channel_id)]
+        found += [self.shown(m, ephemeral=True) for m in workspace.ephemeral(channel_id, user_id)]
+        found.sort(key=lambda m: float(m["ts"]))
+        return found
+
+    def snapshot(self, user_id: str) -> dict[str, Any]:
+        workspace = self.ws()
+        if user_id not in workspace.users or workspace.users[user_id].get("is_bot"):
+            raise BadRequest(f"no member {user_id!r}")
+        channels = self.channels_of(workspace, user_id)
+        messages = {channel["id"]: self.messages_in(workspace, channel["id"], user_id) for channel in channels}
         me = workspace.users[user_id]
         state = {
             "team": {"id": workspace.team_id, "name": workspace.team_name},
@@ -142,63 +210,38 @@ def build_page_app(slack: SlackStandIn, client: SlackClient, app_url: str) -> St
         state["version"] = hashlib.sha1(text.encode()).hexdigest()[:16]
         return state
 
-    def answer(outcome: Outcome) -> JSONResponse:
-        return JSONResponse(outcome.as_json())
-
-    async def body_of(request: Request) -> dict[str, Any]:
-        try:
-            body = await request.json()
-        except ValueError:
-            raise BadRequest("send a JSON object") from None
-        if not isinstance(body, dict):
-            raise BadRequest("send a JSON object")
-        return body
-
-    def guarded(handler: Any) -> Any:
-        async def endpoint(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except BadRequest as exc:
-                return JSONResponse({"error": str(exc)}, status_code=400)
-            except (KeyError, ValueError) as exc:
-                return JSONResponse({"error": str(exc).strip("'\"")}, status_code=404)
-
-        return endpoint
-
-    async def index(_: Request) -> Response:
+    async def index(self, _: Request) -> Response:
         return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-store"})
 
-    async def state(request: Request) -> Response:
+    async def state(self, request: Request) -> Response:
         user_id = request.query_params.get("user") or demo.ADMIN
-        return JSONResponse(await run_in_threadpool(snapshot, user_id), headers={"Cache-Control": "no-store"})
+        return JSONResponse(await run_in_threadpool(self.snapshot, user_id), headers={"Cache-Control": "no-store"})
 
-    async def command(request: Request) -> Response:
-        body = await body_of(request)
+    async def command(self, request: Request) -> Response:
+        body = await _body_of(request)
         line = _text(body, "text").strip()
         if not line.startswith("/"):
             raise BadRequest("a slash command starts with /")
         name, _, rest = line.partition(" ")
-        return answer(
-            await run_in_threadpool(client.command, _text(body, "user"), _text(body, "channel"), name, rest.strip())
-        )
+        user, channel = _text(body, "user"), _text(body, "channel")
+        return _answer(await run_in_threadpool(self.client.command, user, channel, name, rest.strip()))
 
-    async def message(request: Request) -> Response:
-        body = await body_of(request)
+    async def message(self, request: Request) -> Response:
+        body = await _body_of(request)
         text = _text(body, "text")
         thread_ts = body.get("thread_ts") if isinstance(body.get("thread_ts"), str) else None
-        return answer(
-            await run_in_threadpool(client.message, _text(body, "user"), _text(body, "channel"), text, thread_ts)
-        )
+        user, channel = _text(body, "user"), _text(body, "channel")
+        return _answer(await run_in_threadpool(self.client.message, user, channel, text, thread_ts))
 
-    async def action(request: Request) -> Response:
-        body = await body_of(request)
+    async def action(self, request: Request) -> Response:
+        body = await _body_of(request)
         act = body.get("action")
         if not isinstance(act, dict) or not isinstance(act.get("action_id"), str) or not act.get("type"):
             raise BadRequest("action needs at least type and action_id")
         view_id = body.get("view_id") or None
-        return answer(
+        return _answer(
             await run_in_threadpool(
-                lambda: client.action(
+                lambda: self.client.action(
                     _text(body, "user"),
                     act,
                     view_id=view_id,
@@ -209,11 +252,11 @@ def build_page_app(slack: SlackStandIn, client: SlackClient, app_url: str) -> St
             )
         )
 
-    async def suggest(request: Request) -> Response:
-        body = await body_of(request)
-        return answer(
+    async def suggest(self, request: Request) -> Response:
+        body = await _body_of(request)
+        return _answer(
             await run_in_threadpool(
-                lambda: client.suggest(
+                lambda: self.client.suggest(
                     _text(body, "user"),
                     _text(body, "action_id"),
                     _text(body, "block_id"),
@@ -224,48 +267,50 @@ def build_page_app(slack: SlackStandIn, client: SlackClient, app_url: str) -> St
             )
         )
 
-    async def submit(request: Request) -> Response:
-        body = await body_of(request)
+    async def submit(self, request: Request) -> Response:
+        body = await _body_of(request)
         values = _values(body) or {}
-        return answer(await run_in_threadpool(client.submit, _text(body, "user"), _text(body, "view_id"), values))
+        return _answer(await run_in_threadpool(self.client.submit, _text(body, "user"), _text(body, "view_id"), values))
 
-    async def close(request: Request) -> Response:
-        body = await body_of(request)
-        return answer(
+    async def close(self, request: Request) -> Response:
+        body = await _body_of(request)
+        return _answer(
             await run_in_threadpool(
-                lambda: client.close_view(_text(body, "user"), _text(body, "view_id"), all_views=bool(body.get("all")))
+                lambda: self.client.close_view(
+                    _text(body, "user"), _text(body, "view_id"), all_views=bool(body.get("all"))
+                )
             )
         )
 
-    async def home(request: Request) -> Response:
-        body = await body_of(request)
-        return answer(await run_in_threadpool(client.open_home, _text(body, "user")))
+    async def home(self, request: Request) -> Response:
+        body = await _body_of(request)
+        return _answer(await run_in_threadpool(self.client.open_home, _text(body, "user")))
 
-    async def upload(request: Request) -> Response:
+    async def upload(self, request: Request) -> Response:
         """A file picked in a modal's file input: Slack stores it and the view state carries its file object.
         The page posts the bytes as the body (no multipart parser needed), naming user and file in the query."""
         user_id = request.query_params.get("user", "")
         filename = request.query_params.get("filename", "").strip() or "upload"
-        if user_id not in ws().users:
+        if user_id not in self.ws().users:
             raise BadRequest("upload needs ?user=<member id>&filename=<name> and the file's bytes as the body")
         data = await request.body()
         if len(data) > MAX_UPLOAD_BYTES:
             return JSONResponse({"error": "file too large"}, status_code=413)
-        return JSONResponse(slack.user_upload(team_id, user_id, filename, data))
+        return JSONResponse(self.slack.user_upload(self.team_id, user_id, filename, data))
 
-    async def download(request: Request) -> Response:
-        file = ws().find_file(request.path_params["file_id"])
+    async def download(self, request: Request) -> Response:
+        file = self.ws().find_file(request.path_params["file_id"])
         if file is None or file.data is None:
             return JSONResponse({"error": "no such file"}, status_code=404)
         kind = mimetypes.guess_type(file.filename)[0] or "application/octet-stream"
         return Response(file.data, media_type=kind)
 
-    async def to_app(request: Request) -> Response:
+    async def to_app(self, request: Request) -> Response:
         """Stripe's redirects land on PUBLIC_URL; the app serves them on its own port."""
         async with httpx.AsyncClient(timeout=15) as http:
             upstream = await http.request(
                 request.method,
-                f"{app_url}{request.url.path}",
+                f"{self.app_url}{request.url.path}",
                 params=dict(request.query_params),
                 content=await request.body(),
                 headers={k: v for k, v in request.headers.items() if k.lower() not in ("host", "content-length")},
@@ -276,22 +321,3 @@ def build_page_app(slack: SlackStandIn, client: SlackClient, app_url: str) -> St
             if k.lower() not in ("content-length", "content-encoding", "transfer-encoding", "connection")
         }
         return Response(upstream.content, status_code=upstream.status_code, headers=headers)
-
-    routes = [
-        Route("/", index),
-        Route("/favicon.ico", lambda _: Response(status_code=204)),
-        Route("/api/state", guarded(state)),
-        Route("/api/command", guarded(command), methods=["POST"]),
-        Route("/api/message", guarded(message), methods=["POST"]),
-        Route("/api/action", guarded(action), methods=["POST"]),
-        Route("/api/suggest", guarded(suggest), methods=["POST"]),
-        Route("/api/submit", guarded(submit), methods=["POST"]),
-        Route("/api/close", guarded(close), methods=["POST"]),
-        Route("/api/home", guarded(home), methods=["POST"]),
-        Route("/api/upload", guarded(upload), methods=["POST"]),
-        Route("/files/{file_id}/{name}", download),
-        Route("/stripe/{rest:path}", to_app, methods=["GET", "POST"]),
-        Route("/healthz", to_app),
-        Mount("/static", StaticFiles(directory=STATIC), name="static"),
-    ]
-    return Starlette(routes=routes)
