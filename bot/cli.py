@@ -245,7 +245,9 @@ def _playground(host: str, port: int, database: str) -> int:
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     playground = Playground(options_from_environment(host, port, Path(database))).start()
     stripe = "the Stripe emulator" if playground.stripe is not None else "Stripe, with your STRIPE_API_KEY"
-    print(f"Billbot playground: open {playground.url}  (app on {playground.app_url}, {stripe}; Ctrl-C stops)", flush=True)
+    print(
+        f"Billbot playground: open {playground.url}  (app on {playground.app_url}, {stripe}; Ctrl-C stops)", flush=True
+    )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
