@@ -38,7 +38,7 @@ from bot.models import BillingSettings, Client, Invoice, StripeAccount, TaxRate 
 from bot.sandbox.slack import SlackStandIn  # noqa: E402
 from bot.sandbox.stripe import StripeEmulator  # noqa: E402
 from bot.stripe_gateway import StripeGateway  # noqa: E402
-from flows.invoices import modal_ids as ids  # noqa: E402
+from flows.invoices import ids  # noqa: E402
 from tests.harness.running_app import RunningApp  # noqa: E402
 from tests.harness.slack_requests import SlackRequests  # noqa: E402
 

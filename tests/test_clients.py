@@ -396,7 +396,7 @@ def test_client_errors_speak_french(billbot: Billbot) -> None:
 
 
 def test_new_client_pushed_from_the_invoice_modal_is_chosen_there(billbot: Billbot) -> None:
-    from flows.invoices import modal_ids
+    from flows.invoices import ids as modal_ids
 
     with billbot.app.services.db.session() as session:
         session.add(BillingSettings(team_id=TEAM_ID, currency="eur"))

@@ -21,7 +21,7 @@ from sqlmodel import select
 from bot.clean_input import clean_text
 from bot.models import Client, Invoice, InvoiceLine
 from bot.server import SLACK_MAX_BODY_BYTES, STRIPE_MAX_BODY_BYTES
-from flows.invoices import modal_ids as ids
+from flows.invoices import ids
 from tests.conftest import ADMIN, SIGNING_SECRET, STRIPE_WEBHOOK_SECRET, TEAM_ID, Billbot
 from tests.harness.slack_requests import sign
 from tests.harness.stripe_signing import stripe_signature

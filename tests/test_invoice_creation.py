@@ -19,16 +19,10 @@ from sqlmodel import col, select
 
 from bot.models import Appointment, BillingSettings, Client, HandledRequest, Invoice, InvoiceLine, TaxRate, utcnow
 from bot.sandbox.slack import check_message
-from flows.invoices import creation_store
-from flows.invoices.creation import (
-    MESSAGE_CLAIM,
-    Outcome,
-    create_invoice,
-    posting_takes_at_most,
-    retry_invoice,
-    update_invoice_message,
-)
+from flows.invoices.creation import store as creation_store
+from flows.invoices.creation.logic import Outcome, create_invoice, retry_invoice
 from flows.invoices.forms import InvoiceForm, LineForm
+from flows.invoices.message.posting import MESSAGE_CLAIM, posting_takes_at_most, update_invoice_message
 from tests.conftest import ADMIN, FRENCH_USER, TEAM_ID, Billbot
 from tests.test_billing_settings import connect_stripe
 

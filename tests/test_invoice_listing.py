@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from bot.sandbox.slack import check_message
-from flows.invoices import creation_store
+from flows.invoices.creation import store as creation_store
 from tests.conftest import ADMIN, FRENCH_USER, MEMBER, Billbot
 from tests.test_invoice_creation import Practice, line, make_practice
 

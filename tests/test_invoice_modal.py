@@ -19,10 +19,10 @@ from bot.sandbox.slack import check_view
 from bot.timezones import today_in
 from flows.clients import ids as client_ids
 from flows.clients.logic import fold_name
-from flows.invoices import modal_ids as ids
-from flows.invoices.modal import open_invoice_modal
-from flows.invoices.modal_logic import DEFAULT_PAYMENT_TERMS_DAYS
-from flows.invoices.modal_views import MAX_LINES, SPARE_BLOCKS
+from flows.invoices import ids
+from flows.invoices.modal.listeners import open_invoice_modal
+from flows.invoices.modal.logic import DEFAULT_PAYMENT_TERMS_DAYS
+from flows.invoices.modal.views import MAX_LINES, SPARE_BLOCKS
 from tests.conftest import ADMIN, FRENCH_USER, TEAM_ID, Billbot
 
 # -- the practice -------------------------------------------------------------------------------------------

@@ -8,8 +8,8 @@ import pytest
 from sqlmodel import col, select
 
 from bot.models import Client, Invoice, InvoiceCounter
-from flows.invoices import creation_store
-from flows.invoices.creation_store import format_number, parse_number
+from flows.invoices.creation import store as creation_store
+from flows.invoices.creation.store import format_number, parse_number
 from flows.invoices.forms import InvoiceForm
 from tests.conftest import ADMIN, TEAM_ID, Billbot
 from tests.test_invoice_creation import DUE, line

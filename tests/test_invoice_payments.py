@@ -18,10 +18,11 @@ from bot.sandbox.slack import check_view
 from bot.sandbox.slack.limits import check_blocks
 from bot.sandbox.slack.records import Message
 from flows.clients.logic import fold_name, uninvoiced_appointments
-from flows.invoices import action_ids
-from flows.invoices.creation import create_invoice
+from flows.invoices import ids as action_ids
+from flows.invoices.creation.logic import create_invoice
 from flows.invoices.forms import InvoiceForm, LineForm
-from flows.invoices.payments_views import SEND_LINK_CONFIRM_CALLBACK, invoice_actions, send_link_modal
+from flows.invoices.ids import SEND_LINK_CONFIRM_CALLBACK
+from flows.invoices.payments.views import invoice_actions, send_link_modal
 from tests.conftest import ADMIN, FRENCH_USER, MEMBER, TEAM_ID, Billbot
 
 CHANNEL = "C_PAYMENTS"

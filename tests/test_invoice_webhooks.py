@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from bot.models import Invoice
-from flows.invoices import action_ids
+from flows.invoices import ids as action_ids
 from tests.conftest import STRIPE_WEBHOOK_SECRET, Billbot
 from tests.harness.stripe_signing import stripe_signature
 from tests.test_invoice_payments import (

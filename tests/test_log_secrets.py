@@ -26,8 +26,8 @@ from bot import log
 from bot.models import BillingSettings, Client, Invoice
 from bot.sandbox.slack import SlackStandIn, Workspace
 from bot.sandbox.stripe import StripeEmulator
-from flows.invoices import action_ids
-from flows.invoices import modal_ids as ids
+from flows.invoices import ids
+from flows.invoices import ids as action_ids
 from tests.conftest import (
     ADMIN,
     CLINIC_OWNER,

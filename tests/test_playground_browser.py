@@ -21,7 +21,8 @@ from PIL import Image
 from bot.i18n import t
 from bot.sandbox.playground import Options, Playground
 from bot.sandbox.playground.demo import GENERAL
-from flows.invoices import action_ids, modal_ids
+from flows.invoices import ids as action_ids
+from flows.invoices import ids as modal_ids
 from flows.stripe_setup import views as setup_views
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")

@@ -19,8 +19,8 @@ from bot.sandbox.slack.state import Message
 from flows.billing_settings import ids as bs_ids
 from flows.billing_settings import validation as bs_validation
 from flows.clients import ids as client_f
-from flows.invoices import action_ids
-from flows.invoices.creation import update_invoice_message
+from flows.invoices import ids as action_ids
+from flows.invoices.message.posting import update_invoice_message
 from tests.conftest import ADMIN, FRENCH_USER, MEMBER, TEAM_ID, Billbot
 from tests.test_billing_settings import db_settings, open_settings, save, settings_values, view_text, wait_view
 from tests.test_help import HELP, configure, post

@@ -48,7 +48,7 @@ from bot.sandbox.playground.slack_client import SlackClient
 from bot.sandbox.slack import SlackStandIn, Workspace
 from bot.sandbox.stripe import StripeEmulator
 from bot.services import Services
-from flows.invoices.creation import create_invoice
+from flows.invoices.creation.logic import create_invoice
 from flows.invoices.forms import InvoiceForm, LineForm
 
 T = TypeVar("T")

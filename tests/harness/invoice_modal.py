@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any, TypeVar
 
 from bot.sandbox.slack import SlackStandIn
-from flows.invoices import modal_ids as ids
+from flows.invoices import ids
 from tests.harness.slack_requests import SlackRequests
 
 T = TypeVar("T")

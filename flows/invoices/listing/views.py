@@ -9,7 +9,7 @@ from bot import blocks
 from bot.i18n import format_date, format_money, t
 from bot.initials import initials
 from bot.models import Invoice
-from flows.invoices.invoice_message import chunks, escape, status_label
+from flows.invoices.message.views import chunks, escape, status_label
 
 Message = dict[str, Any]
 

@@ -9,9 +9,9 @@ from bot import blocks, money
 from bot.blocks import Block, Element
 from bot.i18n import format_date, format_money, format_percent, t
 from bot.typed_numbers import whole_number
-from flows.invoices import modal_ids as ids
-from flows.invoices.modal_draft import Draft, LineDraft
-from flows.invoices.modal_logic import Catalog
+from flows.invoices import ids
+from flows.invoices.modal.draft import Draft, LineDraft
+from flows.invoices.modal.logic import Catalog
 from flows.invoices.totals import Rate, Totals, totals
 
 # A line is its heading (with Remove), date, service, description, quantity, unit price and tax rate.
@@ -102,7 +102,7 @@ def _client_input(draft: Draft, locale: str) -> Block:
 def _line_blocks(
     line: LineDraft, number: int, removable: bool, catalog: Catalog, locale: str, amount: Any
 ) -> list[Block]:
-    key, rev = line.key, line.revision
+    key = line.key
     heading = t(locale, "invoice_modal.line", number=number)
     if amount is not None and catalog.currency:
         heading += "  ·  " + format_money(amount.amount, catalog.currency, locale)
@@ -120,29 +120,7 @@ def _line_blocks(
         ),
     ]
     if catalog.services:
-        options = [blocks.option(t(locale, "invoice_modal.no_service"), ids.NONE_VALUE)]
-        for service in catalog.services[: blocks.SELECT_OPTIONS_MAX - 1]:
-            label = service.name
-            if service.currency == catalog.currency:
-                label += " · " + format_money(service.unit_amount, service.currency, locale)
-            options.append(blocks.option(label, str(service.id)))
-        chosen = next((o for o in options if o["value"] == line.service), None)
-        select = blocks.static_select(
-            ids.line_action(ids.LINE_SERVICE),
-            options=options,
-            initial_option=chosen,
-            placeholder=t(locale, "invoice_modal.service_placeholder"),
-        )
-        result.append(
-            blocks.dispatching(
-                blocks.input_block(
-                    t(locale, "invoice_modal.service"),
-                    select,
-                    block_id=ids.line_block(key, ids.LINE_SERVICE),
-                    optional=True,
-                )
-            )
-        )
+        result.append(_service_block(line, catalog, locale))
     result.append(
         blocks.input_block(
             t(locale, "invoice_modal.description"),
@@ -170,49 +148,75 @@ def _line_blocks(
             "on_character_entered",
         )
     )
+    result.append(_price_block(line, catalog, locale))
+    if catalog.rates:
+        result.append(_tax_block(line, catalog, locale))
+    return result
+
+
+def _service_block(line: LineDraft, catalog: Catalog, locale: str) -> Block:
+    options = [blocks.option(t(locale, "invoice_modal.no_service"), ids.NONE_VALUE)]
+    for service in catalog.services[: blocks.SELECT_OPTIONS_MAX - 1]:
+        label = service.name
+        if service.currency == catalog.currency:
+            label += " · " + format_money(service.unit_amount, service.currency, locale)
+        options.append(blocks.option(label, str(service.id)))
+    chosen = next((o for o in options if o["value"] == line.service), None)
+    select = blocks.static_select(
+        ids.line_action(ids.LINE_SERVICE),
+        options=options,
+        initial_option=chosen,
+        placeholder=t(locale, "invoice_modal.service_placeholder"),
+    )
+    return blocks.dispatching(
+        blocks.input_block(
+            t(locale, "invoice_modal.service"),
+            select,
+            block_id=ids.line_block(line.key, ids.LINE_SERVICE),
+            optional=True,
+        )
+    )
+
+
+def _price_block(line: LineDraft, catalog: Catalog, locale: str) -> Block:
     currency_code = (catalog.currency or "").upper()
     price_label = (
         t(locale, "invoice_modal.unit_price", currency=currency_code)
         if currency_code
         else t(locale, "invoice_modal.unit_price_plain")
     )
-    result.append(
-        blocks.dispatching(
-            blocks.input_block(
-                price_label,
-                blocks.plain_text_input(
-                    ids.line_action(ids.LINE_PRICE),
-                    initial_value=line.price,
-                    max_length=PRICE_INPUT_MAX,
-                    placeholder=t(locale, "invoice_modal.price_placeholder"),
-                ),
-                block_id=ids.line_block(key, ids.LINE_PRICE, rev),
+    return blocks.dispatching(
+        blocks.input_block(
+            price_label,
+            blocks.plain_text_input(
+                ids.line_action(ids.LINE_PRICE),
+                initial_value=line.price,
+                max_length=PRICE_INPUT_MAX,
+                placeholder=t(locale, "invoice_modal.price_placeholder"),
             ),
-            "on_enter_pressed",
-            "on_character_entered",
+            block_id=ids.line_block(line.key, ids.LINE_PRICE, line.revision),
+        ),
+        "on_enter_pressed",
+        "on_character_entered",
+    )
+
+
+def _tax_block(line: LineDraft, catalog: Catalog, locale: str) -> Block:
+    rate_options = [blocks.option(t(locale, "invoice_modal.no_tax"), ids.NONE_VALUE)]
+    for rate in catalog.rates[: blocks.SELECT_OPTIONS_MAX - 1]:
+        kind = t(locale, "invoice_modal.inclusive" if rate.inclusive else "invoice_modal.exclusive")
+        rate_options.append(
+            blocks.option(f"{rate.name} {format_percent(rate.percentage, locale)} ({kind})", str(rate.id))
+        )
+    chosen_rate = next((o for o in rate_options if o["value"] == (line.tax or ids.NONE_VALUE)), rate_options[0])
+    return blocks.dispatching(
+        blocks.input_block(
+            t(locale, "invoice_modal.tax"),
+            blocks.static_select(ids.line_action(ids.LINE_TAX), options=rate_options, initial_option=chosen_rate),
+            block_id=ids.line_block(line.key, ids.LINE_TAX, line.revision),
+            optional=True,
         )
     )
-    if catalog.rates:
-        rate_options = [blocks.option(t(locale, "invoice_modal.no_tax"), ids.NONE_VALUE)]
-        for rate in catalog.rates[: blocks.SELECT_OPTIONS_MAX - 1]:
-            kind = t(locale, "invoice_modal.inclusive" if rate.inclusive else "invoice_modal.exclusive")
-            rate_options.append(
-                blocks.option(f"{rate.name} {format_percent(rate.percentage, locale)} ({kind})", str(rate.id))
-            )
-        chosen_rate = next((o for o in rate_options if o["value"] == (line.tax or ids.NONE_VALUE)), rate_options[0])
-        result.append(
-            blocks.dispatching(
-                blocks.input_block(
-                    t(locale, "invoice_modal.tax"),
-                    blocks.static_select(
-                        ids.line_action(ids.LINE_TAX), options=rate_options, initial_option=chosen_rate
-                    ),
-                    block_id=ids.line_block(key, ids.LINE_TAX, rev),
-                    optional=True,
-                )
-            )
-        )
-    return result
 
 
 def running_totals(draft: Draft, catalog: Catalog) -> Totals | None:

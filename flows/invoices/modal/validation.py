@@ -8,11 +8,11 @@ from bot import money
 from bot.i18n import format_money, t
 from bot.models import Client
 from bot.typed_numbers import Refusal, is_ascii_digits, read_whole_number
-from flows.invoices import modal_ids as ids
+from flows.invoices import ids
 from flows.invoices.forms import InvoiceForm, LineForm
-from flows.invoices.modal_draft import Draft, LineDraft
-from flows.invoices.modal_logic import Catalog
-from flows.invoices.modal_views import DESCRIPTION_MAX, MEMO_MAX, QUANTITY_MAX
+from flows.invoices.modal.draft import Draft, LineDraft
+from flows.invoices.modal.logic import Catalog
+from flows.invoices.modal.views import DESCRIPTION_MAX, MEMO_MAX, QUANTITY_MAX
 
 # Stripe's largest amount for one invoice item or invoice: eight digits of the minor unit.
 AMOUNT_MAX = 99_999_999

@@ -1,15 +1,33 @@
-"""The names Slack sends back to us from the invoice modal: callback, action and block ids.
+"""Every Block Kit id of the invoices flow: the names Slack sends back to us.
 
-A line's blocks are named after the line's own key (``l3.qty``), not its position, so removing the line
-above it leaves its block ids, and with them what Slack keeps typed in them, unchanged. A field the app
-itself refills (the price and tax once a service is chosen, the client once one is created) also carries
-a revision (``l3.price.2``): a new block id is the only way to make Slack show a new initial value
-instead of what it kept.
+The invoice message's buttons are built by message.views and handled by payments (the Details button by
+message.listeners); the send-link confirmation is payments'; the rest are the invoice modal's.
+
+In the invoice modal, a line's blocks are named after the line's own key (``l3.qty``), not its position, so
+removing the line above it leaves its block ids, and with them what Slack keeps typed in them, unchanged. A
+field the app itself refills (the price and tax once a service is chosen, the client once one is created)
+also carries a revision (``l3.price.2``): a new block id is the only way to make Slack show a new initial
+value instead of what it kept.
 """
 
 from __future__ import annotations
 
 from bot.typed_numbers import whole_number
+
+# -- the invoice message ------------------------------------------------------------------------------------
+
+SEND_LINK = "invoice_send_link"
+ADD_PAYMENT_METHOD = "invoice_add_payment_method"
+CHARGE_CARD = "invoice_charge_card"
+DOWNLOAD_PDF = "invoice_download_pdf"
+MARK_PAID = "invoice_mark_paid"
+VOID = "invoice_void"
+DETAILS = "invoice_details"
+DETAILS_BLOCK_ID = "invoice_details"
+ACTIONS_BLOCK_ID = "invoice_payments"  # the payment buttons
+SEND_LINK_CONFIRM_CALLBACK = "invoice_send_link_confirm"
+
+# -- the invoice modal --------------------------------------------------------------------------------------
 
 CALLBACK = "invoice_modal"
 RESULT_CALLBACK = "invoice_modal_result"

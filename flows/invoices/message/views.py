@@ -18,12 +18,11 @@ from bot import blocks
 from bot.i18n import format_date, format_money, format_percent, t
 from bot.initials import initials
 from bot.models import Client, Invoice, InvoiceLine, TaxRate
-from flows.invoices import action_ids
-from flows.invoices.payments_views import invoice_actions
+from flows.invoices import ids
+from flows.invoices.payments.views import invoice_actions
 
 # Room left for the header, totals, memo, notes, notices and buttons under Slack's 50 blocks per message.
 LINE_SECTIONS_MAX = 30
-DETAILS_BLOCK_ID = "invoice_details"
 NOTES_SHOWN = 10  # session notes on one card; the client's record holds them all
 
 
@@ -144,9 +143,9 @@ def invoice_message(
         result.extend(blocks.section(text) for text in sections)
     elif details_button:
         # Beside the note that says what is hidden, the way for those allowed to read it.
-        button = blocks.button(t(locale, "privacy.card.details"), action_ids.DETAILS, value=str(invoice.id))
+        button = blocks.button(t(locale, "privacy.card.details"), ids.DETAILS, value=str(invoice.id))
         note = t(locale, "privacy.card.lines_hidden")
-        result.append(blocks.section(note, accessory=button, block_id=DETAILS_BLOCK_ID))
+        result.append(blocks.section(note, accessory=button, block_id=ids.DETAILS_BLOCK_ID))
     result.append(blocks.divider())
     total_rows = [
         t(locale, "invoice.message.subtotal", amount=format_money(invoice.subtotal, currency, locale)),

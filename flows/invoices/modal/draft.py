@@ -14,7 +14,7 @@ from typing import Any
 
 from bot import view_state
 from bot.typed_numbers import whole_number
-from flows.invoices import modal_ids as ids
+from flows.invoices import ids
 
 Values = view_state.Values
 

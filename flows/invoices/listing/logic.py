@@ -15,9 +15,9 @@ from bot.models import Client, Invoice
 from bot.permissions import access
 from bot.services import Services
 from bot.slack_users import member_today
-from flows.invoices import creation_store as store
-from flows.invoices import listing_views as views
-from flows.invoices.private_card import card_for
+from flows.invoices.creation import store
+from flows.invoices.listing import views
+from flows.invoices.message.private_card import card_for
 
 # What the asker may type, in English or French, for each list.
 LIST_WORDS = frozenset({"list", "liste", "ls"})

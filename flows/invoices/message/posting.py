@@ -1,30 +1,23 @@
-"""Creating an invoice: our draft row first, then Stripe, then the invoice message where the user asked.
+"""Posting the invoice message where the user asked, once, and re-rendering it in place after a change.
 
-The modal's submit (``flows.invoices.modal``) calls ``create_invoice`` from its lazy listener, and its Retry
-button ``retry_invoice``. Both can run any number of times for the same submission and end in the same
-place: one invoice row per ``request_key``, one Stripe invoice per row (see ``creation_stripe``), one
-message per invoice (claimed in the ledger before it is posted).
+Creation posts it; payments updates it after a payment, a void or a saved card. One message per invoice:
+it is claimed in the ledger before it is posted (bot.slack_posts.post_once).
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot import slack_posts
 from bot.i18n import t
-from bot.models import Invoice
 from bot.services import Services
-from flows.invoices import creation_store as store
-from flows.invoices.creation_stripe import PushFailure, push
-from flows.invoices.forms import InvoiceForm
-from flows.invoices.invoice_message import invoice_message
+from flows.invoices.creation import store
+from flows.invoices.message.views import invoice_message
 
 log = logging.getLogger(__name__)
 
@@ -43,73 +36,6 @@ CANNOT_POST_IN_CHANNEL = frozenset(
         "ekm_access_denied",
     }
 )
-
-
-@dataclass(frozen=True)
-class Outcome:
-    invoice: Invoice  # as stored: status "draft" when Stripe failed midway
-    error: str | None = None  # localized, for the modal (shown with Retry); None on success
-
-
-def register(app: App, services: Services) -> None:
-    """Creation has no listener of its own: the invoice modal's submit and Retry call into this module."""
-
-
-def create_invoice(
-    services: Services,
-    web: WebClient,
-    *,
-    team_id: str,
-    user_id: str,
-    locale: str,
-    form: InvoiceForm,
-    request_key: str,
-    channel_id: str | None,
-) -> Outcome:
-    """Create the invoice the modal submitted; the same ``request_key`` again resumes the same invoice."""
-    invoice, created = store.create_draft(
-        services,
-        team_id=team_id,
-        user_id=user_id,
-        locale=locale,
-        form=form,
-        request_key=request_key,
-        channel_id=channel_id,
-    )
-    if created:
-        log.info("invoice %s (%s) drafted for %s by %s", invoice.id, invoice.number, team_id, user_id)
-    assert invoice.id is not None
-    return _finish(services, web, invoice.id, user_id, locale)
-
-
-def retry_invoice(
-    services: Services, web: WebClient, *, team_id: str, user_id: str, locale: str, invoice_id: int
-) -> Outcome:
-    """Resume a draft Stripe failed on: what was made at Stripe is kept, the rest is made; one message."""
-    bundle = store.load(services, invoice_id)
-    if bundle is None or bundle.invoice.team_id != team_id:
-        raise ValueError(f"invoice {invoice_id} is not one of {team_id}'s")
-    return _finish(services, web, invoice_id, user_id, locale)
-
-
-def _finish(services: Services, web: WebClient, invoice_id: int, user_id: str, locale: str) -> Outcome:
-    failure = push(services, invoice_id)
-    bundle = store.load(services, invoice_id)
-    assert bundle is not None
-    if failure is not None:
-        return Outcome(bundle.invoice, failure_text(failure, bundle.invoice, locale))
-    post_invoice_message(services, web, bundle, user_id)
-    fresh = store.load(services, invoice_id)
-    assert fresh is not None
-    return Outcome(fresh.invoice)
-
-
-def failure_text(failure: PushFailure, invoice: Invoice, locale: str) -> str:
-    what = t(locale, f"invoice.error.{failure.step}", detail=failure.detail, position=failure.position or "")
-    return t(locale, "invoice.error.kept", what=what, number=invoice.number)
-
-
-# -- the message --------------------------------------------------------------------------------------------
 
 
 def is_private(channel_id: str | None) -> bool:

@@ -1,9 +1,9 @@
-"""Getting paid: the invoice message's buttons and the Stripe webhooks that move an invoice along.
+"""Getting paid, the listeners: the invoice message's buttons and the Stripe webhooks that move an invoice along.
 
 Each click is acknowledged at once; its work runs from the durable work queue, at least once. Nothing is
 sent, charged or voided twice because every Stripe call carries an idempotency key derived from our
 invoice (and, for a charge, the card and the attempt), and because Slack hears of each change once:
-``payments_logic.apply_stripe_invoice`` hands a change to exactly one caller, whether a button's own
+``logic.apply_stripe_invoice`` hands a change to exactly one caller, whether a button's own
 result or the webhook reporting it got there first.
 """
 
@@ -12,14 +12,14 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from html import escape
 from typing import Any
 from urllib.parse import urlencode
 
-from slack_bolt import Ack, App
+from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.acks import ack_now
 from bot.documents.upload import upload_invoice_pdf
 from bot.i18n import normalise_locale, t
 from bot.initials import initials
@@ -27,11 +27,14 @@ from bot.models import Client, Invoice
 from bot.permissions import is_billing_admin, privacy
 from bot.services import Services
 from bot.slack_clients import web_client
-from bot.slack_users import locale_for
+from bot.slack_users import locale_of
 from bot.stripe_gateway import GatewayError
-from flows.invoices import action_ids, payments_logic, payments_views
-from flows.invoices.creation import is_private, update_invoice_message
-from flows.invoices.payments_logic import COLLECTABLE, Change
+from bot.typed_numbers import whole_number
+from flows.invoices import ids
+from flows.invoices.message.posting import is_private, update_invoice_message
+from flows.invoices.payments import logic, pages, views
+from flows.invoices.payments.logic import COLLECTABLE, Change
+from flows.stripe_setup import RETURN_PAGE_PREFIX
 
 log = logging.getLogger(__name__)
 
@@ -50,100 +53,11 @@ class _Click:
     client: Client
 
 
-def register(app: App, services: Services) -> None:
-    flow = _Payments(app, services)
+class PaymentsListeners:
+    """The payment buttons' lazy work and the Stripe webhooks' handlers, over the app's Services."""
 
-    def ack_now(ack: Ack) -> None:
-        ack()
-
-    def send_link_clicked(body: dict[str, Any], client: WebClient) -> None:
-        click = flow.begin(body, client)
-        if click is not None:
-            flow.confirm_send_link(click, body["trigger_id"])
-
-    def send_link_confirmed(body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
-        try:
-            metadata = json.loads(view.get("private_metadata") or "{}")
-        except ValueError:
-            return
-        if not isinstance(metadata, dict):
-            return
-        click = flow.begin_for(
-            client,
-            team_id=body["team"]["id"],
-            user_id=body["user"]["id"],
-            channel_id=metadata.get("channel") if isinstance(metadata.get("channel"), str) else None,
-            value=metadata.get("invoice"),
-            action_ts=str(view.get("id") or ""),
-        )
-        if click is not None:
-            flow.send_link(click)
-
-    def download_pdf(body: dict[str, Any], client: WebClient) -> None:
-        click = flow.begin(body, client, needs_open=False)
-        if click is not None:
-            flow.download_pdf(click)
-
-    def add_payment_method(body: dict[str, Any], client: WebClient) -> None:
-        click = flow.begin(body, client)
-        if click is not None:
-            flow.add_payment_method(click)
-
-    def charge_card(body: dict[str, Any], client: WebClient) -> None:
-        click = flow.begin(body, client)
-        if click is not None:
-            flow.charge_card(click)
-
-    def mark_paid(body: dict[str, Any], client: WebClient) -> None:
-        click = flow.begin(body, client)
-        if click is not None:
-            flow.mark_paid(click)
-
-    def void(body: dict[str, Any], client: WebClient) -> None:
-        click = flow.begin(body, client)
-        if click is not None:
-            flow.void(click)
-
-    app.action(action_ids.SEND_LINK)(ack=ack_now, lazy=[send_link_clicked])
-    app.view(payments_views.SEND_LINK_CONFIRM_CALLBACK)(ack=ack_now, lazy=[send_link_confirmed])
-    app.action(action_ids.ADD_PAYMENT_METHOD)(ack=ack_now, lazy=[add_payment_method])
-    app.action(action_ids.CHARGE_CARD)(ack=ack_now, lazy=[charge_card])
-    app.action(action_ids.MARK_PAID)(ack=ack_now, lazy=[mark_paid])
-    app.action(action_ids.VOID)(ack=ack_now, lazy=[void])
-    app.action(action_ids.DOWNLOAD_PDF)(ack=ack_now, lazy=[download_pdf])
-
-    for event_type in INVOICE_EVENTS:
-        services.stripe_events.on(event_type, flow.on_invoice_event)
-    services.stripe_events.on("invoice.payment_failed", flow.on_payment_failed)
-    services.stripe_events.on("checkout.session.completed", flow.on_checkout_completed)
-
-    # Where the client's browser lands after saving a card: the contract's /stripe/return route, which the
-    # set-up flow serves for its own links; ours carry ``card_saved`` and are answered here.
-    previous = services.pages.get("stripe_return")
-
-    def stripe_return(query: dict[str, str]) -> tuple[int, str]:
-        if "card_saved" in query or previous is None:
-            return card_saved_page(query)
-        return previous(query)
-
-    services.pages["stripe_return"] = stripe_return
-
-
-def card_saved_page(query: dict[str, str]) -> tuple[int, str]:
-    locale = normalise_locale(query.get("lang"))
-    key = "payments.page.saved" if query.get("card_saved") == "1" else "payments.page.cancelled"
-    title, text = escape(t(locale, f"{key}.title")), escape(t(locale, f"{key}.text"))
-    html = (
-        f"<!doctype html><html lang='{locale}'><head><meta charset='utf-8'><title>{title}</title></head>"
-        f"<body style='font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto'>"
-        f"<h1>{title}</h1><p>{text}</p></body></html>"
-    )
-    return 200, html
-
-
-class _Payments:
     def __init__(self, app: App, services: Services) -> None:
-        self.app = app
+        self.app = app  # its installation store: a workspace's client outside a Slack request
         self.services = services
 
     # -- Slack plumbing -------------------------------------------------------------------------------------
@@ -186,11 +100,9 @@ class _Payments:
     def announce(self, web: WebClient, change: Change) -> None:
         invoice = change.invoice
         self.refresh_message(web, invoice.id)  # type: ignore[arg-type]
-        self.reply(
-            web, invoice, payments_views.status_reply(invoice, invoice.locale, out_of_band=change.paid_out_of_band)
-        )
+        self.reply(web, invoice, views.status_reply(invoice, invoice.locale, out_of_band=change.paid_out_of_band))
 
-    # -- the buttons ----------------------------------------------------------------------------------------
+    # -- who clicked what ----------------------------------------------------------------------------------------
 
     def begin(self, body: dict[str, Any], web: WebClient, *, needs_open: bool = True) -> _Click | None:
         """The click's invoice, once we know this person may act on it (else they are told, and that is all)."""
@@ -218,13 +130,13 @@ class _Payments:
         needs_open: bool = True,
     ) -> _Click | None:
         services = self.services
-        locale = locale_for(services.db, web, team_id, user_id, services.settings.default_locale)
-        try:
-            invoice_id = int(value or "")
-        except (TypeError, ValueError):
+        locale = locale_of(services, web, team_id, user_id)
+        # A button's value is text; the send-link confirmation's metadata carries the id as a JSON number.
+        invoice_id = whole_number(str(value) if isinstance(value, int) else value)
+        if invoice_id is None:
             log.warning("invoice button with value %r ignored", value)
             return None
-        found = payments_logic.load(services.db, team_id, invoice_id)
+        found = logic.load(services.db, team_id, invoice_id)
         if found is None:
             if channel_id:
                 web.chat_postEphemeral(channel=channel_id, user=user_id, text=t(locale, "payments.not_found"))
@@ -241,12 +153,64 @@ class _Payments:
                     locale,
                     "payments.not_open",
                     number=invoice.number,
-                    status=payments_views.status_word(invoice.status, locale),
+                    status=views.status_word(invoice.status, locale),
                 ),
             )
             self.refresh_message(web, invoice.id)  # type: ignore[arg-type]  # that copy showed stale buttons
             return None
         return click
+
+    # -- the buttons' lazy work ------------------------------------------------------------------------------
+
+    def send_link_clicked(self, body: dict[str, Any], client: WebClient) -> None:
+        click = self.begin(body, client)
+        if click is not None:
+            self.confirm_send_link(click, body["trigger_id"])
+
+    def send_link_confirmed(self, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+        try:
+            metadata = json.loads(view.get("private_metadata") or "{}")
+        except ValueError:
+            return
+        if not isinstance(metadata, dict):
+            return
+        click = self.begin_for(
+            client,
+            team_id=body["team"]["id"],
+            user_id=body["user"]["id"],
+            channel_id=metadata.get("channel") if isinstance(metadata.get("channel"), str) else None,
+            value=metadata.get("invoice"),
+            action_ts=str(view.get("id") or ""),
+        )
+        if click is not None:
+            self.send_link(click)
+
+    def download_pdf_clicked(self, body: dict[str, Any], client: WebClient) -> None:
+        click = self.begin(body, client, needs_open=False)
+        if click is not None:
+            self.download_pdf(click)
+
+    def add_payment_method_clicked(self, body: dict[str, Any], client: WebClient) -> None:
+        click = self.begin(body, client)
+        if click is not None:
+            self.add_payment_method(click)
+
+    def charge_card_clicked(self, body: dict[str, Any], client: WebClient) -> None:
+        click = self.begin(body, client)
+        if click is not None:
+            self.charge_card(click)
+
+    def mark_paid_clicked(self, body: dict[str, Any], client: WebClient) -> None:
+        click = self.begin(body, client)
+        if click is not None:
+            self.mark_paid(click)
+
+    def void_clicked(self, body: dict[str, Any], client: WebClient) -> None:
+        click = self.begin(body, client)
+        if click is not None:
+            self.void(click)
+
+    # -- what each button does, once the click is known to be allowed --------------------------------------
 
     def stripe_failed(self, click: _Click, exc: GatewayError) -> None:
         log.warning("invoice %s: Stripe refused (%s): %s", click.invoice.id, exc.code, exc)
@@ -261,7 +225,7 @@ class _Payments:
         except GatewayError as exc:
             log.warning("invoice %s not read back from Stripe: %s", invoice.id, exc)
             return invoice
-        change = payments_logic.apply_stripe_invoice(self.services.db, current, invoice.stripe_account_id)
+        change = logic.apply_stripe_invoice(self.services.db, current, invoice.stripe_account_id)
         if change is not None:
             self.announce(click.web, change)
             return change.invoice
@@ -271,7 +235,7 @@ class _Payments:
         if not click.client.email:
             self.tell(click, t(click.locale, "payments.no_email", client=click.client.name))
             return
-        view = payments_views.send_link_modal(click.invoice, click.client, click.locale, channel_id=click.channel_id)
+        view = views.send_link_modal(click.invoice, click.client, click.locale, channel_id=click.channel_id)
         try:
             click.web.views_open(trigger_id=trigger_id, view=view)
         except SlackApiError as exc:
@@ -344,7 +308,7 @@ class _Payments:
         lang = normalise_locale(invoice.locale)
 
         def back(saved: str) -> str:
-            return f"{public}/stripe/return?{urlencode({'card_saved': saved, 'lang': lang})}"
+            return f"{public}/stripe/return?{urlencode({pages.CARD_SAVED: saved, 'lang': lang})}"
 
         metadata = {"billbot_team": click.team_id, "billbot_client": str(client.id), "billbot_invoice": str(invoice.id)}
         try:
@@ -385,7 +349,7 @@ class _Payments:
                     locale,
                     "payments.not_open",
                     number=invoice.number,
-                    status=payments_views.status_word(str(current.get("status")), locale),
+                    status=views.status_word(str(current.get("status")), locale),
                 ),
             )
             return
@@ -404,18 +368,18 @@ class _Payments:
                 return
             self.tell(click, t(locale, "payments.declined", number=invoice.number, reason=str(exc)[:300]))
             # The webhook may be first to report this attempt; whoever claims it tells the thread.
-            if payments_logic.claim_payment_failure(self.services.db, invoice, attempt + 1):
+            if logic.claim_payment_failure(self.services.db, invoice, attempt + 1):
                 self.reply(
                     click.web, invoice, t(invoice.locale, "payments.thread.payment_failed", number=invoice.number)
                 )
             return
-        change = payments_logic.apply_stripe_invoice(self.services.db, paid, account)
+        change = logic.apply_stripe_invoice(self.services.db, paid, account)
         if change is not None:
             self.announce(click.web, change)
 
     def mark_paid(self, click: _Click) -> None:
         invoice = click.invoice
-        payments_logic.note_marked_paid(self.services.db, invoice)
+        logic.note_marked_paid(self.services.db, invoice)
         try:
             paid = self.services.stripe.pay_invoice(
                 invoice.stripe_account_id,
@@ -424,11 +388,11 @@ class _Payments:
                 idempotency_key=f"billbot-invoice-{invoice.id}-mark-paid",
             )
         except GatewayError as exc:
-            payments_logic.forget_marked_paid(self.services.db, invoice)
+            logic.forget_marked_paid(self.services.db, invoice)
             self.stripe_failed(click, exc)
             self.catch_up(click)
             return
-        change = payments_logic.apply_stripe_invoice(self.services.db, paid, invoice.stripe_account_id)
+        change = logic.apply_stripe_invoice(self.services.db, paid, invoice.stripe_account_id)
         if change is not None:
             self.announce(click.web, change)
 
@@ -444,7 +408,7 @@ class _Payments:
             self.stripe_failed(click, exc)
             self.catch_up(click)
             return
-        change = payments_logic.apply_stripe_invoice(self.services.db, voided, invoice.stripe_account_id)
+        change = logic.apply_stripe_invoice(self.services.db, voided, invoice.stripe_account_id)
         if change is not None:
             self.announce(click.web, change)
 
@@ -452,18 +416,18 @@ class _Payments:
 
     def on_invoice_event(self, event: dict[str, Any]) -> None:
         """invoice.paid / voided / marked_uncollectible: our row, the message and a thread reply, once."""
-        change = payments_logic.apply_stripe_invoice(self.services.db, event["data"]["object"], event.get("account"))
+        change = logic.apply_stripe_invoice(self.services.db, event["data"]["object"], event.get("account"))
         if change is not None:
             self.announce(self.client_for(change.invoice.team_id), change)
 
     def on_payment_failed(self, event: dict[str, Any]) -> None:
         obj = event["data"]["object"]
-        invoice = payments_logic.find_by_stripe(self.services.db, str(obj["id"]), event.get("account"))
+        invoice = logic.find_by_stripe(self.services.db, str(obj["id"]), event.get("account"))
         if invoice is None:
             log.info("invoice.payment_failed for %s, not one of ours: ignored", obj.get("id"))
             return
         # A failure reported after the invoice was paid or voided changes nothing (claim_payment_failure).
-        if payments_logic.claim_payment_failure(self.services.db, invoice, int(obj.get("attempt_count") or 0)):
+        if logic.claim_payment_failure(self.services.db, invoice, int(obj.get("attempt_count") or 0)):
             web = self.client_for(invoice.team_id)
             self.reply(web, invoice, t(invoice.locale, "payments.thread.payment_failed", number=invoice.number))
 
@@ -493,7 +457,7 @@ class _Payments:
             log.warning("setup intent %s of session %s has no payment method", intent.get("id"), session.get("id"))
             return
         services.stripe.set_default_payment_method(account, client.stripe_customer_id or "", str(card))
-        open_invoices = payments_logic.save_default_card(services.db, client.id, str(card))  # type: ignore[arg-type]
+        open_invoices = logic.save_default_card(services.db, client.id, str(card))  # type: ignore[arg-type]
         web = self.client_for(client.team_id)
         for invoice in open_invoices:
             if invoice.message_ts:
@@ -504,3 +468,23 @@ class _Payments:
             named = is_private(asked_from.channel_id) or privacy(services.db, client.team_id).full_channel_cards
             shown = client.name if named else initials(client.name)
             self.reply(web, asked_from, t(asked_from.locale, "payments.thread.card_saved", client=shown))
+
+
+def register(app: App, services: Services) -> None:
+    listeners = PaymentsListeners(app, services)
+    app.action(ids.SEND_LINK)(ack=ack_now, lazy=[listeners.send_link_clicked])
+    app.view(ids.SEND_LINK_CONFIRM_CALLBACK)(ack=ack_now, lazy=[listeners.send_link_confirmed])
+    app.action(ids.ADD_PAYMENT_METHOD)(ack=ack_now, lazy=[listeners.add_payment_method_clicked])
+    app.action(ids.CHARGE_CARD)(ack=ack_now, lazy=[listeners.charge_card_clicked])
+    app.action(ids.MARK_PAID)(ack=ack_now, lazy=[listeners.mark_paid_clicked])
+    app.action(ids.VOID)(ack=ack_now, lazy=[listeners.void_clicked])
+    app.action(ids.DOWNLOAD_PDF)(ack=ack_now, lazy=[listeners.download_pdf_clicked])
+
+    for event_type in INVOICE_EVENTS:
+        services.stripe_events.on(event_type, listeners.on_invoice_event)
+    services.stripe_events.on("invoice.payment_failed", listeners.on_payment_failed)
+    services.stripe_events.on("checkout.session.completed", listeners.on_checkout_completed)
+
+    # Where the client's browser lands after saving a card: /stripe/return, the set-up flow's page, hands the
+    # links carrying ``card_saved`` (see add_payment_method) to this one, whatever order the flows registered in.
+    services.pages[RETURN_PAGE_PREFIX + pages.CARD_SAVED] = pages.card_saved_page

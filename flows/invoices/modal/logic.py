@@ -16,8 +16,8 @@ from bot.models import Appointment, BillingSettings, Client, Service, StripeAcco
 from bot.services import Services
 from flows.clients import active_services, search_clients
 from flows.invoice_template import DEFAULT_TERMS, payment_terms_days
-from flows.invoices import modal_ids as ids
-from flows.invoices.modal_draft import ClientChoice, Draft, LineDraft
+from flows.invoices import ids
+from flows.invoices.modal.draft import ClientChoice, Draft, LineDraft
 from flows.invoices.totals import Rate
 
 # The practice's payment terms, when it has not chosen its own in the invoice template step.

@@ -11,12 +11,8 @@ import json
 from bot import blocks
 from bot.i18n import format_money, t
 from bot.models import Client, Invoice
-from flows.invoices import action_ids
-
-ACTIONS_BLOCK_ID = "invoice_payments"
-SEND_LINK_CONFIRM_CALLBACK = "invoice_send_link_confirm"
-# What Stripe still lets a practice do to an invoice in each status.
-COLLECTABLE = ("open", "uncollectible")
+from flows.invoices import ids
+from flows.invoices.payments.logic import COLLECTABLE
 
 
 def _with_confirm(element: blocks.Element, dialog: dict[str, object]) -> blocks.Element:
@@ -43,12 +39,10 @@ def invoice_actions(
             # No confirm dialog on the message itself: its text would travel to every member of the channel,
             # and it names the client's email address. The click opens a confirmation only the clicker sees.
             elements.append(
-                blocks.button(
-                    t(locale, "payments.button.send_link"), action_ids.SEND_LINK, value=value, style="primary"
-                )
+                blocks.button(t(locale, "payments.button.send_link"), ids.SEND_LINK, value=value, style="primary")
             )
         if client.default_payment_method:
-            charge = blocks.button(t(locale, "payments.button.charge_card"), action_ids.CHARGE_CARD, value=value)
+            charge = blocks.button(t(locale, "payments.button.charge_card"), ids.CHARGE_CARD, value=value)
             elements.append(
                 _with_confirm(
                     charge,
@@ -68,15 +62,13 @@ def invoice_actions(
             )
         else:
             elements.append(
-                blocks.button(
-                    t(locale, "payments.button.add_payment_method"), action_ids.ADD_PAYMENT_METHOD, value=value
-                )
+                blocks.button(t(locale, "payments.button.add_payment_method"), ids.ADD_PAYMENT_METHOD, value=value)
             )
     if invoice.stripe_invoice_id and invoice.status != "draft":
         # Rendered with the practice's own template and uploaded to the clicker's DM (see payments.download_pdf).
-        elements.append(blocks.button(t(locale, "payments.button.download_pdf"), action_ids.DOWNLOAD_PDF, value=value))
+        elements.append(blocks.button(t(locale, "payments.button.download_pdf"), ids.DOWNLOAD_PDF, value=value))
     if invoice.status in COLLECTABLE and invoice.stripe_invoice_id:
-        mark = blocks.button(t(locale, "payments.button.mark_paid"), action_ids.MARK_PAID, value=value)
+        mark = blocks.button(t(locale, "payments.button.mark_paid"), ids.MARK_PAID, value=value)
         elements.append(
             _with_confirm(
                 mark,
@@ -88,7 +80,7 @@ def invoice_actions(
                 ),
             )
         )
-        void = blocks.button(t(locale, "payments.button.void"), action_ids.VOID, value=value, style="danger")
+        void = blocks.button(t(locale, "payments.button.void"), ids.VOID, value=value, style="danger")
         elements.append(
             _with_confirm(
                 void,
@@ -106,7 +98,7 @@ def invoice_actions(
         elements.append(blocks.button(t(locale, "reminders.stop"), "reminders_stop", value=value))
     if not elements:
         return None
-    return blocks.actions(*elements, block_id=ACTIONS_BLOCK_ID)
+    return blocks.actions(*elements, block_id=ids.ACTIONS_BLOCK_ID)
 
 
 def send_link_modal(invoice: Invoice, client: Client, locale: str, *, channel_id: str | None) -> dict[str, object]:
@@ -117,7 +109,7 @@ def send_link_modal(invoice: Invoice, client: Client, locale: str, *, channel_id
     return blocks.modal(
         t(locale, "payments.confirm.send_link.title"),
         [blocks.section(text), blocks.context(amount)],
-        callback_id=SEND_LINK_CONFIRM_CALLBACK,
+        callback_id=ids.SEND_LINK_CONFIRM_CALLBACK,
         submit=t(locale, "payments.confirm.send_link.yes"),
         close=t(locale, "payments.confirm.no"),
         private_metadata=metadata,

@@ -1,4 +1,5 @@
-"""One invoice as one reader may see it: `/invoice INV-0042`, and the channel card's **Details** button.
+"""One invoice as one reader may see it: `/invoice INV-0042` (listing), and the channel card's **Details** button
+(message.listeners).
 
 The channel card shows the number, the client's initials, amounts, dates and status. What else a reader gets
 follows bot.permissions.Access: the client's name and the lines for the invoice's creator, billing admins (and
@@ -7,26 +8,17 @@ every member when the practice allows it); the memo and session notes for the cr
 
 from __future__ import annotations
 
-import logging
 from datetime import date
 from typing import Any
 
-from slack_bolt import Ack, App
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 from sqlmodel import col, select
 
 from bot.i18n import t
 from bot.models import Appointment
-from bot.permissions import Access, access
+from bot.permissions import Access
 from bot.services import Services
-from bot.slack_users import locale_for, member_today
-from bot.typed_numbers import whole_number
-from flows.invoices import action_ids
-from flows.invoices import creation_store as store
-from flows.invoices.invoice_message import invoice_message
-
-log = logging.getLogger(__name__)
+from flows.invoices.creation import store
+from flows.invoices.message.views import invoice_message
 
 Message = dict[str, Any]
 
@@ -64,35 +56,3 @@ def card_for(
     if not buttons:
         blocks = [block for block in blocks if block.get("type") != "actions"]
     return {"text": text, "blocks": blocks}
-
-
-def register(app: App, services: Services) -> None:
-    def ack_now(ack: Ack) -> None:
-        ack()
-
-    def details_clicked(body: dict[str, Any], client: WebClient) -> None:
-        team_id, user_id = body["team"]["id"], body["user"]["id"]
-        channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
-        if not isinstance(channel, str) or not channel:
-            return
-        locale = locale_for(services.db, client, team_id, user_id, services.settings.default_locale)
-        # The value comes back from outside: ASCII digits within an id's range, or nothing is looked up.
-        invoice_id = whole_number((body.get("actions") or [{}])[0].get("value"), minimum=1)
-        if invoice_id is None:
-            return
-        bundle = store.load(services, invoice_id)
-        reader = access(services.db, client, team_id, user_id)
-        if bundle is None or bundle.invoice.team_id != team_id:
-            message: Message = {"text": t(locale, "privacy.details.gone")}
-        elif not reader.invoice_details(bundle.invoice):
-            message = {"text": t(locale, "privacy.details.forbidden", number=bundle.invoice.number)}
-        else:
-            today = member_today(services.db, client, team_id, user_id)
-            # The card above keeps the buttons: this answer is for reading only.
-            message = card_for(services, bundle, reader, locale, today, buttons=False)
-        try:
-            client.chat_postEphemeral(channel=channel, user=user_id, **message)
-        except SlackApiError as exc:
-            log.warning("invoice details for %s not shown: %s", user_id, exc.response.get("error"))
-
-    app.action(action_ids.DETAILS)(ack=ack_now, lazy=[details_clicked])

@@ -24,7 +24,7 @@ from bot.models import Client, Invoice, InvoiceLine, StripeAccount
 from bot.services import Services
 from bot.stripe_gateway import GatewayError
 from flows.billing_settings import mirror_pending_tax_rates
-from flows.invoices import creation_store as store
+from flows.invoices.creation import store
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,1 @@
+"""`/invoice list …` and `/invoice INV-0042`: logic (asked by the modal part's `/invoice`) and views."""

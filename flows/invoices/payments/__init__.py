@@ -1,0 +1,1 @@
+"""Getting paid: the message's buttons and Stripe's webhooks (listeners), logic, views, the card-saved page."""
