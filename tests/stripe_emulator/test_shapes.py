@@ -16,7 +16,7 @@ import pytest
 import stripe
 
 from bot.sandbox.stripe import StripeEmulator
-from bot.sandbox.stripe.resource_types import is_nullable, nested_class, resource_class
+from bot.sandbox.stripe.resource_types import field_names, is_nullable, nested_class, resource_class
 from tests.paths import shared_file
 
 
@@ -42,8 +42,14 @@ class ShapeChecker:
         self._compare(obj, self.resources[name], resource_class(name), name)
 
     def _compare(self, ours: dict[str, Any], fixture: dict[str, Any], cls: type | None, path: str) -> None:
+        current = field_names(cls) if cls is not None else None
+        if current is not None and path != "event.data":
+            # Nothing the pinned API version no longer has (the fixture lags: invoices' `subscription`).
+            self.problems.extend(f"{path}.{key}: not a field at this API version" for key in ours if key not in current)
         for key, expected in fixture.items():
             where = f"{path}.{key}"
+            if current is not None and key not in current:
+                continue
             if key not in ours:
                 self.problems.append(f"{where}: missing")
                 continue

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import stripe
 
 from . import objects
-from .params import Obj, schema_for, validate
+from .params import Enum, ListOf, Obj, schema_for, validate
 from .protocol import (
     OAuthError,
     Response,
@@ -32,6 +32,16 @@ from .store import IdempotentResult, Record, Store
 from .webhooks import WebhookDispatcher
 
 API_VERSION: str = stripe.api_version
+
+
+def _event_types() -> frozenset[str]:
+    # A webhook endpoint's enabled_events enum is the SDK's list of every event type of this version.
+    node = schema_for("WebhookEndpointCreateParams").fields["enabled_events"]
+    assert isinstance(node, ListOf) and isinstance(node.item, Enum)
+    return frozenset(node.item.values) - {"*"}
+
+
+EVENT_TYPES = _event_types()
 
 Handler = Callable[..., Any]
 # How each kind is rendered, registered by its resource module (``@renderer("invoice")``). Kept beside App,
@@ -137,6 +147,8 @@ class App:
         *,
         request: tuple[str | None, str | None] = (None, None),
     ) -> dict[str, Any]:
+        if type not in EVENT_TYPES:
+            raise AssertionError(f"{type} is not a Stripe event type at API version {API_VERSION}")
         event_id = new_id("evt_")
         data: dict[str, Any] = {"object": obj}
         if previous:

@@ -390,7 +390,6 @@ def _editable_item(ctx: Context, item_id: str) -> Record:
 def update_invoice_item(ctx: Context, params: dict[str, Any], item_id: str) -> dict[str, Any]:
     record = _editable_item(ctx, item_id)
     state = record.state
-    before = ctx.app.render(record)
     if any(k in params for k in ("amount", "price_data", "unit_amount_decimal", "quantity")):
         amount, quantity, unit_decimal, price_currency, product = _item_amount(params)
         if price_currency and price_currency != state["currency"]:
@@ -405,7 +404,8 @@ def update_invoice_item(ctx: Context, params: dict[str, Any], item_id: str) -> d
         state["tax_rates"] = _tax_rates(ctx, params["tax_rates"] or [], "tax_rates")
     if "metadata" in params:
         state["metadata"] = merge_metadata(state.get("metadata"), params["metadata"])
-    return _rendered_after_update(ctx, "invoiceitem.updated", record, before)
+    # Stripe has no invoiceitem.updated event (its event types list invoiceitem.created and .deleted only).
+    return ctx.app.render(record)
 
 
 def delete_invoice_item(ctx: Context, params: dict[str, Any], item_id: str) -> dict[str, Any]:
@@ -865,7 +865,7 @@ def charge_invoice(ctx: Context, record: Record, pm: Record, due: int) -> dict[s
     state = record.state
     state["attempt_count"] += 1
     state["attempted"] = True
-    decline = payments.charge_decline(pm)
+    decline = payments.charge_decline(ctx.app, pm)
     if decline is not None:
         ctx.emit("invoice.payment_failed", ctx.app.render(record))
         raise decline

@@ -115,7 +115,12 @@ def new_account(app: App, account_id: str, params: dict[str, Any], *, onboarded:
         "default_currency": currency,
         "email": params.get("email"),
         "business_type": params.get("business_type"),
-        "business_profile": shape["business_profile"],
+        # Both are fields of this API version that Stripe's example object predates.
+        "business_profile": {
+            **shape["business_profile"],
+            "monthly_estimated_revenue": None,
+            "specified_commercial_transactions_act_url": None,
+        },
         "capabilities": {},
         "charges_enabled": onboarded,
         "payouts_enabled": onboarded,

@@ -21,6 +21,7 @@ from typing import Any, NotRequired, Required
 from stripe._request_options import RequestOptions
 from stripe._stripe_object import UntypedStripeObject
 
+from .checks import check_field
 from .protocol import StripeError, UploadedFile, invalid
 
 
@@ -197,6 +198,7 @@ def _validate_obj(schema: Obj, data: Any, prefix: str) -> dict[str, Any]:
         if node is None:
             raise invalid(f"Received unknown parameter: {param}", param=param, code="parameter_unknown")
         out[key] = _validate(node, value, param)
+        check_field(key, out[key], param)
     for key in sorted(schema.required):
         if key not in data:
             param = _path(prefix, key)

@@ -110,10 +110,11 @@ def test_card(pm: Record) -> TestCard:
     return CARDS_BY_NUMBER[pm.state["_card"]]
 
 
-def charge_decline(pm: Record) -> StripeError | None:
+def charge_decline(app: App, pm: Record) -> StripeError | None:
     card = test_card(pm)
     if card.declines_on is not None:
-        return card_error(card, payment_method={"id": pm.id, "object": "payment_method"})
+        # Stripe's error object carries the whole PaymentMethod that was declined.
+        return card_error(card, payment_method=app.render(pm))
     return None
 
 
@@ -188,6 +189,14 @@ def render_setup_intent(app: App, record: Record) -> dict[str, Any]:
     return obj
 
 
+def _method_types(params: dict[str, Any]) -> dict[str, Any]:
+    """At this API version callers send ``allowed_payment_method_types`` (the old ``payment_method_types``
+    parameter is gone); the object echoes it and lists what Stripe derived in ``payment_method_types``
+    (the emulator takes cards only, so: the card when allowed or unrestricted)."""
+    allowed = params.get("allowed_payment_method_types")
+    return {"allowed_payment_method_types": allowed, "payment_method_types": list(allowed or ["card"])}
+
+
 def new_setup_intent(ctx: Context, params: dict[str, Any], *, account: str | None = None) -> Record:
     si_id = new_id("seti_")
     if params.get("customer"):
@@ -200,7 +209,7 @@ def new_setup_intent(ctx: Context, params: dict[str, Any], *, account: str | Non
         "description": params.get("description"),
         "metadata": merge_metadata({}, params.get("metadata", {})),
         "payment_method": None,
-        "payment_method_types": params.get("payment_method_types", ["card"]),
+        **_method_types(params),
         "status": "requires_payment_method",
         "usage": params.get("usage", "off_session"),
         "last_setup_error": None,
@@ -341,10 +350,10 @@ def create_session(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
         "cancel_url": params.get("cancel_url"),
         "currency": (params.get("currency") or line_currency or None),
         "metadata": merge_metadata({}, params.get("metadata", {})),
-        "payment_method_types": params.get("payment_method_types", ["card"]),
+        **_method_types(params),
         "url": f"{ctx.app.base_url}/c/pay/{session_id}",
         "locale": params.get("locale"),
-        "ui_mode": params.get("ui_mode", "hosted"),
+        "ui_mode": params.get("ui_mode", "hosted_page"),
         "_lines": lines,
         "_setup_intent_data": params.get("setup_intent_data") or {},
     }

@@ -71,7 +71,9 @@ def invalid(message: str, *, param: str | None = None, code: str | None = None, 
 
 
 def no_such(label: str, object_id: str, *, param: str | None = None) -> StripeError:
-    return StripeError(404, f"No such {label}: '{object_id}'", code="resource_missing", param=param)
+    """Stripe's ``resource_missing``: 404 for the object the URL names, 400 for one a parameter names."""
+    status = 404 if param is None else 400
+    return StripeError(status, f"No such {label}: '{object_id}'", code="resource_missing", param=param or "id")
 
 
 @dataclass

@@ -27,6 +27,15 @@ def resource_class(object_name: str) -> type | None:
     return getattr(importlib.import_module(module_name), class_name)
 
 
+def field_names(cls: type) -> frozenset[str]:
+    """The response fields the SDK declares on ``cls`` (its annotations, ``object`` included)."""
+    names: set[str] = set()
+    for klass in cls.__mro__:
+        if issubclass(klass, StripeObject) and klass is not StripeObject:
+            names.update(k for k in inspect.get_annotations(klass) if not k.startswith("_") and k != "OBJECT_NAME")
+    return frozenset(names | {"object"})
+
+
 def _annotation(cls: type, key: str) -> Any:
     for klass in cls.__mro__:
         annotations = inspect.get_annotations(klass)

@@ -74,7 +74,7 @@ class Store:
         return record
 
     def get(self, kind: str, object_id: str, account: str, *, param: str | None = None) -> Record:
-        """The object, or Stripe's 404 when it does not exist for this account."""
+        """The object, or Stripe's resource_missing (404; 400 on ``param`` when a parameter named it)."""
         record = self.find(kind, object_id, account)
         if record is None:
             raise no_such(LABELS.get(kind, kind), object_id, param=param)
