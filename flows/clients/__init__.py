@@ -2,8 +2,8 @@
 
 A client's record is an ephemeral answer (contact details and sessions stay with the asker), shown to
 billing admins only unless the practice lets every member see client details. Its "New invoice" buttons
-open the invoice modal through flows.invoices' face; the invoice modal reads clients and services through
-the names below.
+open the invoice modal through ``services.invoice_modal`` (bot/flow_hooks.py), which the invoices flow
+provides: this flow imports none of it. The invoice modal reads clients and services through the names below.
 """
 
 from __future__ import annotations

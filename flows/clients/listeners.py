@@ -5,67 +5,53 @@ Listeners stay thin: acks answer at once (a modal's ack validates, so errors com
 parts, run from the durable work queue, read and save through ``client_logic`` and answer through the
 command's response_url, ephemeral: a client's record holds contact details and sessions. The list and the
 records go to billing admins only, unless the practice lets every member see client details.
+
+The invoice modal belongs to the invoices flow: it is opened through ``services.invoice_modal``
+(bot/flow_hooks.py), never by importing that flow.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.webhook import WebhookClient
 
 from bot import modals
+from bot.acks import ack_now
 from bot.i18n import t
 from bot.permissions import access
 from bot.services import Services
-from bot.slack_users import ensure_workspace, locale_for, member
+from bot.slack_users import ensure_workspace, locale_of, member_today
+from bot.typed_numbers import whole_number
 from flows.clients import ids as f
 from flows.clients import logic as client_logic
 from flows.clients import validation as client_forms
 from flows.clients import views as client_views
 from flows.clients.catalogue import listeners as catalogue
 from flows.clients.views import new_client_modal
-from flows.invoices import on_client_created, open_invoice_modal
 
 log = logging.getLogger(__name__)
 
-__all__ = ["new_client_modal", "register"]
+__all__ = ["ClientListeners", "register"]
 
 NEW_WORD = "new"
 
 
-def register(app: App, services: Services) -> None:
-    def locale_of(client: WebClient, team_id: str, user_id: str) -> str:
-        return locale_for(services.db, client, team_id, user_id, services.settings.default_locale)
+class ClientListeners:
+    """`/client`, the buttons of the list and the record, and the new client and session modals."""
 
-    def today_for(client: WebClient, team_id: str, user_id: str) -> date:
-        """Today where the user is: a session typed in the evening in Paris is not dated tomorrow (UTC)."""
-        tz_name = member(services.db, client, team_id, user_id).tz
-        try:
-            zone = ZoneInfo(tz_name) if tz_name else None
-        except (ZoneInfoNotFoundError, ValueError):
-            zone = None
-        return datetime.now(zone).date()
-
-    def sees_clients(client: WebClient, team_id: str, user_id: str) -> bool:
-        return access(services.db, client, team_id, user_id).client_details
-
-    def refuse(respond: Respond, locale: str) -> None:
-        answer(respond, client_views.plain_message(t(locale, "privacy.client_details.forbidden")), replace=False)
+    def __init__(self, services: Services) -> None:
+        self.services = services
 
     # -- /client ------------------------------------------------------------------------------------------
 
-    def ack_now(ack: Ack) -> None:
-        ack()
-
-    def client_command(command: dict[str, Any], client: WebClient, respond: Respond) -> None:
+    def client_command(self, command: dict[str, Any], client: WebClient, respond: Respond) -> None:
         team_id, user_id = command["team_id"], command["user_id"]
-        ensure_workspace(services.db, team_id, command.get("team_domain"))
-        locale = locale_of(client, team_id, user_id)
+        ensure_workspace(self.services.db, team_id, command.get("team_domain"))
+        locale = locale_of(self.services, client, team_id, user_id)
         text = " ".join((command.get("text") or "").split())
         word, _, rest = text.partition(" ")
         if word.lower() == NEW_WORD:
@@ -77,25 +63,27 @@ def register(app: App, services: Services) -> None:
             )
             client.views_open(trigger_id=command["trigger_id"], view=modal)
             return
-        if not sees_clients(client, team_id, user_id):
-            refuse(respond, locale)
+        if not self._sees_clients(client, team_id, user_id):
+            _refuse(respond, locale)
             return
         if not text:
-            show_list(respond, team_id, locale, query="", offset=0, replace=False)
+            self._show_list(respond, team_id, locale, query="", offset=0, replace=False)
             return
-        with services.db.session() as session:
+        with self.services.db.session() as session:
             found = client_logic.exact_match(session, team_id, text)
             matches = [] if found else client_logic.search_clients(session, team_id, text, limit=2)
         if found is None and len(matches) == 1:
             found = matches[0]
         if found is not None:
             assert found.id is not None
-            show_record(respond, team_id, locale, found.id, replace=False)
+            _answer(respond, self._record_message(team_id, locale, found.id), replace=False)
         else:
-            show_list(respond, team_id, locale, query=text, offset=0, replace=False)
+            self._show_list(respond, team_id, locale, query=text, offset=0, replace=False)
 
-    def show_list(respond: Respond, team_id: str, locale: str, *, query: str, offset: int, replace: bool) -> None:
-        with services.db.session() as session:
+    def _show_list(
+        self, respond: Respond, team_id: str, locale: str, *, query: str, offset: int, replace: bool
+    ) -> None:
+        with self.services.db.session() as session:
             total = client_logic.count_clients(session, team_id, query)
             if total and offset >= total:  # clients were removed since the page was drawn
                 offset = max(total - client_views.PAGE_SIZE, 0)
@@ -105,19 +93,10 @@ def register(app: App, services: Services) -> None:
             if page
             else client_views.no_clients(locale, query)
         )
-        answer(respond, message, replace=replace)
+        _answer(respond, message, replace=replace)
 
-    def show_record(respond: Respond, team_id: str, locale: str, client_id: int, *, replace: bool) -> None:
-        answer(respond, record_message(team_id, locale, client_id), replace=replace)
-
-    def answer(respond: Respond, message: dict[str, Any], *, replace: bool) -> None:
-        response = respond(**message, response_type="ephemeral", replace_original=replace)
-        if response.status_code != 200:
-            # Slack refused it (or the response_url expired): say so in the logs rather than lose it silently.
-            log.warning("response_url answered %s: %s", response.status_code, response.body)
-
-    def record_message(team_id: str, locale: str, client_id: int) -> dict[str, Any]:
-        with services.db.session() as session:
+    def _record_message(self, team_id: str, locale: str, client_id: int) -> dict[str, Any]:
+        with self.services.db.session() as session:
             record = client_logic.load_record(
                 session,
                 team_id,
@@ -129,68 +108,82 @@ def register(app: App, services: Services) -> None:
             return client_views.plain_message(t(locale, "client.gone"))
         return client_views.client_record(locale, record)
 
+    def _sees_clients(self, client: WebClient, team_id: str, user_id: str) -> bool:
+        return access(self.services.db, client, team_id, user_id).client_details
+
     # -- buttons on the list and the record ------------------------------------------------------------------
 
-    def page_clicked(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+    def page_clicked(self, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         team_id, user_id = body["team"]["id"], body["user"]["id"]
         parsed = client_views.parse_page_value(body["actions"][0].get("value"))
         if parsed is None:
             return
         query, offset = parsed
-        if not sees_clients(client, team_id, user_id):
-            refuse(respond, locale_of(client, team_id, user_id))
+        locale = locale_of(self.services, client, team_id, user_id)
+        if not self._sees_clients(client, team_id, user_id):
+            _refuse(respond, locale)
             return
-        show_list(respond, team_id, locale_of(client, team_id, user_id), query=query, offset=offset, replace=True)
+        self._show_list(respond, team_id, locale, query=query, offset=offset, replace=True)
 
-    def open_clicked(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+    def open_clicked(self, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         team_id, user_id = body["team"]["id"], body["user"]["id"]
-        client_id = _int(body["actions"][0].get("value"))
-        if client_id is not None and not sees_clients(client, team_id, user_id):
-            refuse(respond, locale_of(client, team_id, user_id))
-        elif client_id is not None:
-            show_record(respond, team_id, locale_of(client, team_id, user_id), client_id, replace=False)
+        client_id = whole_number(body["actions"][0].get("value"))
+        if client_id is None:
+            return
+        locale = locale_of(self.services, client, team_id, user_id)
+        if not self._sees_clients(client, team_id, user_id):
+            _refuse(respond, locale)
+        else:
+            _answer(respond, self._record_message(team_id, locale, client_id), replace=False)
 
-    def new_client_clicked(body: dict[str, Any], client: WebClient) -> None:
+    def new_client_clicked(self, body: dict[str, Any], client: WebClient) -> None:
         team_id, user_id = body["team"]["id"], body["user"]["id"]
-        locale = locale_of(client, team_id, user_id)
+        locale = locale_of(self.services, client, team_id, user_id)
         name = (body["actions"][0].get("value") or "").strip()[: client_forms.NAME_MAX]
         modal = new_client_modal(
             locale, initial_name=name or None, channel_id=_channel(body), response_url=body.get("response_url")
         )
         client.views_open(trigger_id=body["trigger_id"], view=modal)
 
-    def add_session_clicked(body: dict[str, Any], client: WebClient) -> None:
+    def add_session_clicked(self, body: dict[str, Any], client: WebClient) -> None:
         team_id, user_id = body["team"]["id"], body["user"]["id"]
-        locale = locale_of(client, team_id, user_id)
-        client_id = _int(body["actions"][0].get("value"))
-        with services.db.session() as session:
+        locale = locale_of(self.services, client, team_id, user_id)
+        client_id = whole_number(body["actions"][0].get("value"))
+        with self.services.db.session() as session:
             found = client_logic.get_client(session, team_id, client_id) if client_id is not None else None
-            catalogue = client_logic.active_services(session, team_id)
+            services_offered = client_logic.active_services(session, team_id)
         if found is None:
             view = client_views.notice_modal(locale, "client.session.title", t(locale, "client.gone"))
         else:
             view = client_views.session_modal(
                 locale,
                 found,
-                catalogue,
-                today=today_for(client, team_id, user_id),
+                services_offered,
+                today=member_today(self.services.db, client, team_id, user_id),
                 channel_id=_channel(body),
                 response_url=body.get("response_url"),
             )
         client.views_open(trigger_id=body["trigger_id"], view=view)
 
-    def invoice_clicked(body: dict[str, Any], client: WebClient) -> None:
-        start_invoice(body, client, with_sessions=False)
+    def invoice_clicked(self, body: dict[str, Any], client: WebClient) -> None:
+        self._start_invoice(body, client, with_sessions=False)
 
-    def invoice_sessions_clicked(body: dict[str, Any], client: WebClient) -> None:
-        start_invoice(body, client, with_sessions=True)
+    def invoice_sessions_clicked(self, body: dict[str, Any], client: WebClient) -> None:
+        self._start_invoice(body, client, with_sessions=True)
 
-    def start_invoice(body: dict[str, Any], client: WebClient, *, with_sessions: bool) -> None:
+    def _start_invoice(self, body: dict[str, Any], client: WebClient, *, with_sessions: bool) -> None:
         team_id, user_id = body["team"]["id"], body["user"]["id"]
-        locale = locale_of(client, team_id, user_id)
-        client_id = _int(body["actions"][0].get("value"))
+        locale = locale_of(self.services, client, team_id, user_id)
+        invoice_modal = self.services.invoice_modal
+        if invoice_modal is None:
+            log.warning("no invoice modal to open from a client's record: the invoices flow is not registered")
+            text = t(locale, "common.coming_soon", feature=t(locale, "client.record.new_invoice"))
+            view = client_views.notice_modal(locale, "client.record.new_invoice", text)
+            client.views_open(trigger_id=body["trigger_id"], view=view)
+            return
+        client_id = whole_number(body["actions"][0].get("value"))
         appointment_ids: tuple[int, ...] = ()
-        with services.db.session() as session:
+        with self.services.db.session() as session:
             found = client_logic.get_client(session, team_id, client_id) if client_id is not None else None
             if found is not None and with_sessions:
                 # Read now, not from the record as drawn: a session invoiced meanwhile is not offered twice.
@@ -208,8 +201,7 @@ def register(app: App, services: Services) -> None:
             view = client_views.notice_modal(locale, "client.record.new_invoice", text)
             client.views_open(trigger_id=body["trigger_id"], view=view)
             return
-        open_invoice_modal(
-            services,
+        invoice_modal.open(
             client,
             trigger_id=body["trigger_id"],
             team_id=team_id,
@@ -222,8 +214,8 @@ def register(app: App, services: Services) -> None:
 
     # -- the new client modal -------------------------------------------------------------------------------
 
-    def validate_client(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
-        locale = locale_of(client, body["team"]["id"], body["user"]["id"])
+    def validate_client(self, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+        locale = locale_of(self.services, client, body["team"]["id"], body["user"]["id"])
         form, errors = client_forms.client_form(view.get("state", {}).get("values", {}), locale)
         if form is None:
             ack(response_action="errors", errors=errors)
@@ -233,107 +225,119 @@ def register(app: App, services: Services) -> None:
             saving = client_views.notice_modal(locale, "client.new.title", t(locale, "client.saving"))
             ack(response_action="update", view=saving)
 
-    def save_client(body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+    def save_client(self, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         team_id, user_id = body["team"]["id"], body["user"]["id"]
-        locale = locale_of(client, team_id, user_id)
+        locale = locale_of(self.services, client, team_id, user_id)
         form, _ = client_forms.client_form(view.get("state", {}).get("values", {}), locale)
         if form is None:
             return  # the ack showed the errors
-        client_id = client_logic.create_client(services.db, team_id, user_id, form, request_key=f"view:{view['id']}")
+        request_key = f"view:{view['id']}"
+        client_id = client_logic.create_client(self.services.db, team_id, user_id, form, request_key=request_key)
         metadata = modals.metadata(view)
         parent = metadata.get("parent")
         if isinstance(parent, str) and parent:
-            on_client_created(
-                services,
-                client,
-                team_id=team_id,
-                user_id=user_id,
-                locale=locale,
-                parent_view_id=parent,
-                client_id=client_id,
-            )
+            self._tell_invoice_modal(client, team_id, user_id, locale, parent, client_id)
             return
         done = client_views.notice_modal(locale, "client.new.title", t(locale, "client.saved", name=form.name))
         modals.update_view(client, view["id"], done)
         response_url = metadata.get("ru")
         # The record holds the practice's data (invoices, balances): only for those who may see it.
-        if isinstance(response_url, str) and response_url and sees_clients(client, team_id, user_id):
-            post_to_response_url(response_url, record_message(team_id, locale, client_id), replace=False)
+        if isinstance(response_url, str) and response_url and self._sees_clients(client, team_id, user_id):
+            _post_to_response_url(response_url, self._record_message(team_id, locale, client_id), replace=False)
+
+    def _tell_invoice_modal(
+        self, client: WebClient, team_id: str, user_id: str, locale: str, parent_view_id: str, client_id: int
+    ) -> None:
+        invoice_modal = self.services.invoice_modal
+        if invoice_modal is None:
+            # Only the invoice modal pushes this one; without the invoices flow the client is saved, no more.
+            log.warning("a client saved from an invoice modal, but the invoices flow is not registered")
+            return
+        invoice_modal.client_created(
+            client, team_id=team_id, user_id=user_id, locale=locale, parent_view_id=parent_view_id, client_id=client_id
+        )
 
     # -- the session modal ----------------------------------------------------------------------------------
 
-    def session_values(
-        body: dict[str, Any], view: dict[str, Any], client: WebClient
+    def _session_values(
+        self, body: dict[str, Any], view: dict[str, Any], client: WebClient
     ) -> tuple[str, client_forms.SessionForm | None, dict[str, str]]:
         team_id, user_id = body["team"]["id"], body["user"]["id"]
-        locale = locale_of(client, team_id, user_id)
-        with services.db.session() as session:
+        locale = locale_of(self.services, client, team_id, user_id)
+        with self.services.db.session() as session:
             ids = {s.id for s in client_logic.active_services(session, team_id) if s.id is not None}
+        today = member_today(self.services.db, client, team_id, user_id)
         form, errors = client_forms.session_form(
-            view.get("state", {}).get("values", {}), locale, service_ids=ids, today=today_for(client, team_id, user_id)
+            view.get("state", {}).get("values", {}), locale, service_ids=ids, today=today
         )
         return locale, form, errors
 
-    def validate_session(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
-        _, form, errors = session_values(body, view, client)
+    def validate_session(self, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+        _, form, errors = self._session_values(body, view, client)
         if form is None:
             ack(response_action="errors", errors=errors)
         else:
             ack()
 
-    def save_session(body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+    def save_session(self, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         team_id, user_id = body["team"]["id"], body["user"]["id"]
-        locale, form, _ = session_values(body, view, client)
+        locale, form, _ = self._session_values(body, view, client)
         metadata = modals.metadata(view)
         client_id = metadata.get("client")
         if form is None or not isinstance(client_id, int):
             return
         saved = client_logic.add_appointment(
-            services.db, team_id, user_id, client_id, form, request_key=f"view:{view['id']}"
+            self.services.db, team_id, user_id, client_id, form, request_key=f"view:{view['id']}"
         )
         response_url = metadata.get("ru")
         redraw = saved is not None and isinstance(response_url, str) and bool(response_url)
-        if redraw and isinstance(response_url, str) and sees_clients(client, team_id, user_id):
+        if redraw and isinstance(response_url, str) and self._sees_clients(client, team_id, user_id):
             # The record the user clicked from, redrawn with the new session.
-            post_to_response_url(response_url, record_message(team_id, locale, client_id), replace=True)
+            _post_to_response_url(response_url, self._record_message(team_id, locale, client_id), replace=True)
 
-    # -- helpers -----------------------------------------------------------------------------------------------
 
-    def post_to_response_url(url: str, message: dict[str, Any], *, replace: bool) -> None:
-        try:
-            response = WebhookClient(url).send(
-                text=message["text"],
-                blocks=message["blocks"],
-                response_type="ephemeral",
-                replace_original=replace,
-            )
-        except OSError as exc:
-            log.info("response_url post failed: %s", exc)
-            return
-        if response.status_code != 200:
-            # Expired (30 minutes) or used up (5 posts): the saved row stays; `/client` shows it again.
-            log.info("response_url answered %s: %s", response.status_code, response.body)
-
-    app.command("/client")(ack=ack_now, lazy=[client_command])
-    app.action(f.LIST_MORE_ACTION)(ack=ack_now, lazy=[page_clicked])
-    app.action(f.LIST_PREVIOUS_ACTION)(ack=ack_now, lazy=[page_clicked])
-    app.action(f.OPEN_RECORD_ACTION)(ack=ack_now, lazy=[open_clicked])
-    app.action(f.NEW_CLIENT_ACTION)(ack=ack_now, lazy=[new_client_clicked])
-    app.action(f.ADD_SESSION_ACTION)(ack=ack_now, lazy=[add_session_clicked])
-    app.action(f.NEW_INVOICE_ACTION)(ack=ack_now, lazy=[invoice_clicked])
-    app.action(f.INVOICE_SESSIONS_ACTION)(ack=ack_now, lazy=[invoice_sessions_clicked])
-    app.view(f.NEW_CLIENT_CALLBACK)(ack=validate_client, lazy=[save_client])
-    app.view(f.SESSION_CALLBACK)(ack=validate_session, lazy=[save_session])
+def register(app: App, services: Services) -> None:
+    listeners = ClientListeners(services)
+    app.command("/client")(ack=ack_now, lazy=[listeners.client_command])
+    app.action(f.LIST_MORE_ACTION)(ack=ack_now, lazy=[listeners.page_clicked])
+    app.action(f.LIST_PREVIOUS_ACTION)(ack=ack_now, lazy=[listeners.page_clicked])
+    app.action(f.OPEN_RECORD_ACTION)(ack=ack_now, lazy=[listeners.open_clicked])
+    app.action(f.NEW_CLIENT_ACTION)(ack=ack_now, lazy=[listeners.new_client_clicked])
+    app.action(f.ADD_SESSION_ACTION)(ack=ack_now, lazy=[listeners.add_session_clicked])
+    app.action(f.NEW_INVOICE_ACTION)(ack=ack_now, lazy=[listeners.invoice_clicked])
+    app.action(f.INVOICE_SESSIONS_ACTION)(ack=ack_now, lazy=[listeners.invoice_sessions_clicked])
+    app.view(f.NEW_CLIENT_CALLBACK)(ack=listeners.validate_client, lazy=[listeners.save_client])
+    app.view(f.SESSION_CALLBACK)(ack=listeners.validate_session, lazy=[listeners.save_session])
     catalogue.register(app, services)
+
+
+def _answer(respond: Respond, message: dict[str, Any], *, replace: bool) -> None:
+    response = respond(**message, response_type="ephemeral", replace_original=replace)
+    if response.status_code != 200:
+        # Slack refused it (or the response_url expired): say so in the logs rather than lose it silently.
+        log.warning("response_url answered %s: %s", response.status_code, response.body)
+
+
+def _refuse(respond: Respond, locale: str) -> None:
+    _answer(respond, client_views.plain_message(t(locale, "privacy.client_details.forbidden")), replace=False)
+
+
+def _post_to_response_url(url: str, message: dict[str, Any], *, replace: bool) -> None:
+    try:
+        response = WebhookClient(url).send(
+            text=message["text"],
+            blocks=message["blocks"],
+            response_type="ephemeral",
+            replace_original=replace,
+        )
+    except OSError as exc:
+        log.info("response_url post failed: %s", exc)
+        return
+    if response.status_code != 200:
+        # Expired (30 minutes) or used up (5 posts): the saved row stays; `/client` shows it again.
+        log.info("response_url answered %s: %s", response.status_code, response.body)
 
 
 def _channel(body: dict[str, Any]) -> str | None:
     channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
     return channel if isinstance(channel, str) else None
-
-
-def _int(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
