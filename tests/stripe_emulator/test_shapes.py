@@ -162,6 +162,20 @@ def test_every_served_resource_matches_stripes_example(
         checker.check(raw(session))
         http.post(f"/c/pay/{session.id}", data={"card_number": "4242424242424242", "email": "p@example.com"})
         checker.check(raw(client.v1.checkout.sessions.retrieve(session.id)))
+    card_paid = client.v1.invoices.create(params={"customer": customer.id, "currency": "jpy"})
+    client.v1.invoice_items.create(params={"customer": customer.id, "invoice": card_paid.id, "amount": 5000})
+    client.v1.invoices.finalize_invoice(card_paid.id)
+    client.v1.invoices.pay(card_paid.id, params={"payment_method": "pm_card_visa"})
+    expanded = client.v1.invoices.retrieve(card_paid.id, params={"expand": ["payments.data.payment.payment_intent"]})
+    checker.check(raw(expanded))
+    payment = client.v1.invoice_payments.list(params={"invoice": card_paid.id}).data[0]
+    checker.check(raw(client.v1.invoice_payments.retrieve(payment.id)))
+    intent_id = str(payment.payment.payment_intent)
+    intent = client.v1.payment_intents.retrieve(intent_id)
+    checker.check(raw(intent))
+    refund = client.v1.refunds.create(params={"payment_intent": intent_id, "amount": 1000})
+    checker.check(raw(refund))
+    checker.check(raw(client.v1.charges.retrieve(str(intent.latest_charge))))
     for event in raw(client.v1.events.list(params={"limit": 100}))["data"]:
         checker.check(event)
         if event["data"]["object"].get("object") in checker.resources:
@@ -185,5 +199,9 @@ def test_every_served_resource_matches_stripes_example(
         "checkout.session",
         "event",
         "deleted_customer",
+        "invoice_payment",
+        "payment_intent",
+        "charge",
+        "refund",
     }
     assert expected <= checker.seen

@@ -58,6 +58,18 @@ def renderer(kind: str) -> Callable[[Renderer], Renderer]:
     return register
 
 
+# Fields Stripe leaves out of an object unless asked for with ``expand`` ("includable": ``invoice.payments``).
+INCLUDABLE: dict[tuple[str, str], Renderer] = {}
+
+
+def includable(kind: str, key: str) -> Callable[[Renderer], Renderer]:
+    def register(fn: Renderer) -> Renderer:
+        INCLUDABLE[(kind, key)] = fn
+        return fn
+
+    return register
+
+
 @dataclass
 class Route:
     method: str
@@ -192,6 +204,11 @@ class App:
                 if len(parts) > 1:
                     self._expand_path(ctx, item, parts[1:], full)
             return
+        include = INCLUDABLE.get((str(node.get("object")), key))
+        if key not in node and include is not None and isinstance(node.get("id"), str):
+            record = self.store.objects.get(node["id"])
+            if record is not None:
+                node[key] = include(self, record)
         if key not in node:
             raise invalid(f"This property cannot be expanded ({full}).", param="expand")
         value = node[key]

@@ -5,11 +5,11 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from . import payments
+from . import invoice_payments, payment_intents, payment_methods
 from .app import App, Context, Route, renderer
 from .money import line_taxes
 from .objects import changed, fresh, merge_metadata, public
-from .protocol import invalid, new_id, no_such, paginate
+from .protocol import StripeError, invalid, new_id, no_such, paginate
 from .store import Record
 
 DAY = 86_400
@@ -117,7 +117,8 @@ def create_customer(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     record = ctx.store.add("customer", customer_id, ctx.account, state)
     _apply_customer(ctx, state, {k: v for k, v in params.items() if k != "invoice_settings"}, customer_id)
     if params.get("payment_method"):
-        payments.attach(ctx, payments.resolve(ctx, params["payment_method"], "payment_method"), customer_id)
+        pm = payment_methods.resolve(ctx, params["payment_method"], "payment_method")
+        payment_methods.attach(ctx, pm, customer_id)
     if params.get("invoice_settings"):
         _apply_customer(ctx, state, {"invoice_settings": params["invoice_settings"]}, customer_id)
     obj = ctx.app.render(record)
@@ -541,13 +542,19 @@ def render_invoice(app: App, record: Record) -> dict[str, Any]:
     obj.update(totals)
     customer = app.store.find("customer", state["customer"], record.account)
     snapshot = state.get("_customer_snapshot") or (customer.state if customer else {})
-    amount_due = totals["total"]
+    # Stripe's arithmetic: credit notes issued before payment lower what is due; after payment they don't.
+    pre_credit = state.get("_pre_payment_credit", 0)
+    amount_due = max(totals["total"] - pre_credit, 0)
     account = app.store.objects.get(record.account)
     obj.update(
         account_country=(account.state.get("country") if account else None) or "US",
         account_name=((account.state.get("business_profile") or {}).get("name") if account else None),
         amount_due=amount_due,
-        amount_remaining=0 if state["status"] in ("paid", "void") else amount_due - state["amount_paid"],
+        amount_remaining=0 if state["status"] in ("paid", "void") else max(amount_due - state["amount_paid"], 0),
+        amount_overpaid=max(state["amount_paid"] - amount_due, 0),
+        amount_paid_off_stripe=state.get("_paid_off_stripe", 0),
+        pre_payment_credit_notes_amount=pre_credit,
+        post_payment_credit_notes_amount=state.get("_post_payment_credit", 0),
         billing_reason="manual",
         customer_email=snapshot.get("email"),
         customer_name=snapshot.get("name"),
@@ -792,16 +799,7 @@ def finalize(ctx: Context, record: Record) -> None:
     ctx.emit("invoice.finalized", ctx.app.render(record))
     if invoice_totals(invoice_lines(ctx.app, record))["total"] <= 0:
         # Stripe settles a zero (or credit) invoice as paid the moment it is finalized.
-        mark_paid(ctx, record, 0)
-
-
-def mark_paid(ctx: Context, record: Record, amount: int) -> None:
-    state = record.state
-    state["amount_paid"] += amount
-    state.update(status="paid", status_transitions=dict(state["status_transitions"], paid_at=ctx.now()))
-    obj = ctx.app.render(record)
-    ctx.emit("invoice.paid", obj)
-    ctx.emit("invoice.payment_succeeded", obj)
+        invoice_payments.mark_paid(ctx, record)
 
 
 def finalize_invoice(ctx: Context, params: dict[str, Any], invoice_id: str) -> dict[str, Any]:
@@ -837,15 +835,15 @@ def pay_invoice(ctx: Context, params: dict[str, Any], invoice_id: str) -> dict[s
         raise invalid("Invoice is already paid")
     if status == "void":
         raise invalid("This invoice can't be paid because it has been voided.")
-    due = invoice_totals(invoice_lines(ctx.app, record))["total"] - state["amount_paid"]
+    due = ctx.app.render(record)["amount_remaining"]
     if params.get("paid_out_of_band"):
-        mark_paid(ctx, record, due)
+        invoice_payments.credit(ctx, record, due, off_stripe=True)
         return ctx.app.render(record)
     pm = None
     if params.get("payment_method"):
-        pm = payments.resolve(ctx, params["payment_method"], "payment_method")
+        pm = payment_methods.resolve(ctx, params["payment_method"], "payment_method")
         if pm.state.get("customer") is None:
-            payments.attach(ctx, pm, state["customer"])
+            payment_methods.attach(ctx, pm, state["customer"])
     else:
         customer = ctx.store.find("customer", state["customer"], ctx.account)
         pm_id = state.get("default_payment_method") or (
@@ -862,14 +860,27 @@ def pay_invoice(ctx: Context, params: dict[str, Any], invoice_id: str) -> dict[s
 
 
 def charge_invoice(ctx: Context, record: Record, pm: Record, due: int) -> dict[str, Any]:
+    """Stripe's own attempt: its default invoice payment's PaymentIntent (reused on retries) for what is due."""
     state = record.state
     state["attempt_count"] += 1
     state["attempted"] = True
-    decline = payments.charge_decline(ctx.app, pm)
-    if decline is not None:
+    payment = invoice_payments.default_payment(ctx, record)
+    if payment is None:
+        intent = payment_intents.new_intent(
+            ctx,
+            amount=due,
+            currency=state["currency"],
+            customer=state["customer"],
+            description=f"Payment for Invoice {state.get('number')}",
+        )
+        payment = invoice_payments.add_payment(ctx, record, intent, is_default=True)
+    else:
+        intent = ctx.store.get("payment_intent", payment.state["payment"]["payment_intent"], ctx.account)
+    try:
+        payment_intents.confirm(ctx, intent, pm)
+    except StripeError:
         ctx.emit("invoice.payment_failed", ctx.app.render(record))
-        raise decline
-    mark_paid(ctx, record, due)
+        raise
     return ctx.app.render(record)
 
 

@@ -5,7 +5,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from . import billing, connect, events, files, pages, payments
+from . import (
+    billing,
+    connect,
+    events,
+    files,
+    invoice_payments,
+    pages,
+    payment_intents,
+    payment_methods,
+    payments,
+    refunds,
+)
 from .app import App, Fault
 from .server import HttpServer
 from .webhooks import WebhookDispatcher
@@ -33,7 +44,18 @@ class StripeEmulator:
             account_link_ttl=account_link_ttl,
             webhooks=self._webhooks,
         )
-        for module in (connect, billing, payments, files, events, pages):
+        for module in (
+            connect,
+            billing,
+            invoice_payments,
+            payment_methods,
+            payment_intents,
+            refunds,
+            payments,
+            files,
+            events,
+            pages,
+        ):
             self.app.add_routes(module.routes())
         connect.new_account(
             self.app,

@@ -10,7 +10,7 @@ from html import escape
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from . import billing, connect, payments
+from . import billing, connect, payment_methods, payments
 from .app import App, Context, Route
 from .money import format_amount
 from .protocol import Response, StripeError, new_id
@@ -126,9 +126,9 @@ def _card_form(action_label: str, error: str | None = None) -> str:
     )
 
 
-def _card(form: dict[str, Any]) -> payments.TestCard | None:
+def _card(form: dict[str, Any]) -> payment_methods.TestCard | None:
     number = str(form.get("card_number", "")).replace(" ", "")
-    return payments.CARDS_BY_NUMBER.get(number)
+    return payment_methods.CARDS_BY_NUMBER.get(number)
 
 
 def checkout(app: App, method: str, query: dict[str, Any], form: dict[str, Any], session_id: str) -> Response:
@@ -159,7 +159,7 @@ def checkout(app: App, method: str, query: dict[str, Any], form: dict[str, Any],
         ctx = _context(app, record.account, method, f"/c/pay/{session_id}", form)
         declines = card.declines_on is not None if state["mode"] == "payment" else card.declines_on == "attach"
         if declines:
-            message = payments.DECLINE_MESSAGES.get(card.decline_code, "Your card was declined.")
+            message = payment_methods.DECLINE_MESSAGES.get(card.decline_code, "Your card was declined.")
             return _page("Checkout", summary + _card_form(label, message) + cancel, 402)
         payments.complete_session(ctx, record, card, form.get("email") or None)
         success = state.get("success_url")
@@ -184,7 +184,7 @@ def hosted_invoice(app: App, method: str, query: dict[str, Any], form: dict[str,
                 error = "Your card number is invalid."
             else:
                 ctx = _context(app, record.account, method, f"/i/{invoice_id}", form)
-                pm = payments.new_payment_method(ctx, card)
+                pm = payment_methods.new_payment_method(ctx, card)
                 try:
                     billing.charge_invoice(ctx, record, pm, invoice["amount_remaining"])
                 except StripeError as declined:

@@ -25,6 +25,11 @@ LABELS = {
     "setup_intent": "setupintent",
     "payment_method": "PaymentMethod",
     "file": "file upload",
+    "payment_intent": "payment_intent",
+    "charge": "charge",
+    "refund": "refund",
+    "invoice_payment": "invoice payment",
+    "credit_note": "credit note",
     "event": "event",
 }
 
