@@ -347,7 +347,6 @@ def register(app: App, services: Services) -> None:
     app.action(ids.RETRY_ACTION)(ack=ack_now, lazy=[listeners.retry])
 
 
-# Until flows.clients and flows.help open the modal through services.invoice_modal, the face exports these.
 def open_invoice_modal(
     services: Services,
     client: WebClient,
@@ -366,12 +365,3 @@ def open_invoice_modal(
         client, trigger_id=trigger_id, team_id=team_id, user_id=user_id, locale=locale, channel_id=channel_id,
         client_id=client_id, appointment_ids=appointment_ids, push=push,
     )  # fmt: skip
-
-
-def on_client_created(
-    services: Services, web_client: WebClient, *, team_id: str, user_id: str, locale: str, parent_view_id: str,
-    client_id: int,
-) -> None:  # fmt: skip
-    ModalListeners(services).client_created(
-        web_client, team_id=team_id, user_id=user_id, locale=locale, parent_view_id=parent_view_id, client_id=client_id
-    )
