@@ -176,6 +176,9 @@ def test_every_served_resource_matches_stripes_example(
     refund = client.v1.refunds.create(params={"payment_intent": intent_id, "amount": 1000})
     checker.check(raw(refund))
     checker.check(raw(client.v1.charges.retrieve(str(intent.latest_charge))))
+    credit_note = client.v1.credit_notes.create(params={"invoice": card_paid.id, "amount": 500, "refund_amount": 500})
+    checker.check(raw(credit_note))
+    checker.check(raw(client.v1.credit_notes.line_items.list(credit_note.id))["data"][0])
     for event in raw(client.v1.events.list(params={"limit": 100}))["data"]:
         checker.check(event)
         if event["data"]["object"].get("object") in checker.resources:
@@ -203,5 +206,7 @@ def test_every_served_resource_matches_stripes_example(
         "payment_intent",
         "charge",
         "refund",
+        "credit_note",
+        "credit_note_line_item",
     }
     assert expected <= checker.seen

@@ -210,7 +210,8 @@ def list_tax_rates(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     return _list(ctx, "tax_rate", params, "/v1/tax_rates", keep)
 
 
-def _tax_rates(ctx: Context, ids: list[str], param: str) -> list[str]:
+def tax_rate_ids(ctx: Context, ids: list[str], param: str) -> list[str]:
+    """The ids, each checked to be a tax rate of this account (a missing one: 400 on its ``param[i]``)."""
     for i, rate_id in enumerate(ids):
         ctx.store.get("tax_rate", rate_id, ctx.account, param=f"{param}[{i}]")
     return ids
@@ -340,7 +341,7 @@ def new_invoice_item(ctx: Context, params: dict[str, Any], *, invoice: Record | 
         "metadata": merge_metadata({}, params.get("metadata", {})),
         "period": params.get("period") or {"start": now, "end": now},
         "quantity": quantity,
-        "tax_rates": _tax_rates(ctx, params.get("tax_rates", []), "tax_rates"),
+        "tax_rates": tax_rate_ids(ctx, params.get("tax_rates", []), "tax_rates"),
         "_line": new_id("il_"),
         "_unit_amount_decimal": unit_decimal,
         "_price": new_id("price_"),
@@ -402,7 +403,7 @@ def update_invoice_item(ctx: Context, params: dict[str, Any], item_id: str) -> d
         if key in params:
             state[key] = params[key]
     if "tax_rates" in params:
-        state["tax_rates"] = _tax_rates(ctx, params["tax_rates"] or [], "tax_rates")
+        state["tax_rates"] = tax_rate_ids(ctx, params["tax_rates"] or [], "tax_rates")
     if "metadata" in params:
         state["metadata"] = merge_metadata(state.get("metadata"), params["metadata"])
     # Stripe has no invoiceitem.updated event (its event types list invoiceitem.created and .deleted only).
@@ -624,7 +625,7 @@ def create_invoice(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
         "footer": params.get("footer") or (customer.state.get("invoice_settings") or {}).get("footer"),
         "metadata": merge_metadata({}, params.get("metadata", {})),
         "default_payment_method": params.get("default_payment_method"),
-        "default_tax_rates": _tax_rates(ctx, params.get("default_tax_rates", []), "default_tax_rates"),
+        "default_tax_rates": tax_rate_ids(ctx, params.get("default_tax_rates", []), "default_tax_rates"),
         "due_date": due_date if due_date is not None else (now + days * DAY if days is not None else None),
         "amount_paid": 0,
         "attempt_count": 0,
@@ -689,7 +690,7 @@ def update_invoice(ctx: Context, params: dict[str, Any], invoice_id: str) -> dic
     if "metadata" in params:
         state["metadata"] = merge_metadata(state.get("metadata"), params["metadata"])
     if "default_tax_rates" in params:
-        state["default_tax_rates"] = _tax_rates(ctx, params["default_tax_rates"] or [], "default_tax_rates")
+        state["default_tax_rates"] = tax_rate_ids(ctx, params["default_tax_rates"] or [], "default_tax_rates")
     if "collection_method" in params:
         state["collection_method"] = params["collection_method"]
     if "days_until_due" in params:

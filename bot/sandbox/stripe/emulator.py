@@ -8,6 +8,7 @@ from typing import Any
 from . import (
     billing,
     connect,
+    credit_notes,
     events,
     files,
     invoice_payments,
@@ -48,6 +49,7 @@ class StripeEmulator:
             connect,
             billing,
             invoice_payments,
+            credit_notes,
             payment_methods,
             payment_intents,
             refunds,
