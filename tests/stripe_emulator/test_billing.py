@@ -258,5 +258,8 @@ def test_customer_update_and_delete(
         client.v1.customers.update(customer.id, params={"invoice_settings": {"default_payment_method": "pm_nope"}})
     assert emu.events("customer.updated")[0]["data"]["previous_attributes"]["name"] == "Pat"
     assert client.v1.customers.delete(customer.id).deleted is True
-    with pytest.raises(stripe.InvalidRequestError):
-        client.v1.customers.retrieve(customer.id)
+    assert client.v1.customers.retrieve(customer.id).last_response.data == {
+        "id": customer.id,
+        "object": "customer",
+        "deleted": True,
+    }

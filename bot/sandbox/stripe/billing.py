@@ -126,9 +126,19 @@ def create_customer(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     return obj
 
 
+def _deleted_customer(customer_id: str) -> dict[str, Any]:
+    deleted = fresh("deleted_customer")
+    deleted.update(id=customer_id, deleted=True)
+    return deleted
+
+
 def retrieve_customer(ctx: Context, params: dict[str, Any], customer_id: str) -> dict[str, Any]:
-    record = ctx.store.get("customer", customer_id, ctx.account)
-    return ctx.app.render(record)
+    # A deleted customer still answers, as its stub ({"id", "object", "deleted": true}), as on Stripe.
+    if ctx.store.find("customer", customer_id, ctx.account) is None and ctx.store.find(
+        "deleted_customer", customer_id, ctx.account
+    ):
+        return _deleted_customer(customer_id)
+    return ctx.app.render(ctx.store.get("customer", customer_id, ctx.account))
 
 
 def update_customer(ctx: Context, params: dict[str, Any], customer_id: str) -> dict[str, Any]:
@@ -142,10 +152,13 @@ def delete_customer(ctx: Context, params: dict[str, Any], customer_id: str) -> d
     record = ctx.store.get("customer", customer_id, ctx.account)
     obj = ctx.app.render(record)
     ctx.store.remove(record)
+    # Nothing can use it any more (it is "No such customer" to every request), but retrieve shows it deleted.
+    ctx.store.add("deleted_customer", customer_id, ctx.account, {"id": customer_id})
+    for pm in ctx.store.newest_first("payment_method", ctx.account):
+        if pm.state.get("customer") == customer_id:
+            pm.state["customer"] = None
     ctx.emit("customer.deleted", obj)
-    deleted = fresh("deleted_customer")
-    deleted.update(id=customer_id, deleted=True)
-    return deleted
+    return _deleted_customer(customer_id)
 
 
 def list_customers(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
