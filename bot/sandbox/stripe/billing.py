@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from . import invoice_payments, payment_intents, payment_methods
+from . import invoice_payments, payment_intents, payment_methods, revisions
 from .app import App, Context, Route, renderer
 from .money import line_taxes
 from .objects import changed, fresh, merge_metadata, public
@@ -602,6 +602,7 @@ def render_invoice(app: App, record: Record) -> dict[str, Any]:
 
 
 def create_invoice(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    params, original = revisions.revision_params(ctx, params)
     customer_id = params.get("customer")
     if not customer_id:
         raise invalid("Missing required param: customer.", param="customer", code="parameter_missing")
@@ -656,6 +657,8 @@ def create_invoice(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     if params.get("custom_fields"):
         state["custom_fields"] = params["custom_fields"]
     record = ctx.store.add("invoice", invoice_id, ctx.account, state)
+    if original is not None:
+        revisions.clone_items(ctx, original, record)
     if params.get("pending_invoice_items_behavior") == "include":
         # Oldest pending item first, as they appear on Stripe's invoice.
         pending = [
@@ -798,19 +801,23 @@ def finalize(ctx: Context, record: Record) -> None:
         ctx.account, {"prefix": new_id("", 8).upper(), "next": 1}
     )
     customer = ctx.store.find("customer", state["customer"], ctx.account)
+    revision_number = revisions.revision_number(ctx, record)
     state.update(
         status="open",
-        number=f"{numbering['prefix']}-{numbering['next']:04d}",
+        number=revision_number or f"{numbering['prefix']}-{numbering['next']:04d}",
         effective_at=now,
         hosted_invoice_url=f"{ctx.app.base_url}/i/{record.id}",
         invoice_pdf=f"{ctx.app.base_url}/i/{record.id}/pdf",
         status_transitions=dict(state["status_transitions"], finalized_at=now),
         _customer_snapshot=public(customer.state) if customer else {},
     )
-    numbering["next"] += 1
+    if revision_number is None:
+        numbering["next"] += 1
     if state["collection_method"] == "send_invoice" and state.get("_days_until_due") is not None:
         state["due_date"] = now + state["_days_until_due"] * DAY
     ctx.emit("invoice.finalized", ctx.app.render(record))
+    if revision_number is not None:
+        revisions.retire_original(ctx, record)
     if invoice_totals(invoice_lines(ctx.app, record))["total"] <= 0:
         # Stripe settles a zero (or credit) invoice as paid the moment it is finalized.
         invoice_payments.mark_paid(ctx, record)
