@@ -4,7 +4,12 @@ The plain app is written as Slack's documentation writes it: ``ack()``, then ``c
 the same listener, on Bolt's default thread pool. Both are served by the same Starlette/uvicorn stack (Billbot
 as `billbot serve`, with its worker process), against the Slack stand-in in a process of its own. Two loads:
 a steady 100 commands/s for 10 s, and a burst of 1,000 at concurrency 32. Prints p50, p99, max, the count
-later than 3 s (a trigger_id's life; a modal never opened counts as late) and Billbot's ratios to the plain app.
+later than 3 s (a trigger_id's life; a modal never opened counts as late) and Billbot's ratios to the plain app,
+and beside them when the real view showed (Billbot opens a light modal first and fills it with views.update).
+
+During Billbot's burst, a stream of invoice modal submissions (one every 100 ms, each by its own admin from its
+own channel, the modals opened beforehand through `/invoice`) measures the durable queue: submit → the invoice
+message's chat.postMessage at the stand-in, p50/p99, and the first tenth against the last (it must not grow).
 
     .venv/bin/python bench/modal.py [--database-url postgresql://…] [--rate 100] [--seconds 10] [--burst 1000]
 """
@@ -19,7 +24,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from decimal import Decimal
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -30,38 +37,159 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from ack import SECRET, TEAM_ID, USERS, _exchange, command_body, start_server  # noqa: E402
 
+from bot.db import Database  # noqa: E402
+from bot.models import BillingSettings, Client, StripeAccount, TaxRate  # noqa: E402
 from bot.sandbox.slack import SlackStandIn  # noqa: E402
-from tests.harness.slack_requests import sign  # noqa: E402
+from bot.sandbox.stripe import StripeEmulator  # noqa: E402
+from bot.settings import Mode, load_settings  # noqa: E402
+from bot.stripe_gateway import StripeGateway  # noqa: E402
+from tests.harness.invoice_modal import fill_invoice  # noqa: E402
+from tests.harness.slack_requests import SlackRequests, sign  # noqa: E402
 
 TRIGGER_LIFE = 3.0
 CONCURRENCY = 32
 WARMUP = 50
+BOT_USER = "UB"
+STRIPE_WEBHOOK_SECRET = "whsec_bench"
+SUBMIT_EVERY = 0.1  # seconds between two invoice submissions during the burst
+INVOICERS = [f"UINV{n:03d}" for n in range(150)]  # one open invoice modal each: 15 s of the stream at most
+
+
+def invoice_channel(user: str) -> str:
+    return f"C{user}"
+
+
+def seed(env: dict[str, str], stripe: StripeEmulator) -> list[tuple[int, str]]:
+    """A practice with Stripe connected, billing settings, a tax rate and one client per invoicer."""
+    gateway = StripeGateway(load_settings(Mode.HTTP, env))
+    account = gateway.create_account("express", idempotency_key="bench-account", metadata={})
+    stripe.complete_onboarding(account["id"])
+    rate = gateway.create_tax_rate(
+        account["id"], display_name="TVA", percentage=Decimal("20"), inclusive=False, idempotency_key="bench-rate"
+    )
+    db = Database(env["DATABASE_URL"])
+    clients = []
+    try:
+        with db.session() as session:
+            session.add(StripeAccount(team_id=TEAM_ID, account_id=account["id"], connection="express",
+                                      charges_enabled=True, payouts_enabled=True, details_submitted=True))  # fmt: skip
+            session.add(BillingSettings(team_id=TEAM_ID, currency="eur", address_line1="1 rue de la Paix",
+                                        city="Paris", postal_code="75002", country="FR"))  # fmt: skip
+            session.add(TaxRate(team_id=TEAM_ID, name="TVA", percentage=Decimal("20"), stripe_tax_rate_id=rate["id"],
+                                stripe_account_id=account["id"]))  # fmt: skip
+            for n in range(len(INVOICERS)):
+                row = Client(team_id=TEAM_ID, name=f"Client {n}", name_key=f"client {n}", email=f"c{n}@example.com")
+                session.add(row)
+                session.flush()
+                assert row.id is not None
+                clients.append((row.id, row.name))
+    finally:
+        db.dispose()
+    return clients
+
+
+class InvoiceStream:
+    """Invoice modals opened beforehand, submitted one every SUBMIT_EVERY seconds while the burst runs."""
+
+    def __init__(self, slack: SlackStandIn, app_url: str, clients: list[tuple[int, str]]) -> None:
+        self.slack = slack
+        self.requests = SlackRequests(app_url, SECRET, slack, TEAM_ID)
+        self.ready: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
+        for user, client in zip(INVOICERS, clients, strict=True):
+            view, values = fill_invoice(self.requests, slack, team_id=TEAM_ID, user=user, channel=invoice_channel(user),
+                                        client=client, description="Séance", quantity="1", price="80")  # fmt: skip
+            self.ready.append((user, view, values))
+        self.submitted: dict[str, float] = {}  # channel -> when its submission went out
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.requests.close()
+
+    def _run(self) -> None:
+        start = time.monotonic()
+        for n, (user, view, values) in enumerate(self.ready):
+            if self._stop.wait(max(0.0, start + n * SUBMIT_EVERY - time.monotonic())):
+                return
+            self.submitted[invoice_channel(user)] = time.time()
+            self.requests.submit(view, values, user=user)
+
+    def latencies(self, wait: float = 60.0) -> list[float]:
+        """Submit → invoice message in ms, in submission order (inf for a message that never came)."""
+        deadline = time.monotonic() + wait
+        while True:
+            posted: dict[str, float] = {}
+            for call in self.slack.calls("chat.postMessage"):
+                channel = call.args.get("channel")
+                if call.ok and channel in self.submitted and channel not in posted:
+                    posted[channel] = call.time
+            if len(posted) == len(self.submitted) or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        order = sorted(self.submitted, key=self.submitted.__getitem__)
+        return [(posted[c] - self.submitted[c]) * 1000 if c in posted else float("inf") for c in order]
+
+
+def opened_and_filled(slack: SlackStandIn, wanted: set[str]) -> dict[str, tuple[float, float]]:
+    """{trigger_id: (when its views.open was answered, when the modal showed its real view)}: Billbot's light
+    modal is real once views.update filled it; a modal opened whole is real at once."""
+    opened = {c.args.get("trigger_id"): c for c in slack.calls("views.open") if c.args.get("trigger_id") in wanted}
+    trigger_of = {c.response["view"]["id"]: trigger for trigger, c in opened.items() if c.ok}
+    filled: dict[str, float] = {}
+    for call in slack.calls("views.update"):
+        trigger = trigger_of.get(call.args.get("view_id"))
+        if trigger is not None and trigger not in filled:
+            filled[trigger] = call.time
+    light = {t for t, c in opened.items() if c.args.get("view") and "billbot_loading" in str(c.args.get("view"))}
+    return {t: (c.time, filled.get(t, float("inf")) if t in light else c.time) for t, c in opened.items()}
 
 
 def run_standin(pipe: Connection) -> None:
-    """The Slack stand-in alone in this process. Asked for ("triggers", n), sends n trigger_ids; asked for
-    ("opened", ids), sends {trigger_id: time views.open was answered} for those; "done" stops it."""
+    """Slack's and Stripe's side, alone in this process. Asked for ("triggers", n), sends n trigger_ids; asked
+    for ("opened", ids), sends {trigger_id: time views.open was answered} for those; ("seed", env) seeds the
+    practice; ("invoices", app_url) opens the invoice modals; "stream" starts their submissions, "streamed"
+    stops them and sends their latencies; "done" stops it."""
     os.nice(19)
     slack = SlackStandIn(trigger_ttl=3600)  # lateness is measured here, not refused
-    workspace = slack.add_workspace(team_id=TEAM_ID, team_name="Bench", bot_token=f"xoxb-{TEAM_ID}", bot_user_id="UB")
+    stripe = StripeEmulator(webhook_backoff=0.05).start()
+    workspace = slack.add_workspace(
+        team_id=TEAM_ID, team_name="Bench", bot_token=f"xoxb-{TEAM_ID}", bot_user_id=BOT_USER
+    )
     for user in USERS:
         workspace.add_user(user_id=user, name=user.lower(), locale="fr-FR" if user.endswith("1") else "en-US")
+    for user in INVOICERS:
+        workspace.add_user(user_id=user, name=user.lower(), is_admin=True)
+        workspace.add_channel(invoice_channel(user), name=user.lower(), members=[user, BOT_USER])
     slack.start()
-    pipe.send(slack.url)
+    pipe.send((slack.url, stripe.url, stripe.api_key))
+    clients: list[tuple[int, str]] = []
+    stream: InvoiceStream | None = None
     while (message := pipe.recv()) != "done":
         kind, value = message
         if kind == "triggers":
             pipe.send([slack.issue_trigger_id(TEAM_ID, USERS[n % len(USERS)]) for n in range(value)])
+        elif kind == "seed":
+            clients = seed(value, stripe)
+            pipe.send(len(clients))
+        elif kind == "invoices":
+            stripe.add_webhook_endpoint(f"{value}/stripe/webhook", STRIPE_WEBHOOK_SECRET)
+            stream = InvoiceStream(slack, value, clients)
+            pipe.send(len(stream.ready))
+        elif kind == "stream" and stream is not None:
+            stream.start()
+            pipe.send(True)
+        elif kind == "streamed" and stream is not None:
+            stream.stop()
+            pipe.send(stream.latencies())
         else:
-            wanted = set(value)
-            pipe.send(
-                {
-                    c.args.get("trigger_id"): c.time
-                    for c in slack.calls("views.open")
-                    if c.args.get("trigger_id") in wanted
-                }
-            )
+            pipe.send(opened_and_filled(slack, set(value)))
     slack.stop()
+    stripe.stop()
 
 
 def plain_app() -> None:
@@ -120,27 +248,52 @@ async def send(port: int, triggers: list[str], rate: float | None) -> dict[str, 
     return sent
 
 
-def measure(pipe: Connection, port: int, count: int, rate: float | None) -> dict[str, float]:
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, int(len(ordered) * share) - 1)]
+
+
+def measure(pipe: Connection, port: int, count: int, rate: float | None, stream: bool = False) -> dict[str, float]:
     pipe.send(("triggers", WARMUP + count))
     triggers = pipe.recv()
     asyncio.run(send(port, triggers[:WARMUP], None))
     time.sleep(1)
+    if stream:
+        pipe.send(("stream", None))
+        pipe.recv()
     sent = asyncio.run(send(port, triggers[WARMUP:], rate))
     deadline = time.monotonic() + 30
     while True:
         pipe.send(("opened", list(sent)))
-        opened: dict[str, float] = pipe.recv()
-        if len(opened) == len(sent) or time.monotonic() > deadline:
+        shown: dict[str, tuple[float, float]] = pipe.recv()
+        filled = sum(1 for _opened, real in shown.values() if real != float("inf"))
+        if (len(shown) == len(sent) and filled == len(shown)) or time.monotonic() > deadline:
             break
         time.sleep(0.2)
-    latencies = sorted((opened[t] - sent[t]) * 1000 if t in opened else float("inf") for t in sent)
-    return {
+    latencies = sorted((shown[t][0] - sent[t]) * 1000 if t in shown else float("inf") for t in sent)
+    real = sorted((shown[t][1] - sent[t]) * 1000 if t in shown else float("inf") for t in sent)
+    figures = {
         "p50": statistics.median(latencies),
-        "p99": latencies[int(len(latencies) * 0.99) - 1],
+        "p99": percentile(latencies, 0.99),
         "max": latencies[-1],
         "late": sum(1 for x in latencies if x > TRIGGER_LIFE * 1000),
         "count": len(latencies),
+        "real_p50": statistics.median(real),
+        "real_p99": percentile(real, 0.99),
     }
+    if stream:
+        pipe.send(("streamed", None))
+        submitted: list[float] = pipe.recv()
+        tenth = max(1, len(submitted) // 10)
+        figures |= {
+            "submit_count": len(submitted),
+            "submit_p50": statistics.median(submitted),
+            "submit_p99": percentile(submitted, 0.99),
+            "submit_lost": sum(1 for x in submitted if x == float("inf")),
+            "submit_first": statistics.median(submitted[:tenth]),
+            "submit_last": statistics.median(submitted[-tenth:]),
+        }
+    return figures
 
 
 def main() -> int:
@@ -149,6 +302,9 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=10.0, help="steady load's length (default 10)")
     parser.add_argument("--burst", type=int, default=1000, help="burst size, at concurrency 32 (default 1000)")
     parser.add_argument("--database-url", help="an empty database to use (default: a new SQLite file)")
+    parser.add_argument(
+        "--no-invoices", action="store_true", help="leave out the invoice submissions during Billbot's burst"
+    )
     parser.add_argument("--plain-app", action="store_true", help=argparse.SUPPRESS)  # the baseline's process
     args = parser.parse_args()
     if args.plain_app:
@@ -158,7 +314,7 @@ def main() -> int:
     ours, theirs = multiprocessing.Pipe()
     standin = multiprocessing.Process(target=run_standin, args=(theirs,), daemon=True)
     standin.start()
-    slack_url = ours.recv()
+    slack_url, stripe_url, stripe_key = ours.recv()
     loads = [("steady", int(args.rate * args.seconds), args.rate), ("burst", args.burst, None)]
     results: dict[tuple[str, str], dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -168,10 +324,15 @@ def main() -> int:
             "SLACK_SIGNING_SECRET": SECRET,
             "SLACK_API_URL": slack_url,
             "DATABASE_URL": args.database_url or f"sqlite:///{tmp}/bench.db",
+            "STRIPE_API_KEY": stripe_key,
+            "STRIPE_API_BASE": stripe_url,
+            "STRIPE_WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET,
         }
         subprocess.run(
             [sys.executable, "-m", "bot", "db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True
         )
+        ours.send(("seed", env))
+        ours.recv()
         database = env["DATABASE_URL"].split(":", 1)[0]
         print(f"command → views.open on {database}: steady {args.rate:.0f}/s for {args.seconds:.0f} s, "
               f"burst of {args.burst} at concurrency {CONCURRENCY}")  # fmt: skip
@@ -183,12 +344,23 @@ def main() -> int:
             process, url = start_server(command, env)
             try:
                 port = int(url.rsplit(":", 1)[1])
+                invoices = name == "billbot" and not args.no_invoices
+                if invoices:
+                    ours.send(("invoices", url))
+                    ours.recv()
                 for load, count, rate in loads:
-                    figures = measure(ours, port, count, rate)
+                    stream = invoices and load == "burst"
+                    figures = measure(ours, port, count, rate, stream)
                     results[(name, load)] = figures
                     print(f"{name:<10} {load:<6} n={figures['count']:.0f}  p50 {figures['p50']:7.1f} ms  "
                           f"p99 {figures['p99']:7.1f} ms  max {figures['max']:8.1f} ms  later than 3 s: "
-                          f"{figures['late']:.0f}")  # fmt: skip
+                          f"{figures['late']:.0f}  (real view: p50 {figures['real_p50']:.1f} ms, "
+                          f"p99 {figures['real_p99']:.1f} ms)")  # fmt: skip
+                    if stream:
+                        print(f"{name:<10} {load:<6} invoice submit → message n={figures['submit_count']:.0f}  "
+                              f"p50 {figures['submit_p50']:7.1f} ms  p99 {figures['submit_p99']:7.1f} ms  "
+                              f"never: {figures['submit_lost']:.0f}  first tenth p50 {figures['submit_first']:.1f} ms"
+                              f", last tenth p50 {figures['submit_last']:.1f} ms")  # fmt: skip
             finally:
                 process.terminate()
                 try:

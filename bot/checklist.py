@@ -12,6 +12,8 @@ from typing import Any
 
 from sqlmodel import Session
 
+from bot import modals
+
 STEP_KEYS = ("stripe_setup", "billing_settings", "invoice_template", "reminders")
 # The button that opens a step (its value is the step's key): on the hub, the App Home and help answers.
 OPEN_STEP_ACTION = "checklist_open"
@@ -30,12 +32,19 @@ class StepContext:
     in_modal: bool
     # Answers the user privately where they typed the command (response_url); None from a button.
     respond: Callable[[str], None] | None = None
+    # The light modal already opened with the trigger_id (bot.modals.open_loading): the step fills it.
+    shown: modals.Shown | None = None
 
-    def open(self, view: dict[str, Any]) -> None:
+    def open(self, view: dict[str, Any]) -> str:
+        """Show the step's modal; its view id."""
+        if self.shown is not None:
+            modals.fill(self.client, self.shown, view)
+            return self.shown.view_id
         if self.in_modal:
-            self.client.views_push(trigger_id=self.trigger_id, view=view)
+            opened = self.client.views_push(trigger_id=self.trigger_id, view=view)
         else:
-            self.client.views_open(trigger_id=self.trigger_id, view=view)
+            opened = self.client.views_open(trigger_id=self.trigger_id, view=view)
+        return str(opened["view"]["id"])
 
     def tell(self, title: str, text: str, close: str) -> None:
         """A short message for this user only: ephemeral after a command, a small modal after a click."""

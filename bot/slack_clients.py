@@ -9,13 +9,18 @@ from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 
+from bot.metrics import MeteredWebClient
 from bot.services import Services
 from bot.workspace_status import uninstalled_at
 
 
 def web_client(services: Services, token: str | None = None) -> WebClient:
-    """A Web API client on SLACK_API_URL that waits out 429s and retries dropped connections."""
-    return WebClient(
+    """A Web API client on SLACK_API_URL that waits out 429s and retries dropped connections.
+
+    Metered (calls and errors by method on /metrics) like the listeners' clients: the scheduler's digests and
+    the webhooks' messages are Slack calls too.
+    """
+    return MeteredWebClient(
         token=token,
         base_url=services.settings.slack_api_url,
         retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=3), ConnectionErrorRetryHandler(max_retry_count=2)],

@@ -11,24 +11,28 @@ Not every lazy function goes there. Work only worth doing within a trigger_id's 
 pushing a modal, answering a block_suggestion) is marked ``@trigger_bound``: it runs at once in the serving
 process, on Bolt's own bounded thread pool, as a plain Bolt app runs it. Replaying it after a crash would
 be useless (the trigger_id is dead by then), and waiting for a worker under a burst made modals late. When
-its trigger has expired anyway, the person is told so (``on_expired``) instead of seeing nothing.
+its trigger has expired anyway, the person is told so (``on_expired``) instead of seeing nothing. A run
+that opened a light modal hands the slower rest of its work (the reads that build the real view) to
+``after_opens``, which runs it once no other trigger-bound run is waiting to use its own trigger_id.
 """
 
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import logging
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar, cast
 
-from slack_bolt import App, BoltRequest
+from slack_bolt import App, BoltContext, BoltRequest
 from slack_bolt.kwargs_injection import build_required_kwargs
 from slack_bolt.lazy_listener.runner import LazyListenerRunner
 from slack_bolt.listener.thread_runner import ThreadListenerRunner
@@ -50,6 +54,7 @@ _INSERTED = ("team_id", "function", "body", "headers", "created_at", "available_
 # How long Slack keeps a trigger_id usable; past it a trigger-bound run only tells the person to try again.
 TRIGGER_LIFE_SECONDS = 3.0
 AT_ONCE_THREADS = 16  # trigger-bound runs at a time in one serving process
+BACKLOG = 4  # trigger-bound runs waiting for a thread before the next ack waits too
 _TRIGGER_BOUND = "billbot_trigger_bound"
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -361,6 +366,86 @@ class InFlight:
             return self._changed.wait_for(lambda: self._count == 0, timeout)
 
 
+class TwoLanePool:
+    """A bounded pool of threads that takes urgent tasks first, then the others, each lane in arrival order.
+
+    Under a burst, trigger-bound runs waiting to use their trigger_id (urgent) go before the rest of runs that
+    already used theirs on a light modal: every person's modal opens first, then each is filled. A quarter of
+    the threads at most fill at a time, so an urgent task finds a thread free instead of waiting for fills.
+    """
+
+    IDLE_SECONDS = 30.0  # a thread with nothing to do for this long ends (another starts when needed)
+
+    def __init__(self, threads: int, name: str) -> None:
+        self.threads = threads
+        self.name = name
+        self.later_threads = max(1, threads // 4)
+        self._lanes: tuple[deque[Callable[[], None]], deque[Callable[[], None]]] = (deque(), deque())
+        lock = threading.Lock()
+        self._ready = threading.Condition(lock)  # a task to take
+        self._room = threading.Condition(lock)  # room for an urgent task
+        self.backlog = BACKLOG
+        self._alive = 0
+        self._idle = 0
+        self._running_later = 0
+
+    def submit(self, task: Callable[[], None], *, urgent: bool = True) -> None:
+        """Queue a task; an urgent one waits while ``backlog`` urgent ones are waiting already."""
+        with self._ready:
+            if urgent:
+                # Back-pressure, as a plain Bolt app's pool gives: under a burst the ack waits a little for a
+                # thread, instead of every ack going out at once and the modals queuing behind them.
+                self._room.wait_for(lambda: len(self._lanes[0]) < self.backlog)
+            self._lanes[0 if urgent else 1].append(task)
+            waiting = len(self._lanes[0]) + len(self._lanes[1])
+            if self._idle < waiting and self._alive < self.threads:
+                self._alive += 1
+                threading.Thread(target=self._loop, name=f"{self.name}-{self._alive}", daemon=True).start()
+            self._ready.notify()
+
+    def _loop(self) -> None:
+        urgent, later = self._lanes
+
+        def takeable() -> bool:
+            return bool(urgent or (later and self._running_later < self.later_threads))
+
+        while True:
+            with self._ready:
+                self._idle += 1
+                found = self._ready.wait_for(takeable, self.IDLE_SECONDS)
+                self._idle -= 1
+                if not found:
+                    self._alive -= 1
+                    return
+                is_later = not urgent
+                task = later.popleft() if is_later else urgent.popleft()
+                self._running_later += is_later
+                if not is_later:
+                    self._room.notify()
+            try:
+                task()
+            except Exception:
+                log.exception("trigger-bound task failed")
+            finally:
+                if is_later:
+                    with self._ready:
+                        self._running_later -= 1
+                        self._ready.notify()
+
+
+_running = threading.local()  # the AtOnceRunner whose task this thread is running, if any
+
+
+def after_opens(work: Callable[[], None]) -> None:
+    """The rest of a trigger-bound run that has used its trigger_id (on a light modal): run once no other
+    trigger-bound run is waiting to use its own. Elsewhere (a worker's replay, a test), at once."""
+    runner: AtOnceRunner | None = getattr(_running, "runner", None)
+    if runner is None:
+        work()
+    else:
+        runner.later(work)
+
+
 class AtOnceRunner:
     """Runs trigger-bound lazy functions at once, on a bounded thread pool, never holding up the ack.
 
@@ -370,30 +455,42 @@ class AtOnceRunner:
 
     def __init__(
         self,
-        executor: Executor,
+        pool: TwoLanePool,
         logger: logging.Logger,
         on_expired: ExpiredNotice | None = None,
         in_flight: InFlight | None = None,
     ) -> None:
-        self.executor = executor
+        self.pool = pool
         self.logger = logger
         self.on_expired = on_expired
         self.in_flight = in_flight or InFlight()
 
     def start(self, function: Callable[..., None], request: BoltRequest) -> None:
-        received_at = request.context.get(metrics.RECEIVED_AT)
+        received_at = request.context.get(metrics.RECEIVED_AT) or time.monotonic()
         # Counted before the ack leaves, so whoever waits for the work after an answered request sees it.
         self.in_flight.add(1)
-        try:
-            self.executor.submit(self._run, function, request, received_at or time.monotonic())
-        except BaseException:
-            self.in_flight.add(-1)
-            raise
+        self.pool.submit(lambda: self._run(function, request, received_at))
+
+    def later(self, work: Callable[[], None]) -> None:
+        self.in_flight.add(1)  # counted from here: "all work done" includes filling the modal
+        self.pool.submit(lambda: self._run_later(work), urgent=False)
 
     def _run(self, function: Callable[..., None], request: BoltRequest, received_at: float) -> None:
+        _running.runner = self
         try:
             self._run_counted(function, request, received_at)
         finally:
+            _running.runner = None
+            self.in_flight.add(-1)
+
+    def _run_later(self, work: Callable[[], None]) -> None:
+        _running.runner = self
+        try:
+            work()
+        except Exception:
+            log.exception("trigger-bound work after its modal opened failed")
+        finally:
+            _running.runner = None
             self.in_flight.add(-1)
 
     def _run_counted(self, function: Callable[..., None], request: BoltRequest, received_at: float) -> None:
@@ -426,9 +523,9 @@ class AtOnceRunner:
 class QueueingListenerRunner(ThreadListenerRunner):
     """Bolt's listener runner: trigger-bound lazy functions at once, the others to the durable queue.
 
-    Bolt copies the whole request (context, client, logger…) so a thread can own it; the queue keeps only
-    the raw body and headers, so for queued work the copy (half the cost of an ack, measured with cProfile)
-    is skipped. Work run at once in a thread gets Bolt's copy, as in Bolt.
+    Bolt deep-copies the whole request (context, client, logger…) so a thread can own it; the queue keeps
+    only the raw body and headers, so for queued work the copy (half the cost of an ack, measured with
+    cProfile) is skipped. Work run at once in a thread gets a shallow copy (``_handed_over``).
     """
 
     at_once: AtOnceRunner
@@ -453,8 +550,8 @@ class QueueingListenerRunner(ThreadListenerRunner):
         )
         # A bounded pool of its own, as Bolt's lazy runner has: more threads than Bolt's 5, since a modal's
         # reads mostly wait on the database (PostgreSQL) and Slack, not on Python.
-        executor = ThreadPoolExecutor(max_workers=AT_ONCE_THREADS, thread_name_prefix="billbot-at-once")
-        replaced.at_once = AtOnceRunner(executor, runner.logger, on_expired, in_flight)
+        pool = TwoLanePool(AT_ONCE_THREADS, "billbot-at-once")
+        replaced.at_once = AtOnceRunner(pool, runner.logger, on_expired, in_flight)
         return replaced
 
     def _start_lazy_function(self, lazy_func: Callable[..., None], request: BoltRequest) -> None:
@@ -466,9 +563,23 @@ class QueueingListenerRunner(ThreadListenerRunner):
             return
         if is_trigger_bound(lazy_func):
             name = get_name_for_callable(lazy_func)
-            self.at_once.start(lazy_func, self._build_lazy_request(request, name))
+            self.at_once.start(lazy_func, _handed_over(request, name))
             return
         self.lazy_listener_runner.start(function=lazy_func, request=request)
+
+
+def _handed_over(request: BoltRequest, name: str) -> BoltRequest:
+    """The request as a trigger-bound run's thread gets it, marked lazy-only as Bolt marks its copy.
+
+    Bolt's deep copy (with the body parsed again) took a fifth of the serving process's time under a burst of
+    /billing (py-spy). It guards against the ack's thread changing the request meanwhile; that thread only
+    writes the context, so the run gets a context of its own and shares the rest, which nobody changes.
+    """
+    handed = copy.copy(request)
+    handed.context = BoltContext(request.context)
+    handed.lazy_only = True
+    handed.lazy_function_name = name
+    return handed
 
 
 class DurableLazyRunner(LazyListenerRunner):

@@ -14,6 +14,7 @@ from bot.models import BillingSettings, StripeAccount, TaxRate
 from bot.sandbox.slack import check_view
 from flows.billing_settings import ids
 from tests.conftest import ADMIN, FRENCH_USER, MEMBER, TEAM_ID, Billbot
+from tests.harness.views import filled_stack, filled_view
 
 # -- helpers ----------------------------------------------------------------------------------------------
 
@@ -80,7 +81,7 @@ def view_text(view: dict[str, Any]) -> str:
 
 def open_settings(bb: Billbot, user: str = ADMIN) -> dict[str, Any]:
     bb.requests.command("/billing", "settings", user=user)
-    view: dict[str, Any] = bb.slack.wait_for(lambda: bb.workspace.views(user))[-1]
+    view: dict[str, Any] = filled_view(bb.slack, bb.workspace, user)
     assert view["callback_id"] == ids.SETTINGS_CALLBACK
     assert check_view(view) == []
     return view
@@ -169,10 +170,10 @@ def test_settings_modal_opens_with_defaults_from_the_users_locale(billbot: Billb
 
 def test_checklist_button_pushes_the_settings_modal(billbot: Billbot) -> None:
     billbot.requests.command("/billing", user=ADMIN)
-    hub = billbot.slack.wait_for(lambda: billbot.workspace.views(ADMIN))[-1]
+    hub = filled_view(billbot.slack, billbot.workspace, ADMIN)
     assert any(block.get("block_id") == "step_billing_settings" and block.get("accessory") for block in hub["blocks"])
     billbot.requests.click("checklist_open", user=ADMIN, value="billing_settings", view=hub)
-    stack = billbot.slack.wait_for(lambda: len(billbot.workspace.views(ADMIN)) == 2 and billbot.workspace.views(ADMIN))
+    stack = filled_stack(billbot.slack, billbot.workspace, ADMIN, depth=2)
     assert stack[-1]["callback_id"] == ids.SETTINGS_CALLBACK
 
 
@@ -317,9 +318,7 @@ def test_rate_archived(billbot: Billbot) -> None:
     parent = wait_view(billbot, view["id"], "Added")
     [rate] = db_rates(billbot)
     billbot.requests.click(ids.EDIT_RATE_ACTION, user=ADMIN, value=str(rate.id), view=parent)
-    rate_view = billbot.slack.wait_for(
-        lambda: len(billbot.workspace.views(ADMIN)) == 2 and billbot.workspace.views(ADMIN)
-    )[-1]
+    rate_view = filled_stack(billbot.slack, billbot.workspace, ADMIN, depth=2)[-1]
     assert check_view(rate_view) == []
     billbot.requests.click(ids.ARCHIVE_RATE_ACTION, user=ADMIN, value=str(rate.id), view=rate_view)
     wait_view(billbot, rate_view["id"], "Archived")

@@ -19,6 +19,7 @@ from bot.sandbox.slack import SlackStandIn
 from tests.conftest import ADMIN, SIGNING_SECRET, TEAM_ID, app_env
 from tests.harness.running_app import free_port
 from tests.harness.slack_requests import SlackRequests
+from tests.harness.views import filled_view
 from tests.paths import PROJECT_ROOT
 
 
@@ -116,7 +117,7 @@ def test_db_upgrade_then_serve_answers_healthz_and_slack(tmp_path: Path, slack: 
 
         requests = SlackRequests(url, SIGNING_SECRET, slack, TEAM_ID)
         assert requests.command("/billing", user=ADMIN).status_code == 200
-        hub = slack.wait_for(lambda: slack.workspace(TEAM_ID).views(ADMIN))[-1]
+        hub = filled_view(slack, slack.workspace(TEAM_ID), ADMIN)
         assert hub["callback_id"] == "billing_hub"
         requests.close()
     finally:

@@ -17,6 +17,7 @@ from bot.sandbox.slack import check_message
 from bot.sandbox.slack.records import Message
 from flows.help import ids
 from tests.conftest import ADMIN, FRENCH_USER, MEMBER, TEAM_ID, Billbot
+from tests.harness.views import filled_view
 
 BOT = "U0BOT"
 HELP = "C_HELP"
@@ -119,7 +120,7 @@ def test_a_question_in_the_help_channel_is_answered_in_a_thread_with_the_steps_b
 
     # The button opens that step's modal, right from the answer.
     bb.requests.click(OPEN_STEP_ACTION, user=ADMIN, value="billing_settings", channel=HELP, message_ts=reply.ts)
-    modal = bb.slack.wait_for(lambda: bb.workspace.views(ADMIN))[-1]
+    modal = filled_view(bb.slack, bb.workspace, ADMIN)
     assert modal["callback_id"] == "billing_settings"
 
 
@@ -339,14 +340,14 @@ def test_the_admin_chooses_help_channels_and_support(bb: Billbot) -> None:
     assert saved.support_group == GROUP and saved.support_channel == SUPPORT
     # Reopened, the modal shows what was saved.
     bb.requests.command("/billing", "help", user=ADMIN)
-    modal = bb.slack.wait_for(lambda: bb.workspace.views(ADMIN))[-1]
+    modal = filled_view(bb.slack, bb.workspace, ADMIN)
     channels = next(b for b in modal["blocks"] if b.get("block_id") == ids.CHANNELS)
     assert channels["element"]["initial_conversations"] == [HELP, TEAM]
 
 
 def test_too_many_channels_is_an_inline_error_and_nothing_is_saved(bb: Billbot) -> None:
     bb.requests.command("/billing", "help", user=ADMIN)
-    modal = bb.slack.wait_for(lambda: bb.workspace.views(ADMIN))[-1]
+    modal = filled_view(bb.slack, bb.workspace, ADMIN)
     many = [f"C{n:08d}" for n in range(21)]
     values = {ids.CHANNELS: {ids.CHANNELS: {"type": "multi_conversations_select", "selected_conversations": many}}}
     response = bb.requests.submit(modal, values, user=ADMIN)
@@ -359,6 +360,6 @@ def test_too_many_channels_is_an_inline_error_and_nothing_is_saved(bb: Billbot) 
 
 def test_a_member_who_is_not_a_billing_admin_cannot_change_the_help_channel(bb: Billbot) -> None:
     bb.requests.command("/billing", "help", user=MEMBER)
-    modal = bb.slack.wait_for(lambda: bb.workspace.views(MEMBER))[-1]
+    modal = filled_view(bb.slack, bb.workspace, MEMBER)
     assert "Only workspace admins" in json.dumps(modal["blocks"])
     assert modal["callback_id"] == ids.NOTICE_CALLBACK

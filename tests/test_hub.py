@@ -7,6 +7,7 @@ from typing import Any
 
 from bot.sandbox.slack import check_view
 from tests.conftest import ADMIN, FRENCH_USER, MEMBER, Billbot
+from tests.harness.views import filled_stack, filled_view
 
 
 def _texts(view: dict[str, Any]) -> str:
@@ -26,7 +27,7 @@ def test_billing_opens_the_checklist_modal_after_a_fast_empty_ack(billbot: Billb
     response = billbot.requests.command("/billing", user=ADMIN)
     assert response.status_code == 200
     assert response.content == b""  # nothing posted in the channel on the user's behalf
-    views = billbot.slack.wait_for(lambda: billbot.workspace.views(ADMIN))
+    views = filled_stack(billbot.slack, billbot.workspace, ADMIN)
     hub = views[-1]
     assert hub["title"]["text"] == "Billing"
     assert check_view(hub) == []
@@ -42,7 +43,7 @@ def test_billing_opens_the_checklist_modal_after_a_fast_empty_ack(billbot: Billb
 
 def test_billing_speaks_the_users_language(billbot: Billbot) -> None:
     billbot.requests.command("/billing", user=FRENCH_USER)
-    hub = billbot.slack.wait_for(lambda: billbot.workspace.views(FRENCH_USER))[-1]
+    hub = filled_view(billbot.slack, billbot.workspace, FRENCH_USER)
     assert hub["title"]["text"] == "Facturation"
     text = _texts(hub)
     assert "Configurer les paiements" in text
@@ -53,13 +54,13 @@ def test_billing_speaks_the_users_language(billbot: Billbot) -> None:
 def test_user_locale_is_looked_up_once_then_cached(billbot: Billbot) -> None:
     for opened in range(1, 4):
         billbot.requests.command("/billing", user=MEMBER)
-        billbot.slack.wait_for(lambda n=opened: len(billbot.slack.calls("views.open")) == n)
+        billbot.slack.wait_for(lambda n=opened: len(billbot.slack.calls("views.update")) == n)  # the hub filled
     assert len(billbot.slack.calls("users.info")) == 1
 
 
 def test_billing_reminders_opens_the_reminders_step(billbot: Billbot) -> None:
     billbot.requests.command("/billing", "reminders", user=ADMIN)
-    view = billbot.slack.wait_for(lambda: billbot.workspace.views(ADMIN))[-1]
+    view = filled_view(billbot.slack, billbot.workspace, ADMIN)
     assert view["callback_id"] == "reminders_settings"
 
 
@@ -83,7 +84,7 @@ def test_app_home_shows_the_checklist(billbot: Billbot) -> None:
 def test_app_home_messages_tab_publishes_nothing(billbot: Billbot) -> None:
     billbot.requests.event({"type": "app_home_opened", "user": ADMIN, "channel": "D0ADMIN", "tab": "messages"})
     billbot.requests.command("/billing", user=ADMIN)  # a later request, to know the first one was processed
-    billbot.slack.wait_for(lambda: billbot.workspace.views(ADMIN))
+    filled_stack(billbot.slack, billbot.workspace, ADMIN)
     assert billbot.workspace.home(ADMIN) is None
 
 
@@ -100,9 +101,9 @@ def test_slack_retry_of_an_event_does_no_second_work(billbot: Billbot) -> None:
 
 def test_checklist_button_in_the_hub_pushes_the_step(billbot: Billbot) -> None:
     billbot.requests.command("/billing", user=ADMIN)
-    hub = billbot.slack.wait_for(lambda: billbot.workspace.views(ADMIN))[-1]
+    hub = filled_view(billbot.slack, billbot.workspace, ADMIN)
     billbot.requests.click("checklist_open", user=ADMIN, value="reminders", view=hub)
-    stack = billbot.slack.wait_for(lambda: len(billbot.workspace.views(ADMIN)) == 2 and billbot.workspace.views(ADMIN))
+    stack = filled_stack(billbot.slack, billbot.workspace, ADMIN, depth=2)
     assert stack[-1]["callback_id"] == "reminders_settings"
 
 
@@ -110,14 +111,14 @@ def test_checklist_button_with_a_forged_value_does_nothing(billbot: Billbot) -> 
     response = billbot.requests.click("checklist_open", user=ADMIN, value="drop_tables")
     assert response.status_code == 200
     billbot.requests.command("/billing", user=ADMIN)
-    billbot.slack.wait_for(lambda: billbot.workspace.views(ADMIN))
+    filled_stack(billbot.slack, billbot.workspace, ADMIN)
     assert len(billbot.slack.calls("views.open")) == 1
     assert billbot.slack.calls("views.push") == []
 
 
 def test_new_invoice_shortcut_opens_a_modal(billbot: Billbot) -> None:
     assert billbot.requests.shortcut("new_invoice", user=ADMIN).status_code == 200
-    view = billbot.slack.wait_for(lambda: billbot.workspace.views(ADMIN))[-1]
+    view = filled_view(billbot.slack, billbot.workspace, ADMIN)
     assert view["title"]["text"] == "New invoice"
     assert view["callback_id"] == "invoice_modal"
     # A global shortcut has no channel: the invoice will go to the user's DM with the bot.

@@ -16,6 +16,7 @@ from bot.sandbox.slack import check_view
 from flows.invoice_template import ids, payment_terms_days
 from flows.invoice_template.logo import STRIPE_MAX_BYTES
 from tests.conftest import ADMIN, FRENCH_USER, MEMBER, TEAM_ID, Billbot
+from tests.harness.views import filled_stack, filled_view
 
 # -- helpers ----------------------------------------------------------------------------------------------
 
@@ -68,7 +69,7 @@ def french_billing_admin(bb: Billbot) -> None:
 
 def open_template(bb: Billbot, user: str = ADMIN) -> dict[str, Any]:
     bb.requests.command("/billing", "template", user=user)
-    view: dict[str, Any] = bb.slack.wait_for(lambda: bb.workspace.views(user))[-1]
+    view: dict[str, Any] = filled_view(bb.slack, bb.workspace, user)
     assert view["callback_id"] == ids.TEMPLATE_CALLBACK
     assert check_view(view) == []
     return view
@@ -155,9 +156,9 @@ def test_template_is_for_billing_admins_only(billbot: Billbot) -> None:
 
 def test_hub_button_opens_the_template_and_the_step_is_done_once_saved(billbot: Billbot) -> None:
     billbot.requests.command("/billing", user=ADMIN)
-    hub = billbot.slack.wait_for(lambda: billbot.workspace.views(ADMIN))[-1]
+    hub = filled_view(billbot.slack, billbot.workspace, ADMIN)
     billbot.requests.click("checklist_open", user=ADMIN, value="invoice_template", view=hub)
-    pushed = billbot.slack.wait_for(lambda: len(billbot.workspace.views(ADMIN)) == 2 and billbot.workspace.views(ADMIN))
+    pushed = filled_stack(billbot.slack, billbot.workspace, ADMIN, depth=2)
     assert pushed[-1]["callback_id"] == ids.TEMPLATE_CALLBACK
     submit(billbot, pushed[-1], values())
     billbot.slack.wait_for(lambda: saved(billbot))

@@ -18,11 +18,12 @@ from prometheus_client.parser import text_string_to_metric_families
 from bot.db import Database
 from bot.sandbox.slack import SlackStandIn, Workspace
 from bot.sandbox.stripe import StripeEmulator
-from tests.conftest import ADMIN, SIGNING_SECRET, STRIPE_WEBHOOK_SECRET, TEAM_ID, app_env
+from tests.conftest import ADMIN, SIGNING_SECRET, STRIPE_WEBHOOK_SECRET, TEAM_ID, Billbot, app_env
 from tests.harness.invoice_modal import fill_invoice, wait_for
 from tests.harness.running_app import RunningApp
 from tests.harness.slack_requests import SlackRequests
 from tests.test_cli import alive, children_of, clean_env, start_serve
+from tests.test_reminders import at, invoices, sweep, turn_on
 from tests.test_worker_crash import seed
 
 BOT = "U0BOT"
@@ -163,3 +164,24 @@ def test_readyz_refuses_while_the_queue_has_no_worker_and_metrics_show_its_depth
     finally:
         requests.close()
         app.stop()
+
+
+def test_a_reminder_sweep_counts_the_reminders_it_sent_and_the_slack_calls_it_made(billbot: Billbot) -> None:
+    turn_on(billbot)
+    found = invoices(billbot, 2)
+    posts_before = len(billbot.slack.calls("chat.postMessage"))
+    before = scrape(billbot.app.url)
+    result = sweep(billbot, at(found[0].due_date))
+    after = scrape(billbot.app.url)
+    assert (result.emailed, result.posted) == (2, 2)  # each reminder by email, both in one digest
+
+    def grown(name: str, label: str) -> dict[str, float]:
+        was = by_label(before, name, label)
+        return {key: value - was.get(key, 0.0) for key, value in by_label(after, name, label).items()}
+
+    sent = grown("billbot_reminders_sent_total", "channel")
+    assert sent == {"email": float(result.emailed), "digest": float(result.posted)}
+    # The digest is posted by the scheduler's own client (no Slack request behind it): counted all the same.
+    posted = len(billbot.slack.calls("chat.postMessage")) - posts_before
+    assert posted == result.digests == 1
+    assert grown("billbot_slack_api_calls_total", "method").get("chat.postMessage") == float(posted)

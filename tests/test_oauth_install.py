@@ -15,6 +15,7 @@ from bot.slack_app import BOT_SCOPES
 from tests.conftest import CLINIC_OWNER, CLINIC_TEAM_ID, SIGNING_SECRET, app_env
 from tests.harness.running_app import RunningApp
 from tests.harness.slack_requests import SlackRequests
+from tests.harness.views import filled_view
 
 
 @pytest.fixture
@@ -56,7 +57,7 @@ def test_oauth_install_stores_the_installation_and_the_workspace_can_use_the_app
 
     requests = SlackRequests(multi_workspace_app.url, SIGNING_SECRET, slack, CLINIC_TEAM_ID)
     assert requests.command("/billing", user=CLINIC_OWNER).status_code == 200
-    hub = slack.wait_for(lambda: slack.workspace(CLINIC_TEAM_ID).views(CLINIC_OWNER))[-1]
+    hub = filled_view(slack, slack.workspace(CLINIC_TEAM_ID), CLINIC_OWNER)
     assert hub["title"]["text"] == "Facturation"
     assert {call.token for call in slack.calls("views.open")} == {f"xoxb-test-{CLINIC_TEAM_ID}"}
     requests.close()

@@ -12,6 +12,7 @@ from bot.models import ReminderSettings
 from bot.sandbox.slack import check_view
 from flows.reminders import ids
 from tests.conftest import ADMIN, FRENCH_USER, MEMBER, TEAM_ID, Billbot
+from tests.harness.views import filled_view
 from tests.test_reminders import REMINDERS, at, invoices, sweep, turn_on
 
 
@@ -33,7 +34,7 @@ def values(*, before: str | None = "3", on_due: bool = True, after: str | None =
 
 def open_modal(bb: Billbot, user: str = ADMIN) -> dict[str, Any]:
     bb.requests.command("/billing", "reminders", user=user)
-    return bb.slack.wait_for(lambda: bb.workspace.views(user))[-1]  # type: ignore[no-any-return]
+    return filled_view(bb.slack, bb.workspace, user)  # type: ignore[no-any-return]
 
 
 def saved(bb: Billbot) -> list[ReminderSettings]:
@@ -162,7 +163,7 @@ def test_members_who_are_not_billing_admins_are_refused(billbot: Billbot) -> Non
 def test_the_checklist_counts_the_step_once_saved(billbot: Billbot) -> None:
     turn_on(billbot)
     billbot.requests.command("/billing", user=ADMIN)
-    hub = billbot.slack.wait_for(lambda: billbot.workspace.views(ADMIN))[-1]
+    hub = filled_view(billbot.slack, billbot.workspace, ADMIN)
     step = next(b for b in hub["blocks"] if b.get("block_id") == "step_reminders")
     assert ":white_check_mark:" in step["text"]["text"]
 

@@ -20,6 +20,7 @@ from bot.permissions import is_billing_admin
 from bot.services import Services
 from bot.slack_users import locale_of, member, usergroups
 from bot.stripe_gateway import GatewayError
+from bot.work_queue import trigger_bound
 from flows.billing_settings import currencies, ids, logic, validation, views
 
 log = logging.getLogger(__name__)
@@ -128,6 +129,7 @@ class BillingSettingsListeners:
         banner = views.Banner(text, retry)
         modals.update_view(client, parent, views.settings_modal(self._page(client, team_id, user_id, locale, banner)))
 
+    @trigger_bound
     def add_rate_clicked(self, body: dict[str, Any], client: WebClient) -> None:
         team_id, user_id = body["team"]["id"], body["user"]["id"]
         if not is_billing_admin(self.services.db, client, team_id, user_id):
@@ -136,6 +138,7 @@ class BillingSettingsListeners:
         modal = views.rate_modal(locale, parent_view_id=body["view"]["id"], rate=None)
         client.views_push(trigger_id=body["trigger_id"], view=modal)
 
+    @trigger_bound
     def edit_rate_clicked(self, body: dict[str, Any], client: WebClient) -> None:
         team_id, user_id = body["team"]["id"], body["user"]["id"]
         if not is_billing_admin(self.services.db, client, team_id, user_id):

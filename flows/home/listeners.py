@@ -9,13 +9,13 @@ from slack_bolt import App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot import blocks
+from bot import blocks, modals
 from bot.acks import ack_now
 from bot.checklist import OPEN_STEP_ACTION, STEP_KEYS, StepContext
 from bot.i18n import t
 from bot.services import Services
 from bot.slack_users import ensure_workspace, locale_of
-from bot.work_queue import trigger_bound
+from bot.work_queue import after_opens, trigger_bound
 from flows.home import views
 
 log = logging.getLogger(__name__)
@@ -38,14 +38,20 @@ class HomeListeners:
 
     @trigger_bound
     def billing_command(self, command: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        word = (command.get("text") or "").strip().split(" ")[0].lower()
+        if not word:
+            # The hub is a modal whatever the reads find: the trigger_id is used at once on a light one, filled
+            # once nobody else is waiting for theirs. A step's sub-command may answer privately instead (a
+            # refusal), so it opens its own modal.
+            shown = modals.open_loading(client, command["trigger_id"])
+            if shown is not None:
+                after_opens(lambda: self._fill_hub(command, client, shown))
+            return
         services = self.services
         team_id, user_id = command["team_id"], command["user_id"]
         ensure_workspace(services.db, team_id, command.get("team_domain"))
         locale = locale_of(services, client, team_id, user_id)
-        word = (command.get("text") or "").strip().split(" ")[0].lower()
-        if not word:
-            _open(client, command["trigger_id"], views.hub_modal(locale, self._statuses(team_id)))
-        elif word in SUBCOMMAND_STEPS:
+        if word in SUBCOMMAND_STEPS:
 
             def tell(text: str) -> None:
                 respond(text=text, response_type="ephemeral")
@@ -61,6 +67,12 @@ class HomeListeners:
         else:
             # response_url reaches the user wherever they typed, even where the bot is not a member.
             respond(text=t(locale, "billing.usage", word=word[:50]), response_type="ephemeral")
+
+    def _fill_hub(self, command: dict[str, Any], client: WebClient, shown: modals.Shown) -> None:
+        team_id = command["team_id"]
+        ensure_workspace(self.services.db, team_id, command.get("team_domain"))
+        locale = locale_of(self.services, client, team_id, command["user_id"])
+        modals.fill(client, shown, views.hub_modal(locale, self._statuses(team_id)))
 
     def publish_home(self, event: dict[str, Any], context: dict[str, Any], client: WebClient) -> None:
         if event.get("tab") != "home":
@@ -84,9 +96,18 @@ class HomeListeners:
         key = body["actions"][0].get("value", "")
         if key not in STEP_KEYS:
             return
-        locale = locale_of(self.services, client, team_id, user_id)
         in_modal = body.get("container", {}).get("type") == "view" and body.get("view", {}).get("type") == "modal"
-        self._open_step(StepContext(client, body["trigger_id"], team_id, user_id, locale, in_modal), key)
+        # From a button every answer is a modal (a refusal too): the trigger_id is used at once on a light one.
+        shown = modals.open_loading(client, body["trigger_id"], push=in_modal)
+        if shown is None:
+            return
+
+        def fill() -> None:
+            locale = locale_of(self.services, client, team_id, user_id)
+            step = StepContext(client, body["trigger_id"], team_id, user_id, locale, in_modal, shown=shown)
+            self._open_step(step, key)
+
+        after_opens(fill)
 
     def _statuses(self, team_id: str) -> list[Any]:
         with self.services.db.session() as session:
@@ -101,14 +122,6 @@ class HomeListeners:
                 opener(step)
         except SlackApiError as exc:
             log.warning("opening the %s step failed: %s", key, exc.response.get("error"))
-
-
-def _open(client: WebClient, trigger_id: str, view: dict[str, Any]) -> None:
-    try:
-        client.views_open(trigger_id=trigger_id, view=view)
-    except SlackApiError as exc:
-        # An expired trigger means the user waited; there is no one left to show an error to.
-        log.warning("views.open failed: %s", exc.response.get("error"))
 
 
 def register(app: App, services: Services) -> None:

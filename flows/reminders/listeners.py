@@ -11,7 +11,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot import modals
+from bot import metrics, modals
 from bot.acks import ack_now
 from bot.blocks import Block
 from bot.checklist import StepContext
@@ -154,6 +154,7 @@ class RemindersListeners:
             log.warning("reminder of invoice %s refused by Stripe: %s", invoice.id, exc)
             self._tell(client, channel, user_id, t(locale, "reminders.stripe_failed", reason=str(exc)[:300]))
             return
+        metrics.REMINDERS.labels("email").inc()  # a reminder by hand is a reminder sent too
         self._tell(
             client, channel, user_id, t(locale, "reminders.sent_now", number=invoice.number, client=client_row.name)
         )

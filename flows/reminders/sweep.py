@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot import slack_posts
+from bot import metrics, slack_posts
 from bot.i18n import t
 from bot.models import Client, Invoice, InvoiceReminderHold, ReminderSent, ReminderSettings, utcnow
 from bot.services import Services
@@ -210,6 +210,7 @@ class Sweeper:
                     claims.finish(self.db, row_id, "failed", now, error=f"stripe: {exc}"[:2000])
                     result.failed += 1
                 return None
+            metrics.REMINDERS.labels("email").inc()  # Stripe took it: counted whatever we manage to record after
             claims.mark_emailed(self.db, row_id)
             emailed = True
             result.emailed += 1
@@ -274,6 +275,7 @@ class Sweeper:
                         claims.retry_later(self.db, row_id, now, f"slack: {error}")
                     result.retrying += len(later)
                 return
+            metrics.REMINDERS.labels("digest").inc(len(part.row_ids))  # each reminder the message shows
             for row_id in part.row_ids:
                 claims.finish(self.db, row_id, "sent", now, digest=(channel, str(posted["ts"])))
                 result.sent_ids.append(row_id)

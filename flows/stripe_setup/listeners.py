@@ -70,12 +70,7 @@ class StripeSetupListeners:
             return
         row = logic.get_row(self.services.db, step.team_id)
         view = self._modal(step.locale, row, step.team_id, step.user_id)
-        # As StepContext.open, but keeping the view id: the fresh status below replaces the modal in place.
-        opened = (
-            step.client.views_push(trigger_id=step.trigger_id, view=view)
-            if step.in_modal
-            else step.client.views_open(trigger_id=step.trigger_id, view=view)
-        )
+        view_id = step.open(view)  # the fresh status below replaces the modal in place
         if row is None:
             return
         # A webhook can go missing (a server without a public address, say); opening the modal catches up.
@@ -87,7 +82,7 @@ class StripeSetupListeners:
         self.notifier.announce(fresh, change)
         if logic.AccountStatus.of(fresh) != logic.AccountStatus.of(row):
             view = self._modal(step.locale, fresh, step.team_id, step.user_id)
-            self.notifier.update_modal(step.client, opened["view"]["id"], view)
+            self.notifier.update_modal(step.client, view_id, view)
 
     def start_setup(self, body: dict[str, Any], client: WebClient) -> None:
         """ "Set up payments" / "Continue set-up": the account (made once), then a fresh onboarding link."""
