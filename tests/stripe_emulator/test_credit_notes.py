@@ -235,3 +235,26 @@ def test_credit_notes_refuse_drafts_and_missing_objects(
     assert no_line.json()["error"]["param"] == "lines[0][invoice_line_item]"
     nothing = http.post("/v1/credit_notes", data={"invoice": invoice.id}, headers=auth)
     assert nothing.status_code == 400 and nothing.json()["error"]["code"] == "parameter_missing"
+
+
+def test_credit_to_the_customer_balance_pays_toward_the_next_invoices(
+    client: stripe.StripeClient, customer: stripe.Customer
+) -> None:
+    first = invoice_with(client, customer.id, [5000], "jpy")
+    client.v1.invoices.pay(first.id, params={"paid_out_of_band": True})
+    client.v1.credit_notes.create(params={"invoice": first.id, "amount": 1500, "credit_amount": 1500})
+    assert client.v1.customers.retrieve(customer.id).balance == -1500
+    small = invoice_with(client, customer.id, [1000], "jpy")
+    assert (small.status, small.starting_balance, small.ending_balance, small.amount_due) == ("paid", -1500, -500, 0)
+    assert client.v1.customers.retrieve(customer.id).balance == -500
+    big = invoice_with(client, customer.id, [3000], "jpy")
+    assert (big.status, big.starting_balance, big.ending_balance, big.amount_due, big.total) == (
+        "open",
+        -500,
+        0,
+        2500,
+        3000,
+    )
+    assert client.v1.customers.retrieve(customer.id).balance == 0
+    client.v1.invoices.void_invoice(big.id)
+    assert client.v1.customers.retrieve(customer.id).balance == -500

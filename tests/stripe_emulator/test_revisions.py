@@ -92,3 +92,20 @@ def test_what_cannot_be_revised(client: stripe.StripeClient, customer: stripe.Cu
     client.v1.invoices.void_invoice(open_one.id)
     with pytest.raises(stripe.InvalidRequestError):
         client.v1.invoices.finalize_invoice(revision.id)
+
+
+def test_the_due_date_of_a_finalized_invoice_is_changed_by_a_revision_only(
+    client: stripe.StripeClient, customer: stripe.Customer
+) -> None:
+    original = open_invoice(client, customer.id, [3000])
+    assert original.due_date
+    for change in ({"due_date": original.due_date + 86400}, {"days_until_due": 30}):
+        # The SDK's own words: "This field can only be updated on `draft` invoices."
+        with pytest.raises(stripe.InvalidRequestError) as refused:
+            client.v1.invoices.update(original.id, params=change)  # type: ignore[arg-type]
+        assert refused.value.code == "invoice_not_editable"
+    later = original.due_date + 7 * 86400
+    revision = client.v1.invoices.create(
+        params={"from_invoice": {"action": "revision", "invoice": original.id}, "due_date": later}
+    )
+    assert client.v1.invoices.finalize_invoice(revision.id).due_date == later

@@ -558,7 +558,8 @@ def render_invoice(app: App, record: Record) -> dict[str, Any]:
     snapshot = state.get("_customer_snapshot") or (customer.state if customer else {})
     # Stripe's arithmetic: credit notes issued before payment lower what is due; after payment they don't.
     pre_credit = state.get("_pre_payment_credit", 0)
-    amount_due = max(totals["total"] - pre_credit, 0)
+    applied = state.get("_balance_applied", 0)
+    amount_due = max(totals["total"] - pre_credit + applied, 0)
     account = app.store.objects.get(record.account)
     obj.update(
         account_country=(account.state.get("country") if account else None) or "US",
@@ -569,6 +570,8 @@ def render_invoice(app: App, record: Record) -> dict[str, Any]:
         amount_paid_off_stripe=state.get("_paid_off_stripe", 0),
         pre_payment_credit_notes_amount=pre_credit,
         post_payment_credit_notes_amount=state.get("_post_payment_credit", 0),
+        starting_balance=state.get("_starting_balance", 0),
+        ending_balance=state["_starting_balance"] - applied if "_starting_balance" in state else None,
         billing_reason="manual",
         customer_email=snapshot.get("email"),
         customer_name=snapshot.get("name"),
@@ -813,14 +816,26 @@ def finalize(ctx: Context, record: Record) -> None:
     )
     if revision_number is None:
         numbering["next"] += 1
+    _apply_customer_balance(ctx, record, customer)
     if state["collection_method"] == "send_invoice" and state.get("_days_until_due") is not None:
         state["due_date"] = now + state["_days_until_due"] * DAY
-    ctx.emit("invoice.finalized", ctx.app.render(record))
+    finalized = ctx.app.render(record)
+    ctx.emit("invoice.finalized", finalized)
     if revision_number is not None:
         revisions.retire_original(ctx, record)
-    if invoice_totals(invoice_lines(ctx.app, record))["total"] <= 0:
-        # Stripe settles a zero (or credit) invoice as paid the moment it is finalized.
+    if finalized["amount_due"] <= 0:
+        # Stripe settles an invoice with nothing due (zero, or covered by the customer's credit) at once.
         invoice_payments.mark_paid(ctx, record)
+
+
+def _apply_customer_balance(ctx: Context, record: Record, customer: Record | None) -> None:
+    """Stripe's customer balance at finalization: credit (negative) pays toward the invoice, debt adds to it."""
+    balance = int(customer.state.get("balance", 0)) if customer else 0
+    total = invoice_totals(invoice_lines(ctx.app, record))["total"]
+    applied = max(balance, -total) if balance < 0 else balance
+    record.state.update(_starting_balance=balance, _balance_applied=applied)
+    if customer is not None and applied:
+        customer.state["balance"] = balance - applied
 
 
 def finalize_invoice(ctx: Context, params: dict[str, Any], invoice_id: str) -> dict[str, Any]:
@@ -913,6 +928,10 @@ def void_invoice(ctx: Context, params: dict[str, Any], invoice_id: str) -> dict[
         )
     state = record.state
     state.update(status="void", status_transitions=dict(state["status_transitions"], voided_at=ctx.now()))
+    customer = ctx.store.find("customer", state["customer"], ctx.account)
+    if customer is not None and state.get("_balance_applied"):
+        # What the invoice took from (or added to) the customer's balance goes back to it.
+        customer.state["balance"] = int(customer.state.get("balance", 0)) + state["_balance_applied"]
     obj = ctx.app.render(record)
     ctx.emit("invoice.voided", obj)
     return obj
