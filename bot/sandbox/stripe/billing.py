@@ -628,6 +628,10 @@ def create_invoice(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
             f"`{param}` can only be set when `collection_method` is `send_invoice`.",
             param=param,
         )
+    if params.get("default_payment_method"):
+        # A test token (pm_card_visa) becomes a payment method of its own, as Stripe makes it.
+        pm = payment_methods.resolve(ctx, params["default_payment_method"], "default_payment_method")
+        params = {**params, "default_payment_method": pm.id}
     invoice_id = new_id("in_")
     currency = (params.get("currency") or customer.state.get("currency") or _account_currency(ctx)).lower()
     state: dict[str, Any] = {

@@ -184,12 +184,12 @@ def create_account(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     return ctx.app.render(record)
 
 
-def _account(ctx: Context, account_id: str) -> Record:
+def _account(ctx: Context, account_id: str, *, param: str | None = None) -> Record:
     if ctx.connected and account_id != ctx.account:
-        raise no_such("account", account_id)
+        raise no_such("account", account_id, param=param)
     record = ctx.store.find("account", account_id, ctx.app.platform_account_id)
     if record is None or record.state.get("_deauthorized"):
-        raise no_such("account", account_id)
+        raise no_such("account", account_id, param=param)
     return record
 
 
@@ -253,7 +253,7 @@ def create_account_link(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     account_id = params["account"]
     if account_id == ctx.app.platform_account_id:
         raise invalid("You can only create account links for connected accounts.", param="account")
-    _account(ctx, account_id)
+    _account(ctx, account_id, param="account")
     now = time.time() + ctx.app.clock_offset
     token = new_id("", 12)
     ctx.store.bucket("account_links")[token] = {
