@@ -104,3 +104,16 @@ def test_deauthorize(emu: StripeEmulator, http: httpx.Client, auth: dict[str, st
         "/oauth/deauthorize", data={"client_id": "ca_emulator", "stripe_user_id": account_id}, headers=auth
     )
     assert (twice.status_code, twice.json()["error"]) == (400, "invalid_client")
+
+
+def test_empty_strings_unset_what_may_be_null(
+    client: stripe.StripeClient, customer: stripe.Customer, http: httpx.Client, auth: dict[str, str]
+) -> None:
+    client.v1.customers.update(customer.id, params={"phone": "+33 1 23 45 67 89"})
+    cleared = client.v1.customers.update(customer.id, params={"email": "", "phone": ""})
+    assert (cleared.email, cleared.phone, cleared.name) == (None, None, "Pat")
+    rate = client.v1.tax_rates.create(params={"display_name": "VAT", "percentage": 20, "inclusive": False})
+    assert client.v1.tax_rates.update(rate.id, params={"description": ""}).description is None
+    # A field the object never has null can't be unset: Stripe says so.
+    refused = http.post(f"/v1/tax_rates/{rate.id}", data={"display_name": ""}, headers=auth)
+    assert (refused.status_code, refused.json()["error"]["code"]) == (400, "parameter_invalid_empty")

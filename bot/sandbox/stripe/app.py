@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import stripe
 
 from . import objects
-from .params import Enum, ListOf, Obj, schema_for, validate
+from .params import Enum, ListOf, Obj, schema_for, unsettable_strings, validate
 from .protocol import (
     OAuthError,
     Response,
@@ -134,6 +134,7 @@ class App:
         self.faults: list[Fault] = []
         self.routes: list[Route] = []
         self._schemas: dict[str, Obj] = {}
+        self._unsettable: dict[str, frozenset[str]] = {}
         self.platform_account_id = new_id("acct_", 16)
         self._event_seq = itertools.count()
 
@@ -143,6 +144,7 @@ class App:
         for route in routes:
             if route.params is not None:
                 self._schemas[route.params] = schema_for(route.params)
+                self._unsettable[route.params] = unsettable_strings(route.params)
             self.routes.append(route)
 
     def now(self) -> int:
@@ -330,7 +332,7 @@ class App:
         raw = decode_query(query) if method in ("GET", "DELETE") else {**decode_query(query), **form}
         with self.store.lock:
             account, connected = self._scope(headers) if route.kind == "api" else (self.platform_account_id, False)
-            params = validate(self._schemas[route.params], raw) if route.params else raw
+            params = validate(self._schemas[route.params], raw, self._unsettable[route.params]) if route.params else raw
             idem_key = headers.get("idempotency-key") if method == "POST" else None
             fingerprint = ""
             if idem_key:

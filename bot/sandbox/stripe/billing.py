@@ -212,7 +212,7 @@ def update_tax_rate(ctx: Context, params: dict[str, Any], rate_id: str) -> dict[
         if key == "metadata":
             record.state["metadata"] = merge_metadata(record.state.get("metadata"), value)
         elif key != "expand":
-            record.state[key] = value
+            record.state[key] = None if value == "" else value
     return _rendered_after_update(ctx, "tax_rate.updated", record, before)
 
 
@@ -414,7 +414,7 @@ def update_invoice_item(ctx: Context, params: dict[str, Any], item_id: str) -> d
             state["_product"] = product
     for key in ("description", "discountable", "period"):
         if key in params:
-            state[key] = params[key]
+            state[key] = None if params[key] == "" else params[key]
     if "tax_rates" in params:
         state["tax_rates"] = tax_rate_ids(ctx, params["tax_rates"] or [], "tax_rates")
     if "metadata" in params:

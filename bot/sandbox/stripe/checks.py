@@ -46,7 +46,8 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
 def check_field(key: str, value: Any, param: str) -> None:
     """Refuse ``value`` of the parameter named ``key`` (at ``param``) as Stripe would."""
     if isinstance(value, str):
-        _check_text(key, value, param)
+        if value:  # "" unsets the parameter (where the types allow it), so there is nothing to check
+            _check_text(key, value, param)
     elif key in NON_NEGATIVE_KEYS and isinstance(value, int) and value < 0:
         raise invalid("This value must be greater than or equal to 0.", param=param, code="parameter_invalid_integer")
     elif key.endswith("unit_amount_decimal") and isinstance(value, Decimal):

@@ -18,11 +18,13 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, NotRequired, Required
 
+import stripe
 from stripe._request_options import RequestOptions
 from stripe._stripe_object import UntypedStripeObject
 
 from .checks import check_field
 from .protocol import StripeError, UploadedFile, invalid
+from .resource_types import is_nullable
 
 
 @dataclass(frozen=True)
@@ -183,18 +185,36 @@ def _empty_error(param: str) -> StripeError:
     )
 
 
-def validate(schema: Obj, data: dict[str, Any]) -> dict[str, Any]:
-    """Check decoded params against ``schema``; return them with typed values."""
-    return _validate_obj(schema, data, "")
+def unsettable_strings(params_name: str) -> frozenset[str]:
+    """Top-level string parameters of an update that ``""`` unsets: those the object types as nullable.
+
+    The SDK marks ``Literal['']`` only where "" means something for a non-string type; a plain optional
+    string such as a customer's ``email`` is unset with "" too, as long as the object may have it null.
+    """
+    package, _, class_name = params_name.rpartition(".")
+    if not class_name.endswith("UpdateParams"):
+        return frozenset()
+    namespace = getattr(stripe, package) if package else stripe
+    resource = getattr(namespace, class_name.removesuffix("UpdateParams"), None)
+    schema = schema_for(params_name)
+    return frozenset(key for key, node in schema.fields.items() if node == Scalar("str") and is_nullable(resource, key))
 
 
-def _validate_obj(schema: Obj, data: Any, prefix: str) -> dict[str, Any]:
+def validate(schema: Obj, data: dict[str, Any], unsettable: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """Check decoded params against ``schema``; return them with typed values (``unsettable`` keys may be "")."""
+    return _validate_obj(schema, data, "", unsettable)
+
+
+def _validate_obj(schema: Obj, data: Any, prefix: str, unsettable: frozenset[str] = frozenset()) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise invalid("Invalid hash", param=prefix or None)
     out: dict[str, Any] = {}
     for key, value in data.items():
         node = schema.fields.get(key)
         param = _path(prefix, key)
+        if key in unsettable and value == "":
+            out[key] = ""
+            continue
         if node is None:
             raise invalid(f"Received unknown parameter: {param}", param=param, code="parameter_unknown")
         out[key] = _validate(node, value, param)
