@@ -31,7 +31,10 @@ resource_class = resource_types.resource_class
 RESOURCES = [
     "account",
     "account_link",
+    "charge",
     "checkout.session",
+    "credit_note",
+    "credit_note_line_item",
     "customer",
     "deleted_customer",
     "deleted_invoice",
@@ -39,9 +42,12 @@ RESOURCES = [
     "event",
     "file",
     "invoice",
+    "invoice_payment",
     "invoiceitem",
     "line_item",
+    "payment_intent",
     "payment_method",
+    "refund",
     "setup_intent",
     "tax_rate",
 ]
