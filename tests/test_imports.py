@@ -17,8 +17,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
 from tests.paths import PROJECT_ROOT
 
 PACKAGES = ("bot", "flows")
@@ -228,10 +226,6 @@ def test_every_module_imports_alone() -> None:
     assert not failed, f"{len(failed)} module(s) fail when imported first:\n\n" + "\n\n".join(report)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="flows.clients↔flows.invoices is being broken in this session; remove this mark once it is gone",
-)
 def test_no_import_cycles_among_bot_and_flows() -> None:
     graph = import_graph()
     cycles = strongly_connected(graph)
