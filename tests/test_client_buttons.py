@@ -15,7 +15,9 @@ from bot.models import BillingSettings, Client, Service
 from bot.sandbox.slack import SlackStandIn, Workspace, check_view
 from bot.sandbox.stripe import StripeEmulator
 from flows import clients
+from flows import help as help_flow
 from flows.clients import ids as f
+from flows.help import ids as help_ids
 from tests.conftest import ADMIN, SIGNING_SECRET, TEAM_ID, Billbot, app_env
 from tests.harness.running_app import RunningApp
 from tests.harness.slack_requests import SlackRequests
@@ -96,8 +98,8 @@ def test_a_forged_service_id_goes_back_to_the_list_saying_it_is_gone(billbot: Bi
 def without_invoices(
     slack: SlackStandIn, workspace: Workspace, database_url: str, stripe_emulator: StripeEmulator
 ) -> Iterator[Billbot]:
-    """An app with the clients flow but not the invoices flow: no one provides the invoice modal."""
-    app = RunningApp(app_env(slack, database_url), flows=[clients.register]).start()
+    """An app with the clients and help flows but not the invoices flow: no one provides the invoice modal."""
+    app = RunningApp(app_env(slack, database_url), flows=[clients.register, help_flow.register]).start()
     requests = SlackRequests(app.url, SIGNING_SECRET, slack, TEAM_ID)
     assert app.services.invoice_modal is None
     yield Billbot(app=app, slack=slack, workspace=workspace, requests=requests, stripe=stripe_emulator)
@@ -111,4 +113,7 @@ def test_without_the_invoices_flow_new_invoice_says_it_is_not_there(without_invo
     for action_id in (f.NEW_INVOICE_ACTION, f.INVOICE_SESSIONS_ACTION):
         view = click(bb, action_id, str(client_id))
         assert "*New invoice* is coming soon to Billbot." in text_of(view)
+    # A help answer's "New invoice" button too.
+    view = click(bb, help_ids.OPEN_INVOICE_ACTION, "open")
+    assert "*New invoice* is coming soon to Billbot." in text_of(view)
     settle(bb)

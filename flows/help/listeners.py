@@ -10,12 +10,13 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot import modals
+from bot import blocks, modals
 from bot.acks import ack_now
 from bot.i18n import t
 from bot.permissions import access, is_billing_admin
 from bot.services import Services
 from bot.slack_users import locale_of, member_today, usergroups
+from bot.work_queue import trigger_bound
 from flows.help import data_questions, ids, knowledge, logic, retrieval, text, validation, views
 from flows.help.views import Question
 
@@ -160,14 +161,17 @@ class HelpListeners:
         except SlackApiError as exc:
             log.info("help ephemeral note failed: %s", exc.response.get("error"))
 
+    @trigger_bound
     def open_invoice(self, body: dict[str, Any], client: WebClient) -> None:
-        from flows.invoices import open_invoice_modal
-
         team_id, user_id = body["team"]["id"], body["user"]["id"]
         locale = locale_of(self.services, client, team_id, user_id)
+        invoice_modal = self.services.invoice_modal
         try:
-            open_invoice_modal(self.services, client, trigger_id=body["trigger_id"], team_id=team_id, user_id=user_id,
-                               locale=locale)  # fmt: skip
+            if invoice_modal is None:
+                log.warning("no invoice modal to open from a help answer: the invoices flow is not registered")
+                client.views_open(trigger_id=body["trigger_id"], view=_invoices_unavailable(locale))
+                return
+            invoice_modal.open(client, trigger_id=body["trigger_id"], team_id=team_id, user_id=user_id, locale=locale)
         except SlackApiError as exc:
             log.warning("opening the invoice modal from a help answer failed: %s", exc.response.get("error"))
 
@@ -210,6 +214,12 @@ def register(app: App, services: Services) -> None:
     app.action(ids.PERSON_ACTION)(ack=ack_now, lazy=[listeners.person])
     app.action(ids.OPEN_INVOICE_ACTION)(ack=ack_now, lazy=[listeners.open_invoice])
     app.view(ids.SETTINGS_CALLBACK)(ack=listeners.validate_settings, lazy=[listeners.save_settings])
+
+
+def _invoices_unavailable(locale: str) -> dict[str, Any]:
+    title = t(locale, "invoice_modal.title")
+    text = t(locale, "common.coming_soon", feature=title)
+    return blocks.notice_modal(title, text, callback_id=ids.NOTICE_CALLBACK, close=t(locale, "common.close"))
 
 
 def open_settings(services: Services, client: WebClient, *, trigger_id: str, team_id: str, user_id: str,
