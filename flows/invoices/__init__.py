@@ -22,7 +22,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from flows.invoices.ids import MARK_PAID as MARK_PAID_ACTION
-from flows.invoices.modal.listeners import open_invoice_modal  # until flows.help opens it through the hook
 
 if TYPE_CHECKING:
     from slack_bolt import App
@@ -38,7 +37,6 @@ __all__ = [
     "MARK_PAID_ACTION",
     "SHORTCUTS",
     "SLASH_COMMANDS",
-    "open_invoice_modal",
     "register",
 ]
 
