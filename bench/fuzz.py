@@ -1,4 +1,4 @@
-"""The fuzz of every Slack request, at length: tests/test_fuzz.py's strategies with many more examples.
+"""The fuzz of every Slack request, at length: tests/bot/test_fuzz.py's strategies with many more examples.
 
 The app is served as the tests serve it (tests/harness: `billbot serve`'s Starlette app under uvicorn, with
 its durable work queue and an in-process worker), with the Slack stand-in and the Stripe emulator on

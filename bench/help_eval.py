@@ -1,15 +1,15 @@
 """The help channel's matcher, measured: top-1 accuracy per language, the confusion between topics,
 off-topic questions answered as how-tos, the time to answer once loaded, and the start-up cost.
 
-    .venv/bin/python bench/help_eval.py [--set tests/help_questions.jsonl] [--repeat 20]
+    .venv/bin/python bench/help_eval.py [--set tests/flows/help/help_questions.jsonl] [--repeat 20]
 
 The labelled set is one JSON object per line: {"question", "lang", "topic"}; `human` marks a question
 the bot should hand over (off-topic, or asking for a person). The sets, in the order they were written:
-- tests/help_questions.jsonl: the labelled set the knowledge base and the threshold were tuned on.
-- tests/help_questions_holdout.jsonl and _holdout2.jsonl: each written after a round of tuning and evaluated
+- tests/flows/help/help_questions.jsonl: the labelled set the knowledge base and the threshold were tuned on.
+- tests/flows/help/help_questions_holdout.jsonl and _holdout2.jsonl: each written after a round of tuning and evaluated
   as held out (85 % and 81/78 %); their questions have since become examples in the knowledge base, so
   they are tuned on now.
-- tests/help_questions_holdout3.jsonl: written by someone who saw neither the matcher nor the articles, only
+- tests/flows/help/help_questions_holdout3.jsonl: written by someone who saw neither the matcher nor the articles, only
   the topic list; evaluated once, after the last change to the matcher and the knowledge base.
 """
 
@@ -29,10 +29,10 @@ sys.path.insert(0, str(ROOT))
 GOAL = 0.90
 P99_GOAL_MS = 20.0
 SETS = (
-    ROOT / "tests" / "help_questions.jsonl",
-    ROOT / "tests" / "help_questions_holdout.jsonl",
-    ROOT / "tests" / "help_questions_holdout2.jsonl",
-    ROOT / "tests" / "help_questions_holdout3.jsonl",
+    ROOT / "tests" / "flows" / "help" / "help_questions.jsonl",
+    ROOT / "tests" / "flows" / "help" / "help_questions_holdout.jsonl",
+    ROOT / "tests" / "flows" / "help" / "help_questions_holdout2.jsonl",
+    ROOT / "tests" / "flows" / "help" / "help_questions_holdout3.jsonl",
 )
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
-from sqlalchemy import BigInteger, Column, DateTime, Index, LargeBinary, Numeric, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, DateTime, Index, LargeBinary, Numeric, Table, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 TEAM_ID_LENGTH = 32
@@ -16,6 +16,25 @@ TEAM_ID_LENGTH = 32
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+class _Saved(Protocol):
+    @property
+    def id(self) -> int | None: ...
+
+
+def saved_id(row: _Saved) -> int:
+    """The id of a row read from (or flushed to) the database, where it is never None (SQLModel types it optional)."""
+    if row.id is None:
+        raise ValueError(f"{type(row).__name__} was never saved: it has no id")
+    return row.id
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """A table model's Core table, for statements over columns (SQLModel sets ``__table__`` without typing it)."""
+    table = model.__dict__["__table__"]
+    assert isinstance(table, Table)
+    return table
 
 
 def _timestamp(*, index: bool | None = None) -> Any:
@@ -479,7 +498,7 @@ class InvoiceReminderHold(SQLModel, table=True):
 # The sweep reads open invoices by due date across every workspace at once (bench/sweep.py).
 Index(
     "ix_invoices_status_due_date",
-    Invoice.__table__.c.status,  # type: ignore[attr-defined]
-    Invoice.__table__.c.due_date,  # type: ignore[attr-defined]
-    Invoice.__table__.c.team_id,  # type: ignore[attr-defined]
+    table_of(Invoice).c.status,
+    table_of(Invoice).c.due_date,
+    table_of(Invoice).c.team_id,
 )

@@ -43,13 +43,13 @@ from sqlalchemy.pool import PoolProxiedConnection
 
 from bot import metrics
 from bot.db import Database
-from bot.models import PendingWork, utcnow
+from bot.models import PendingWork, table_of, utcnow
 
 log = logging.getLogger(__name__)
 
 LAZY_ONLY_HEADER = "x-slack-bolt-lazy-only"
 LAZY_NAME_HEADER = "x-slack-bolt-lazy-function-name"
-_TABLE = PendingWork.__table__  # type: ignore[attr-defined]
+_TABLE = table_of(PendingWork)
 _INSERTED = ("team_id", "function", "body", "headers", "created_at", "available_at", "attempts", "failed")
 # How long Slack keeps a trigger_id usable; past it a trigger-bound run only tells the person to try again.
 TRIGGER_LIFE_SECONDS = 3.0

@@ -13,9 +13,9 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.db import Database
-from bot.models import Workspace
+from bot.models import Workspace, table_of
 
-_WORKSPACES = Workspace.__table__  # type: ignore[attr-defined]
+_WORKSPACES = table_of(Workspace)
 
 
 def uninstalled_teams(db: Database) -> set[str]:

@@ -22,7 +22,7 @@ from functools import cache
 from flows.help import knowledge, text
 from flows.help.text import word_set
 
-# Weights of the two views of a question; the threshold is calibrated on tests/help_questions.jsonl
+# Weights of the two views of a question; the threshold is calibrated on tests/flows/help/help_questions.jsonl
 # (bench/help_eval.py prints the accuracy on either side of it).
 WORD_WEIGHT = 0.6
 CHAR_WEIGHT = 0.4

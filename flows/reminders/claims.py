@@ -16,10 +16,10 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bot.db import Database
-from bot.models import ReminderSent
+from bot.models import ReminderSent, table_of
 from flows.reminders.logic import Due
 
-_SENT = ReminderSent.__table__  # type: ignore[attr-defined]
+_SENT = table_of(ReminderSent)
 LEASE = timedelta(minutes=10)
 # A reminder Stripe or Slack kept failing for is given up after this many sweeps (and logged).
 MAX_ATTEMPTS = 5

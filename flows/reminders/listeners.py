@@ -16,7 +16,7 @@ from bot.acks import ack_now
 from bot.blocks import Block
 from bot.checklist import StepContext
 from bot.i18n import format_date, t
-from bot.models import Invoice, utcnow
+from bot.models import Invoice, saved_id, utcnow
 from bot.permissions import is_billing_admin
 from bot.services import Job, Services
 from bot.slack_users import locale_of, member
@@ -165,7 +165,7 @@ class RemindersListeners:
             return
         team_id, user_id, locale, channel, invoice, _ = found
         until = self._today_of(team_id) + timedelta(days=SNOOZE_DAYS)
-        logic.hold(self.services.db, team_id, invoice.id, user_id, snoozed_until=until)  # type: ignore[arg-type]
+        logic.hold(self.services.db, team_id, saved_id(invoice), user_id, snoozed_until=until)
         self._tell(
             client,
             channel,
@@ -178,16 +178,16 @@ class RemindersListeners:
         if found is None:
             return
         team_id, user_id, locale, channel, invoice, _ = found
-        logic.hold(self.services.db, team_id, invoice.id, user_id, stopped=True)  # type: ignore[arg-type]
+        logic.hold(self.services.db, team_id, saved_id(invoice), user_id, stopped=True)
         text = t(locale, "reminders.stopped", number=invoice.number)
-        self._tell(client, channel, user_id, text, views.stopped_blocks(locale, text, invoice.id))  # type: ignore[arg-type]
+        self._tell(client, channel, user_id, text, views.stopped_blocks(locale, text, saved_id(invoice)))
 
     def resume(self, body: dict[str, Any], client: WebClient) -> None:
         found = self._clicked(body, client)
         if found is None:
             return
         team_id, user_id, locale, channel, invoice, _ = found
-        logic.hold(self.services.db, team_id, invoice.id, user_id, stopped=False)  # type: ignore[arg-type]
+        logic.hold(self.services.db, team_id, saved_id(invoice), user_id, stopped=False)
         self._tell(client, channel, user_id, t(locale, "reminders.resumed", number=invoice.number))
 
     def sweep(self) -> None:

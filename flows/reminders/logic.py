@@ -12,13 +12,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from bot.db import Database
-from bot.models import Client, Invoice, InvoiceReminderHold, ReminderSent, ReminderSettings, utcnow
+from bot.models import Client, Invoice, InvoiceReminderHold, ReminderSent, ReminderSettings, table_of, utcnow
 from flows.reminders.rules import Rules, aware, due_date_window
 
-_INVOICES = Invoice.__table__  # type: ignore[attr-defined]
-_HOLDS = InvoiceReminderHold.__table__  # type: ignore[attr-defined]
-_SENT = ReminderSent.__table__  # type: ignore[attr-defined]
-_SETTINGS = ReminderSettings.__table__  # type: ignore[attr-defined]
+_INVOICES = table_of(Invoice)
+_HOLDS = table_of(InvoiceReminderHold)
+_SENT = table_of(ReminderSent)
+_SETTINGS = table_of(ReminderSettings)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot import metrics, slack_posts
 from bot.i18n import t
-from bot.models import Client, Invoice, InvoiceReminderHold, ReminderSent, ReminderSettings, utcnow
+from bot.models import Client, Invoice, InvoiceReminderHold, ReminderSent, ReminderSettings, saved_id, utcnow
 from bot.services import Services
 from bot.slack_clients import client_for
 from bot.stripe_gateway import GatewayError
@@ -199,7 +199,7 @@ class Sweeper:
                 self.services.stripe.send_invoice(
                     invoice.stripe_account_id,
                     invoice.stripe_invoice_id,
-                    idempotency_key=stripe_key(invoice.id, row.rule),  # type: ignore[arg-type]
+                    idempotency_key=stripe_key(saved_id(invoice), row.rule),
                 )
             except GatewayError as exc:
                 if exc.retryable:

@@ -209,12 +209,12 @@ def record_status(
         statement = (
             update(StripeAccount)
             .where(
-                StripeAccount.team_id == team_id,  # type: ignore[arg-type]
+                col(StripeAccount.team_id) == team_id,
                 same_account,
-                StripeAccount.charges_enabled == row.charges_enabled,  # type: ignore[arg-type]
-                StripeAccount.payouts_enabled == row.payouts_enabled,  # type: ignore[arg-type]
-                StripeAccount.details_submitted == row.details_submitted,  # type: ignore[arg-type]
-                StripeAccount.requirements_due == row.requirements_due,  # type: ignore[arg-type]
+                col(StripeAccount.charges_enabled) == row.charges_enabled,
+                col(StripeAccount.payouts_enabled) == row.payouts_enabled,
+                col(StripeAccount.details_submitted) == row.details_submitted,
+                col(StripeAccount.requirements_due) == row.requirements_due,
             )
             .values(
                 charges_enabled=status.charges_enabled,

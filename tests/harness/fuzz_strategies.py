@@ -15,7 +15,7 @@ cannot draw step by step: it would see the same choices lead to different draws 
 flaky. It draws a fixed-shape ``Choices`` instead (pick indices, texts, wrong-typed values), which the
 steps consume in order; shrinking still works (picks towards the first option, texts towards "").
 
-The properties (checked by tests/test_fuzz.py, counted by bench/fuzz.py): every answer is under 500 and
+The properties (checked by tests/bot/test_fuzz.py, counted by bench/fuzz.py): every answer is under 500 and
 comes within Slack's 3 seconds, and once the queue drains no job has failed, even once.
 """
 

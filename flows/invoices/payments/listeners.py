@@ -23,7 +23,7 @@ from bot.acks import ack_now
 from bot.documents.upload import upload_invoice_pdf
 from bot.i18n import normalise_locale, t
 from bot.initials import initials
-from bot.models import Client, Invoice
+from bot.models import Client, Invoice, saved_id
 from bot.permissions import is_billing_admin, privacy
 from bot.services import Services
 from bot.slack_clients import web_client
@@ -99,7 +99,7 @@ class PaymentsListeners:
 
     def announce(self, web: WebClient, change: Change) -> None:
         invoice = change.invoice
-        self.refresh_message(web, invoice.id)  # type: ignore[arg-type]
+        self.refresh_message(web, saved_id(invoice))
         self.reply(web, invoice, views.status_reply(invoice, invoice.locale, out_of_band=change.paid_out_of_band))
 
     # -- who clicked what ----------------------------------------------------------------------------------------
@@ -156,7 +156,7 @@ class PaymentsListeners:
                     status=views.status_word(invoice.status, locale),
                 ),
             )
-            self.refresh_message(web, invoice.id)  # type: ignore[arg-type]  # that copy showed stale buttons
+            self.refresh_message(web, saved_id(invoice))  # that copy showed stale buttons
             return None
         return click
 
@@ -252,7 +252,7 @@ class PaymentsListeners:
                 self.services,
                 click.web,
                 team_id=click.team_id,
-                invoice_id=invoice.id,  # type: ignore[arg-type]
+                invoice_id=saved_id(invoice),
                 channel_id=str(dm["channel"]),
                 thread_ts=str(dm["ts"]),
                 locale=locale,
@@ -457,11 +457,11 @@ class PaymentsListeners:
             log.warning("setup intent %s of session %s has no payment method", intent.get("id"), session.get("id"))
             return
         services.stripe.set_default_payment_method(account, client.stripe_customer_id or "", str(card))
-        open_invoices = logic.save_default_card(services.db, client.id, str(card))  # type: ignore[arg-type]
+        open_invoices = logic.save_default_card(services.db, saved_id(client), str(card))
         web = self.client_for(client.team_id)
         for invoice in open_invoices:
             if invoice.message_ts:
-                self.refresh_message(web, invoice.id)  # type: ignore[arg-type]
+                self.refresh_message(web, saved_id(invoice))
         asked_from = next((i for i in open_invoices if str(i.id) == metadata.get("billbot_invoice")), None)
         if asked_from is not None and services.db.claim_once(client.team_id, "invoice_card_saved", str(session["id"])):
             # The thread is the channel's to read: initials, as on the card, unless the practice shows names.

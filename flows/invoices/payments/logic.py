@@ -17,7 +17,7 @@ from sqlalchemy import update
 from sqlmodel import col, select
 
 from bot.db import Database
-from bot.models import Client, HandledRequest, Invoice, utcnow
+from bot.models import Client, HandledRequest, Invoice, saved_id, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +97,7 @@ def apply_stripe_invoice(db: Database, stripe_invoice: dict[str, Any], account_i
         )
         if int(getattr(result, "rowcount", 0) or 0) != 1:
             return None
-    fresh = get_invoice(db, invoice.id)  # type: ignore[arg-type]
+    fresh = get_invoice(db, saved_id(invoice))
     assert fresh is not None
     out_of_band = new_status == "paid" and (bool(stripe_invoice.get("paid_out_of_band")) or was_marked_paid(db, fresh))
     return Change(fresh, invoice.status, out_of_band)
@@ -125,7 +125,7 @@ def was_marked_paid(db: Database, invoice: Invoice) -> bool:
 
 def claim_payment_failure(db: Database, invoice: Invoice, attempt_count: int) -> bool:
     """True once per failed attempt on an invoice still awaiting payment (a late failure after paid: False)."""
-    current = get_invoice(db, invoice.id)  # type: ignore[arg-type]
+    current = get_invoice(db, saved_id(invoice))
     if current is None or current.status not in COLLECTABLE:
         return False
     return db.claim_once(invoice.team_id, "invoice_payment_failed", f"{invoice.id}:{attempt_count}")

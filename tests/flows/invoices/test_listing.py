@@ -11,7 +11,7 @@ import pytest
 from bot.sandbox.slack import check_message
 from flows.invoices.creation import store as creation_store
 from tests.conftest import ADMIN, FRENCH_USER, MEMBER, Billbot
-from tests.test_invoice_creation import Practice, line, make_practice
+from tests.flows.invoices.test_creation import Practice, line, make_practice
 
 
 @pytest.fixture

@@ -22,10 +22,17 @@ from flows.clients import ids as client_f
 from flows.invoices import ids as action_ids
 from flows.invoices.message.posting import update_invoice_message
 from tests.conftest import ADMIN, FRENCH_USER, MEMBER, TEAM_ID, Billbot
-from tests.test_billing_settings import db_settings, open_settings, save, settings_values, view_text, wait_view
-from tests.test_help import HELP, configure, post
-from tests.test_help import bb as help_bb  # noqa: F401 - the help channel's fixture, under its own name
-from tests.test_invoice_creation import BOT, CHANNEL, SERVICE_DAY, Practice, line, make_practice
+from tests.flows.billing_settings.test_billing_settings import (
+    db_settings,
+    open_settings,
+    save,
+    settings_values,
+    view_text,
+    wait_view,
+)
+from tests.flows.help.test_help import HELP, configure, post
+from tests.flows.help.test_help import bb as help_bb  # noqa: F401 - the help channel's fixture, under its own name
+from tests.flows.invoices.test_creation import BOT, CHANNEL, SERVICE_DAY, Practice, line, make_practice
 
 MEMO = "Discussed the anxiety plan"
 NOTE = "Panic attacks less frequent"

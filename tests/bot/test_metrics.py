@@ -18,13 +18,13 @@ from prometheus_client.parser import text_string_to_metric_families
 from bot.db import Database
 from bot.sandbox.slack import SlackStandIn, Workspace
 from bot.sandbox.stripe import StripeEmulator
+from tests.bot.test_cli import alive, children_of, clean_env, start_serve
+from tests.bot.test_worker_processes import seed
 from tests.conftest import ADMIN, SIGNING_SECRET, STRIPE_WEBHOOK_SECRET, TEAM_ID, Billbot, app_env
+from tests.flows.reminders.test_reminders import at, invoices, sweep, turn_on
 from tests.harness.invoice_modal import fill_invoice, wait_for
 from tests.harness.running_app import RunningApp
 from tests.harness.slack_requests import SlackRequests
-from tests.test_cli import alive, children_of, clean_env, start_serve
-from tests.test_reminders import at, invoices, sweep, turn_on
-from tests.test_worker_crash import seed
 
 BOT = "U0BOT"
 CHANNEL = "C_INVOICES"

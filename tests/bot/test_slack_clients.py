@@ -7,8 +7,16 @@ import httpx
 
 from bot.slack_clients import client_for
 from tests.conftest import ADMIN, TEAM_ID, Billbot
-from tests.test_stripe_setup import dms, fill_stripe_form, on_app, onboarding_url, open_setup, row, start
-from tests.test_uninstall import bb, mark, multi_workspace, settle, uninstall  # noqa: F401 (bb is a fixture)
+from tests.flows.stripe_setup.test_stripe_setup import (
+    dms,
+    fill_stripe_form,
+    on_app,
+    onboarding_url,
+    open_setup,
+    row,
+    start,
+)
+from tests.flows.workspace.test_uninstall import bb, mark, multi_workspace, settle, uninstall  # noqa: F401 (bb is a fixture)
 
 
 def test_client_for_answers_with_the_workspaces_bot_until_it_uninstalls(bb: Billbot) -> None:  # noqa: F811

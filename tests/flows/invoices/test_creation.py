@@ -24,7 +24,7 @@ from flows.invoices.creation.logic import Outcome, create_invoice, retry_invoice
 from flows.invoices.forms import InvoiceForm, LineForm
 from flows.invoices.message.posting import MESSAGE_CLAIM, posting_takes_at_most, update_invoice_message
 from tests.conftest import ADMIN, FRENCH_USER, TEAM_ID, Billbot
-from tests.test_billing_settings import connect_stripe
+from tests.flows.billing_settings.test_billing_settings import connect_stripe
 
 BOT = "U0BOT"
 CHANNEL = "C_INVOICES"  # a channel the bot was invited to (it is not in #general)

@@ -12,7 +12,7 @@ from bot.i18n import format_percent
 from bot.models import BillingSettings, TaxRate
 from bot.sandbox.slack import check_view
 from flows.billing_settings import currencies, ids, validation, views
-from tests.test_billing_settings import rate_values, settings_values
+from tests.flows.billing_settings.test_billing_settings import rate_values, settings_values
 
 
 @pytest.mark.parametrize(

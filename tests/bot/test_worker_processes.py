@@ -27,10 +27,10 @@ from bot.sandbox.slack import SlackStandIn, Workspace
 from bot.sandbox.stripe import StripeEmulator
 from bot.settings import Mode, load_settings
 from bot.stripe_gateway import StripeGateway
+from tests.bot.test_cli import alive, children_of, clean_env, start_serve
 from tests.conftest import ADMIN, SIGNING_SECRET, STRIPE_WEBHOOK_SECRET, TEAM_ID, app_env
 from tests.harness.invoice_modal import fill_invoice, wait_for
 from tests.harness.slack_requests import SlackRequests
-from tests.test_cli import alive, children_of, clean_env, start_serve
 
 BOT = "U0BOT"
 CHANNEL = "C_INVOICES"

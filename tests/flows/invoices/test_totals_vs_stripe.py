@@ -10,7 +10,7 @@ import pytest
 
 from flows.invoices.totals import Rate, totals
 from tests.conftest import Billbot
-from tests.test_invoice_creation import line, make_practice
+from tests.flows.invoices.test_creation import line, make_practice
 
 RateSpec = tuple[str, bool] | None  # (percentage, inclusive), or no tax
 

@@ -28,6 +28,7 @@ from bot.sandbox.slack import SlackStandIn, Workspace
 from bot.sandbox.stripe import StripeEmulator
 from flows.invoices import ids
 from flows.invoices import ids as action_ids
+from tests.bot.test_oauth_install import _install as install_through_oauth
 from tests.conftest import (
     ADMIN,
     CLINIC_OWNER,
@@ -38,13 +39,13 @@ from tests.conftest import (
     Billbot,
     app_env,
 )
+from tests.flows.clients.test_clients import client_values, open_new_client_modal
+from tests.flows.invoices.test_modal import choose_client, line_keys, slack_state, type_in
+from tests.flows.stripe_setup.test_stripe_setup import authorize, buttons, on_app, open_setup
 from tests.harness.running_app import RunningApp, free_port
 from tests.harness.slack_requests import SlackRequests
+from tests.harness.views import filled_view
 from tests.paths import PROJECT_ROOT
-from tests.test_clients import client_values, open_new_client_modal
-from tests.test_invoice_modal import choose_client, line_keys, slack_state, type_in
-from tests.test_oauth_install import _install as install_through_oauth
-from tests.test_stripe_setup import authorize, buttons, on_app, open_setup
 
 PUBLIC_URL = "https://billbot.example.com"
 CHANNEL = "C_INVOICES"
@@ -166,7 +167,7 @@ def create_invoice(bb: Billbot) -> Invoice:
     bb.workspace.add_channel(CHANNEL, name="invoices", members=[ADMIN, "U0BOT"])
     bb.workspace.close_views(ADMIN)
     assert bb.requests.command("/invoice", user=ADMIN, channel=CHANNEL).status_code == 200
-    view = wait(bb, lambda: bb.workspace.views(ADMIN))[-1]
+    view = filled_view(bb.slack, bb.workspace, ADMIN)
     assert view["callback_id"] == ids.CALLBACK
     values = slack_state(view)
     with bb.app.services.db.session() as session:

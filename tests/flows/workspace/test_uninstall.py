@@ -22,9 +22,9 @@ from bot.sandbox.slack.records import Message
 from bot.sandbox.stripe import StripeEmulator
 from bot.work_queue import execute
 from tests.conftest import ADMIN, MEMBER, SIGNING_SECRET, STRIPE_WEBHOOK_SECRET, TEAM_ID, Billbot, app_env
+from tests.flows.reminders.test_reminders import REMINDERS, at, emails, invoices, sweep, text_of, turn_on
 from tests.harness.running_app import RunningApp
 from tests.harness.slack_requests import SlackRequests
-from tests.test_reminders import REMINDERS, at, emails, invoices, sweep, text_of, turn_on
 
 MODES = ("single", "multi")
 _event_ids = iter(range(1, 1_000_000))

@@ -14,11 +14,11 @@ from sqlmodel import select
 
 from bot.models import Invoice, ReminderSent, ReminderSettings
 from flows.reminders.logic import SettingsForm, save_settings
+from tests.bot.test_cli import clean_env
 from tests.conftest import ADMIN, TEAM_ID, Billbot, app_env
+from tests.flows.invoices.test_payments import connect, make_client, make_invoice
+from tests.flows.reminders.test_reminders import REMINDERS, emails, text_of
 from tests.paths import PROJECT_ROOT
-from tests.test_cli import clean_env
-from tests.test_invoice_payments import connect, make_client, make_invoice
-from tests.test_reminders import REMINDERS, emails, text_of
 
 INVOICES = 20
 SWEPT = re.compile(r"reminders sweep \w+ at .*?: \d+ due, (\d+) claimed")

@@ -20,7 +20,7 @@ from flows.reminders import claims, sweeper_for
 from flows.reminders.logic import SettingsForm, find_due, save_settings
 from flows.reminders.sweep import SweepResult, stripe_key
 from tests.conftest import ADMIN, TEAM_ID, Billbot
-from tests.test_invoice_payments import CHANNEL, CREATOR, connect, make_client, make_invoice
+from tests.flows.invoices.test_payments import CHANNEL, CREATOR, connect, make_client, make_invoice
 
 REMINDERS = "C_REMINDERS"
 PARIS = ZoneInfo("Europe/Paris")

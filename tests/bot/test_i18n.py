@@ -9,6 +9,7 @@ import pytest
 
 from bot import money
 from bot.i18n import LOCALES, catalog, format_date, format_money, normalise_locale, t
+from tests.paths import PROJECT_ROOT
 
 NNBSP, NBSP = "\u202f", "\u00a0"
 
@@ -25,9 +26,8 @@ def test_catalogs_have_the_same_keys_and_placeholders() -> None:
 
 def test_each_flow_catalog_exists_in_every_language_with_the_same_keys() -> None:
     import json
-    from pathlib import Path
 
-    root = Path(__file__).resolve().parent.parent / "bot" / "i18n"
+    root = PROJECT_ROOT / "bot" / "i18n"
     english = {path.name: set(json.loads(path.read_text(encoding="utf-8"))) for path in (root / "en").glob("*.json")}
     assert "core.json" in english
     for locale in LOCALES:
@@ -36,9 +36,7 @@ def test_each_flow_catalog_exists_in_every_language_with_the_same_keys() -> None
 
 
 def test_every_key_the_code_uses_exists() -> None:
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parent.parent
+    root = PROJECT_ROOT
     used: set[str] = set()
     for path in [*root.glob("flows/**/*.py"), *root.glob("bot/*.py")]:
         used.update(re.findall(r"""\bt\(\s*\w+,\s*["']([a-z_.]+)["']""", path.read_text(encoding="utf-8")))

@@ -12,7 +12,7 @@ from flows.invoices.creation import store as creation_store
 from flows.invoices.creation.store import format_number, parse_number
 from flows.invoices.forms import InvoiceForm
 from tests.conftest import ADMIN, TEAM_ID, Billbot
-from tests.test_invoice_creation import DUE, line
+from tests.flows.invoices.test_creation import DUE, line
 
 OTHER_TEAM = "T0OTHERPRACTICE"
 

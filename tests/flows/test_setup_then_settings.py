@@ -11,7 +11,7 @@ from bot.models import TaxRate
 from flows.billing_settings import logic
 from flows.billing_settings.validation import RateForm
 from tests.conftest import ADMIN, TEAM_ID, Billbot
-from tests.test_stripe_setup import fill_stripe_form, onboarding_url, open_setup, row, start
+from tests.flows.stripe_setup.test_stripe_setup import fill_stripe_form, onboarding_url, open_setup, row, start
 
 
 def stripe_tax_rates(billbot: Billbot, account_id: str) -> list[dict[str, object]]:

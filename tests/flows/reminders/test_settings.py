@@ -12,8 +12,8 @@ from bot.models import ReminderSettings
 from bot.sandbox.slack import check_view
 from flows.reminders import ids
 from tests.conftest import ADMIN, FRENCH_USER, MEMBER, TEAM_ID, Billbot
+from tests.flows.reminders.test_reminders import REMINDERS, at, invoices, sweep, turn_on
 from tests.harness.views import filled_view
-from tests.test_reminders import REMINDERS, at, invoices, sweep, turn_on
 
 
 def values(*, before: str | None = "3", on_due: bool = True, after: str | None = "7", email: bool = True,

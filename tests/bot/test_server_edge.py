@@ -23,12 +23,12 @@ from bot.models import Client, Invoice, InvoiceLine
 from bot.server import SLACK_MAX_BODY_BYTES, STRIPE_MAX_BODY_BYTES
 from flows.invoices import ids
 from tests.conftest import ADMIN, SIGNING_SECRET, STRIPE_WEBHOOK_SECRET, TEAM_ID, Billbot
+from tests.flows.clients.test_clients import add_clients
+from tests.flows.clients.test_clients import command as client_command
+from tests.flows.help.test_help import post as post_message
+from tests.flows.invoices.test_modal import Practice, filled, line_keys, open_modal, submit, type_in, wait_text
 from tests.harness.slack_requests import sign
 from tests.harness.stripe_signing import stripe_signature
-from tests.test_clients import add_clients
-from tests.test_clients import command as client_command
-from tests.test_help import post as post_message
-from tests.test_invoice_modal import Practice, filled, line_keys, open_modal, submit, type_in, wait_text
 
 ROUTES = ("/slack/events", "/stripe/webhook")
 MB = 1024 * 1024

@@ -12,8 +12,7 @@ import pytest
 from bot.models import Invoice
 from flows.invoices import ids as action_ids
 from tests.conftest import STRIPE_WEBHOOK_SECRET, Billbot
-from tests.harness.stripe_signing import stripe_signature
-from tests.test_invoice_payments import (
+from tests.flows.invoices.test_payments import (
     buttons,
     client_row,
     connect,
@@ -30,6 +29,7 @@ from tests.test_invoice_payments import (
     stripe_invoice,
     wait,
 )
+from tests.harness.stripe_signing import stripe_signature
 
 
 @pytest.fixture
