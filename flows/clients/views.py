@@ -11,7 +11,7 @@ from datetime import date
 from typing import Any
 
 from bot import blocks, countries
-from bot.blocks import Block, Element
+from bot.blocks import Block, Element, escape_mrkdwn
 from bot.i18n import format_date, format_money, t
 from bot.models import Client, Service
 from flows.clients import ids as f
@@ -67,7 +67,7 @@ def client_list(locale: str, clients: list[Client], *, query: str, offset: int, 
     result: list[Block] = [blocks.section(f"*{title}*", block_id="client_list_title")]
     for client in clients[:PAGE_SIZE]:
         details = " · ".join(part for part in (client.email, client.phone) if part)
-        text = f"*{_escape(client.name)}*" + (f"\n{_escape(details)}" if details else "")
+        text = f"*{escape_mrkdwn(client.name)}*" + (f"\n{escape_mrkdwn(details)}" if details else "")
         open_button = blocks.button(t(locale, "client.list.open"), f.OPEN_RECORD_ACTION, value=str(client.id))
         result.append(blocks.section(text, accessory=open_button, block_id=f"client_{client.id}"))
     shown_to = offset + min(len(clients), PAGE_SIZE)
@@ -118,14 +118,14 @@ def address_text(client: Client, locale: str) -> str | None:
 def client_record(locale: str, record: ClientRecord) -> Message:
     client = record.client
     contact = [
-        t(locale, "client.record.email", email=_escape(client.email or "")) if client.email else
+        t(locale, "client.record.email", email=escape_mrkdwn(client.email or "")) if client.email else
         t(locale, "client.record.no_email"),
     ]  # fmt: skip
     if client.phone:
-        contact.append(t(locale, "client.record.phone", phone=_escape(client.phone)))
+        contact.append(t(locale, "client.record.phone", phone=escape_mrkdwn(client.phone)))
     address = address_text(client, locale)
     if address:
-        contact.append(t(locale, "client.record.address", address=_escape(address)))
+        contact.append(t(locale, "client.record.address", address=escape_mrkdwn(address)))
     result: list[Block] = [
         blocks.header(client.name),
         blocks.section("\n".join(contact), block_id="client_contact"),
@@ -196,7 +196,7 @@ def _invoice_line(locale: str, invoice: Any) -> str:
 
 def _session_line(locale: str, row: SessionRow) -> str:
     appointment = row.appointment
-    parts = [format_date(appointment.held_on, locale), _escape(appointment.description)]
+    parts = [format_date(appointment.held_on, locale), escape_mrkdwn(appointment.description)]
     if appointment.duration_minutes:
         parts.append(t(locale, "client.session.minutes", minutes=appointment.duration_minutes))
     if row.invoiced:
@@ -284,7 +284,7 @@ def session_modal(
         for service in services[:SERVICES_IN_SELECT]
     ]
     content: list[Block] = [
-        blocks.context(t(locale, "client.session.for", name=_escape(client.name))),
+        blocks.context(t(locale, "client.session.for", name=escape_mrkdwn(client.name))),
         blocks.input_block(
             t(locale, "client.session.date"),
             blocks.datepicker(f.SESSION_DATE, initial_date=today.isoformat()),
@@ -325,11 +325,8 @@ def session_modal(
 
 
 def notice_modal(locale: str, title_key: str, text: str) -> dict[str, Any]:
-    return blocks.modal(
-        t(locale, title_key),
-        [blocks.section(text, block_id="notice")],
-        callback_id=f.NOTICE_CALLBACK,
-        close=t(locale, "common.close"),
+    return blocks.notice_modal(
+        t(locale, title_key), text, callback_id=f.NOTICE_CALLBACK, close=t(locale, "common.close")
     )
 
 
@@ -347,8 +344,3 @@ def _text_input(
     return blocks.input_block(
         t(locale, label_key), element, block_id=block_id, optional=optional, hint=t(locale, hint) if hint else None
     )
-
-
-def _escape(text: str) -> str:
-    """Names and emails are typed by users: Slack's mrkdwn control characters are shown, not obeyed."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

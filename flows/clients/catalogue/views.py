@@ -10,12 +10,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot import blocks, money
-from bot.blocks import Block, Element
+from bot.blocks import Block, Element, escape_mrkdwn
 from bot.i18n import format_money, format_percent, t
 from bot.models import Service, TaxRate
 from flows.clients import ids as f
 from flows.clients.validation import SERVICE_NAME_MAX
-from flows.clients.views import _escape
 
 # Each service is one block; the rest of the modal takes a handful. Slack allows 100 blocks in a view.
 SERVICES_SHOWN = 80
@@ -41,7 +40,7 @@ def service_line(service: Service, rates: dict[int, TaxRate], locale: str) -> st
     price = format_money(service.unit_amount, service.currency, locale)
     rate = rates.get(service.tax_rate_id) if service.tax_rate_id is not None else None
     tax = rate_label(rate, locale) if rate is not None else t(locale, "services.tax.none")
-    return f"*{_escape(service.name)}*\n{price} · {tax}"
+    return f"*{escape_mrkdwn(service.name)}*\n{price} · {tax}"
 
 
 def catalog_view(page: CatalogPage) -> dict[str, Any]:

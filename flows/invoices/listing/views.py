@@ -6,10 +6,11 @@ from datetime import date
 from typing import Any
 
 from bot import blocks
+from bot.blocks import escape_mrkdwn
 from bot.i18n import format_date, format_money, t
 from bot.initials import initials
 from bot.models import Invoice
-from flows.invoices.message.views import chunks, escape, status_label
+from flows.invoices.message.views import chunks, status_label
 
 Message = dict[str, Any]
 
@@ -22,7 +23,7 @@ def row_text(invoice: Invoice, client_name: str, locale: str, today: date, *, na
         locale,
         "invoice.list.row",
         number=invoice.number,
-        client=escape(client_name if named else initials(client_name)),
+        client=escape_mrkdwn(client_name if named else initials(client_name)),
         total=format_money(invoice.total, invoice.currency, locale),
         due=format_date(invoice.due_date, locale),
         status=status_label(invoice, locale, today),

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime
 
 from bot import blocks
+from bot.blocks import escape_mrkdwn
 from bot.i18n import format_date, format_money, format_percent, t
 from bot.initials import initials
 from bot.models import Client, Invoice, InvoiceLine, TaxRate
@@ -24,11 +25,6 @@ from flows.invoices.payments.views import invoice_actions
 # Room left for the header, totals, memo, notes, notices and buttons under Slack's 50 blocks per message.
 LINE_SECTIONS_MAX = 30
 NOTES_SHOWN = 10  # session notes on one card; the client's record holds them all
-
-
-def escape(text: str) -> str:
-    """Slack's three control characters in mrkdwn, so a client named "<!channel>" stays a name."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def today_utc() -> date:
@@ -46,7 +42,7 @@ def line_text(line: InvoiceLine, currency: str, rates: dict[int, TaxRate], local
         locale,
         "invoice.message.line",
         date=format_date(line.service_date, locale),
-        description=escape(line.description),
+        description=escape_mrkdwn(line.description),
         quantity=line.quantity,
         unit=format_money(line.unit_amount, currency, locale),
         amount=format_money(line.amount, currency, locale),
@@ -57,7 +53,7 @@ def line_text(line: InvoiceLine, currency: str, rates: dict[int, TaxRate], local
         text += t(
             locale,
             key,
-            name=escape(rate.name),
+            name=escape_mrkdwn(rate.name),
             percent=format_percent(rate.percentage, locale),
             tax=format_money(line.tax_amount, currency, locale),
         )
@@ -126,7 +122,7 @@ def invoice_message(
             t(
                 locale,
                 "invoice.message.status",
-                client=escape(name),
+                client=escape_mrkdwn(name),
                 status=status_label(invoice, locale, today),
                 due=format_date(invoice.due_date, locale),
             )
@@ -158,14 +154,17 @@ def invoice_message(
         )
     result.append(blocks.section("\n".join(total_rows)))
     if private and invoice.memo:
-        result.append(blocks.section(t(locale, "invoice.message.memo", memo=escape(invoice.memo))))
+        result.append(blocks.section(t(locale, "invoice.message.memo", memo=escape_mrkdwn(invoice.memo))))
     if private and notes:
-        rows = [t(locale, "privacy.card.note", date=format_date(day, locale), note=escape(note)) for day, note in notes]
+        rows = [
+            t(locale, "privacy.card.note", date=format_date(day, locale), note=escape_mrkdwn(note))
+            for day, note in notes
+        ]
         heading = t(locale, "privacy.card.notes")
         result.extend(blocks.section(text) for text in chunks([heading, *rows[:NOTES_SHOWN]]))
     footer = [t(locale, "invoice.message.created_by", user=invoice.created_by)] if invoice.created_by else []
     if invoice.stripe_number:
-        footer.append(t(locale, "invoice.message.stripe_number", number=escape(invoice.stripe_number)))
+        footer.append(t(locale, "invoice.message.stripe_number", number=escape_mrkdwn(invoice.stripe_number)))
     if footer:
         result.append(blocks.context(" · ".join(footer)))
     if notice:
