@@ -12,6 +12,8 @@ from typing import Protocol
 
 from slack_sdk import WebClient
 
+from bot.modals import Shown
+
 
 class OpenInvoiceModal(Protocol):
     def __call__(
@@ -26,8 +28,13 @@ class OpenInvoiceModal(Protocol):
         client_id: int | None = None,
         appointment_ids: tuple[int, ...] = (),
         push: bool = False,
+        shown: Shown | None = None,
     ) -> None:
-        """Open (or push) the invoice modal; ``client_id`` / ``appointment_ids`` prefill it."""
+        """Open (or push) the invoice modal; ``client_id`` / ``appointment_ids`` prefill it.
+
+        Light first: the trigger_id is used at once on a light modal, filled once the modal's reads are done.
+        A caller that already opened one (``shown``, to read before choosing what to show) has it filled.
+        """
 
 
 class ClientCreated(Protocol):

@@ -1,8 +1,9 @@
 """`/client`: the practice's clients (list, search, new), a client's record and sessions; and the services
 catalogue (flows.clients.catalogue registers its own listeners, called from here).
 
-Listeners stay thin: acks answer at once (a modal's ack validates, so errors come back inline), the lazy
-parts, run from the durable work queue, read and save through ``client_logic`` and answer through the
+Listeners stay thin: acks answer at once (a modal's ack validates, so errors come back inline). The lazy parts
+that open a modal are trigger-bound (bot.work_queue): a light modal at once, filled once read. The others, run
+from the durable work queue, read and save through ``client_logic`` and answer through the
 command's response_url, ephemeral: a client's record holds contact details and sessions. The list and the
 records go to billing admins only, unless the practice lets every member see client details.
 
@@ -26,6 +27,7 @@ from bot.permissions import access
 from bot.services import Services
 from bot.slack_users import ensure_workspace, locale_of, member_today
 from bot.typed_numbers import whole_number
+from bot.work_queue import after_opens, trigger_bound
 from flows.clients import ids as f
 from flows.clients import logic as client_logic
 from flows.clients import validation as client_forms
@@ -48,21 +50,34 @@ class ClientListeners:
 
     # -- /client ------------------------------------------------------------------------------------------
 
-    def client_command(self, command: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        team_id, user_id = command["team_id"], command["user_id"]
-        ensure_workspace(self.services.db, team_id, command.get("team_domain"))
-        locale = locale_of(self.services, client, team_id, user_id)
-        text = " ".join((command.get("text") or "").split())
-        word, _, rest = text.partition(" ")
-        if word.lower() == NEW_WORD:
+    @trigger_bound
+    def new_client_command(self, command: dict[str, Any], client: WebClient) -> None:
+        """`/client new [name]`: the new client modal, on a light one at once (its language is read after)."""
+        shown = modals.open_loading(client, command["trigger_id"])
+        if shown is None:
+            return
+
+        def fill() -> None:
+            team_id, user_id = command["team_id"], command["user_id"]
+            ensure_workspace(self.services.db, team_id, command.get("team_domain"))
+            locale = locale_of(self.services, client, team_id, user_id)
+            _, rest = _words(command)
             modal = new_client_modal(
                 locale,
                 initial_name=rest[: client_forms.NAME_MAX] or None,
                 channel_id=command.get("channel_id"),
                 response_url=command.get("response_url"),
             )
-            client.views_open(trigger_id=command["trigger_id"], view=modal)
-            return
+            modals.fill(client, shown, modal)
+
+        after_opens(fill)
+
+    def client_command(self, command: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        """`/client [words]` but `new`: the list, a search or a record, through the response_url (durable)."""
+        team_id, user_id = command["team_id"], command["user_id"]
+        ensure_workspace(self.services.db, team_id, command.get("team_domain"))
+        locale = locale_of(self.services, client, team_id, user_id)
+        text = " ".join((command.get("text") or "").split())
         if not self._sees_clients(client, team_id, user_id):
             _refuse(respond, locale)
             return
@@ -136,16 +151,29 @@ class ClientListeners:
         else:
             _answer(respond, self._record_message(team_id, locale, client_id), replace=False)
 
+    @trigger_bound
     def new_client_clicked(self, body: dict[str, Any], client: WebClient) -> None:
-        team_id, user_id = body["team"]["id"], body["user"]["id"]
-        locale = locale_of(self.services, client, team_id, user_id)
-        name = (body["actions"][0].get("value") or "").strip()[: client_forms.NAME_MAX]
-        modal = new_client_modal(
-            locale, initial_name=name or None, channel_id=_channel(body), response_url=body.get("response_url")
-        )
-        client.views_open(trigger_id=body["trigger_id"], view=modal)
+        shown = modals.open_loading(client, body["trigger_id"])
+        if shown is None:
+            return
 
+        def fill() -> None:
+            locale = locale_of(self.services, client, body["team"]["id"], body["user"]["id"])
+            name = (body["actions"][0].get("value") or "").strip()[: client_forms.NAME_MAX]
+            modal = new_client_modal(
+                locale, initial_name=name or None, channel_id=_channel(body), response_url=body.get("response_url")
+            )
+            modals.fill(client, shown, modal)
+
+        after_opens(fill)
+
+    @trigger_bound
     def add_session_clicked(self, body: dict[str, Any], client: WebClient) -> None:
+        shown = modals.open_loading(client, body["trigger_id"])
+        if shown is not None:
+            after_opens(lambda: self._fill_session(body, client, shown))
+
+    def _fill_session(self, body: dict[str, Any], client: WebClient, shown: modals.Shown) -> None:
         team_id, user_id = body["team"]["id"], body["user"]["id"]
         locale = locale_of(self.services, client, team_id, user_id)
         client_id = whole_number(body["actions"][0].get("value"))
@@ -163,23 +191,32 @@ class ClientListeners:
                 channel_id=_channel(body),
                 response_url=body.get("response_url"),
             )
-        client.views_open(trigger_id=body["trigger_id"], view=view)
+        modals.fill(client, shown, view)
 
+    @trigger_bound
     def invoice_clicked(self, body: dict[str, Any], client: WebClient) -> None:
         self._start_invoice(body, client, with_sessions=False)
 
+    @trigger_bound
     def invoice_sessions_clicked(self, body: dict[str, Any], client: WebClient) -> None:
         self._start_invoice(body, client, with_sessions=True)
 
     def _start_invoice(self, body: dict[str, Any], client: WebClient, *, with_sessions: bool) -> None:
+        # What to show (the invoice modal, or why not) needs reads: the trigger_id is used at once on a light modal.
+        shown = modals.open_loading(client, body["trigger_id"])
+        if shown is not None:
+            after_opens(lambda: self._fill_invoice(body, client, shown, with_sessions=with_sessions))
+
+    def _fill_invoice(
+        self, body: dict[str, Any], client: WebClient, shown: modals.Shown, *, with_sessions: bool
+    ) -> None:
         team_id, user_id = body["team"]["id"], body["user"]["id"]
         locale = locale_of(self.services, client, team_id, user_id)
         invoice_modal = self.services.invoice_modal
         if invoice_modal is None:
             log.warning("no invoice modal to open from a client's record: the invoices flow is not registered")
             text = t(locale, "common.coming_soon", feature=t(locale, "client.record.new_invoice"))
-            view = client_views.notice_modal(locale, "client.record.new_invoice", text)
-            client.views_open(trigger_id=body["trigger_id"], view=view)
+            modals.fill(client, shown, client_views.notice_modal(locale, "client.record.new_invoice", text))
             return
         client_id = whole_number(body["actions"][0].get("value"))
         appointment_ids: tuple[int, ...] = ()
@@ -194,12 +231,11 @@ class ClientListeners:
                 )
         if found is None:
             view = client_views.notice_modal(locale, "client.record.new_invoice", t(locale, "client.gone"))
-            client.views_open(trigger_id=body["trigger_id"], view=view)
+            modals.fill(client, shown, view)
             return
         if with_sessions and not appointment_ids:
             text = t(locale, "client.record.nothing_to_invoice", name=found.name)
-            view = client_views.notice_modal(locale, "client.record.new_invoice", text)
-            client.views_open(trigger_id=body["trigger_id"], view=view)
+            modals.fill(client, shown, client_views.notice_modal(locale, "client.record.new_invoice", text))
             return
         invoice_modal.open(
             client,
@@ -210,6 +246,7 @@ class ClientListeners:
             channel_id=_channel(body),
             client_id=client_id,
             appointment_ids=appointment_ids,
+            shown=shown,
         )
 
     # -- the new client modal -------------------------------------------------------------------------------
@@ -298,7 +335,10 @@ class ClientListeners:
 
 def register(app: App, services: Services) -> None:
     listeners = ClientListeners(services)
-    app.command("/client")(ack=ack_now, lazy=[listeners.client_command])
+    # `/client new` opens a modal (trigger-bound), the rest answers through the response_url (durable): Bolt runs
+    # every lazy part of a listener, so they are two listeners, told apart in the ack (replays match the same way).
+    app.command("/client", matchers=[_asks_for_new])(ack=ack_now, lazy=[listeners.new_client_command])
+    app.command("/client", matchers=[_asks_for_clients])(ack=ack_now, lazy=[listeners.client_command])
     app.action(f.LIST_MORE_ACTION)(ack=ack_now, lazy=[listeners.page_clicked])
     app.action(f.LIST_PREVIOUS_ACTION)(ack=ack_now, lazy=[listeners.page_clicked])
     app.action(f.OPEN_RECORD_ACTION)(ack=ack_now, lazy=[listeners.open_clicked])
@@ -309,6 +349,20 @@ def register(app: App, services: Services) -> None:
     app.view(f.NEW_CLIENT_CALLBACK)(ack=listeners.validate_client, lazy=[listeners.save_client])
     app.view(f.SESSION_CALLBACK)(ack=listeners.validate_session, lazy=[listeners.save_session])
     catalogue.register(app, services)
+
+
+def _words(command: dict[str, Any]) -> tuple[str, str]:
+    """The command's first word and the rest, spaces collapsed."""
+    word, _, rest = " ".join((command.get("text") or "").split()).partition(" ")
+    return word, rest
+
+
+def _asks_for_new(command: dict[str, Any]) -> bool:
+    return _words(command)[0].lower() == NEW_WORD
+
+
+def _asks_for_clients(command: dict[str, Any]) -> bool:
+    return not _asks_for_new(command)
 
 
 def _answer(respond: Respond, message: dict[str, Any], *, replace: bool) -> None:

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from bot.sandbox.slack import SlackStandIn
 from flows.invoices import ids
 from tests.harness.slack_requests import SlackRequests
+from tests.harness.views import filled_view
 
 T = TypeVar("T")
 
@@ -64,7 +65,8 @@ def fill_invoice(
         stack = ws.views(user)
         return stack[-1] if stack and stack[-1]["id"] not in before else None
 
-    view = wait_for(opened)
+    wait_for(opened)  # a new modal: the light one first, filled after (views.update keeps its id)
+    view = filled_view(slack, ws, user, callback_id=ids.CALLBACK, timeout=30.0)
     values = initial_state(view)
     client_block = next(b["block_id"] for b in view["blocks"] if b.get("block_id", "").startswith("client."))
     option = {"text": {"type": "plain_text", "text": client[1], "emoji": True}, "value": str(client[0])}

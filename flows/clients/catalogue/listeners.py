@@ -1,5 +1,6 @@
 """The services catalogue's listeners: the "Services" button of the billing settings modal pushes one
-modal that shows the list, or the form for one service (add, edit, archive), in turn.
+modal that shows the list, or the form for one service (add, edit, archive), in turn. The push is trigger-bound
+(bot.work_queue): a light modal at once, the list once read.
 
 Only billing admins change the catalogue; the check is made in the lazy part, from the database and
 Slack, so a forged or stale submission from anyone else changes nothing and says why.
@@ -20,6 +21,7 @@ from bot.permissions import is_billing_admin
 from bot.services import Services
 from bot.slack_users import locale_of
 from bot.typed_numbers import whole_number
+from bot.work_queue import after_opens, trigger_bound
 from flows.clients import ids as f
 from flows.clients import logic as client_logic
 from flows.clients import validation as client_forms
@@ -55,10 +57,19 @@ class CatalogueListeners:
             client, view_id, self._page(client, team_id, user_id, locale, t(locale, "services.forbidden"))
         )
 
+    @trigger_bound
     def open_clicked(self, body: dict[str, Any], client: WebClient) -> None:
-        team_id, user_id = body["team"]["id"], body["user"]["id"]
-        locale = locale_of(self.services, client, team_id, user_id)
-        client.views_push(trigger_id=body["trigger_id"], view=self._page(client, team_id, user_id, locale))
+        """Pushed over the billing settings modal: a light modal at once, the list once read."""
+        shown = modals.open_loading(client, body["trigger_id"], push=True)
+        if shown is None:
+            return
+
+        def fill() -> None:
+            team_id, user_id = body["team"]["id"], body["user"]["id"]
+            locale = locale_of(self.services, client, team_id, user_id)
+            modals.fill(client, shown, self._page(client, team_id, user_id, locale))
+
+        after_opens(fill)
 
     def form_clicked(self, body: dict[str, Any], client: WebClient) -> None:
         """Add or Edit: the catalogue view becomes the form (views.update keeps the stack as it is)."""

@@ -1,18 +1,19 @@
 """The invoice modal's listeners: `/invoice`, the "New invoice" shortcut and the buttons on a client's record
 (through ``services.invoice_modal``, set here) open it; `/invoice` followed by words is listing's answer.
 
-Listeners stay thin. The client select's options are answered in the request itself (Slack waits 3 s for
-them); every change to the modal (a line added or removed, a service chosen, a number typed) is acknowledged
-at once and the modal is rebuilt by a lazy part from the state Slack sends, then updated with the view's
-hash so an older rebuild never overwrites a newer one. Create validates in the ack (database reads only)
-and hands the slow part, our invoice row and Stripe, to ``creation`` after the ack.
+Opening it (and pushing "New client" from it) is trigger-bound (bot.work_queue): a light modal at once, filled
+once the catalogue and the draft are read. Listeners stay thin. The client select's options are answered in
+the request itself (Slack waits 3 s for them); every change to the modal (a line added or removed, a service
+chosen, a number typed) is acknowledged at once and the modal is rebuilt by a lazy part from the state Slack
+sends, then updated with the view's hash so an older rebuild never overwrites a newer one. Create validates
+in the ack (database reads only) and hands the slow part, our invoice row and Stripe, to ``creation`` after
+the ack.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import logging
 from collections.abc import Callable
 from dataclasses import asdict, replace
 from datetime import date, timedelta
@@ -20,7 +21,6 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 from sqlmodel import col, delete
 
 from bot import blocks, modals
@@ -31,6 +31,7 @@ from bot.models import InvoiceModalSnapshot, utcnow
 from bot.services import Services
 from bot.slack_users import ensure_workspace, locale_of, member_today
 from bot.typed_numbers import whole_number
+from bot.work_queue import after_opens, trigger_bound
 from flows.clients import new_client_modal
 from flows.invoices import ids
 from flows.invoices.creation import logic as creation
@@ -39,8 +40,6 @@ from flows.invoices.listing import logic as listing
 from flows.invoices.modal import logic, validation, views
 from flows.invoices.modal.draft import ClientChoice, Draft, from_view
 from flows.invoices.modal.views import MAX_LINES
-
-log = logging.getLogger(__name__)
 
 # How a change inside the modal turns the draft Slack sent into the next one.
 Change = Callable[[Draft, logic.Catalog, str, dict[str, Any], WebClient], Draft]
@@ -57,12 +56,25 @@ class ModalListeners:
     # -- opening it -----------------------------------------------------------------------------------------
 
     def invoice_command(self, command: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        """`/invoice <words>`: listing's answer through the response_url, durable like any answer that must exist."""
         services = self.services
         team_id, user_id = command["team_id"], command["user_id"]
         ensure_workspace(services.db, team_id, command.get("team_domain"))
         locale = locale_of(services, client, team_id, user_id)
         text = (command.get("text") or "").strip()
-        if not text:
+        listing.answer(services, client, team_id=team_id, user_id=user_id, locale=locale, text=text, respond=respond)
+
+    @trigger_bound
+    def invoice_modal_command(self, command: dict[str, Any], client: WebClient) -> None:
+        """`/invoice` alone: the modal, on a light one at once (the reads come after)."""
+        shown = modals.open_loading(client, command["trigger_id"])
+        if shown is None:
+            return
+
+        def fill() -> None:
+            team_id, user_id = command["team_id"], command["user_id"]
+            ensure_workspace(self.services.db, team_id, command.get("team_domain"))
+            locale = locale_of(self.services, client, team_id, user_id)
             self.open(
                 client,
                 trigger_id=command["trigger_id"],
@@ -70,18 +82,27 @@ class ModalListeners:
                 user_id=user_id,
                 locale=locale,
                 channel_id=command.get("channel_id"),
-            )
-        else:
-            listing.answer(
-                services, client, team_id=team_id, user_id=user_id, locale=locale, text=text, respond=respond
+                shown=shown,
             )
 
+        after_opens(fill)
+
+    @trigger_bound
     def new_invoice_shortcut(self, body: dict[str, Any], client: WebClient) -> None:
-        team_id, user_id = body["team"]["id"], body["user"]["id"]
-        ensure_workspace(self.services.db, team_id)
-        locale = locale_of(self.services, client, team_id, user_id)
-        # A global shortcut has no channel: the invoice goes to the user's DM with the bot.
-        self.open(client, trigger_id=body["trigger_id"], team_id=team_id, user_id=user_id, locale=locale)
+        shown = modals.open_loading(client, body["trigger_id"])
+        if shown is None:
+            return
+
+        def fill() -> None:
+            team_id, user_id = body["team"]["id"], body["user"]["id"]
+            ensure_workspace(self.services.db, team_id)
+            locale = locale_of(self.services, client, team_id, user_id)
+            # A global shortcut has no channel: the invoice goes to the user's DM with the bot.
+            self.open(
+                client, trigger_id=body["trigger_id"], team_id=team_id, user_id=user_id, locale=locale, shown=shown
+            )
+
+        after_opens(fill)
 
     def open(
         self,
@@ -95,26 +116,37 @@ class ModalListeners:
         client_id: int | None = None,
         appointment_ids: tuple[int, ...] = (),
         push: bool = False,
+        shown: modals.Shown | None = None,
     ) -> None:
         """Open (or, from inside a modal, push) the invoice modal; ``client_id``/``appointment_ids`` prefill it.
 
-        ``channel_id`` is where the invoice message goes once created (None: the user's DM with the bot).
+        ``channel_id`` is where the invoice message goes once created (None: the user's DM with the bot). The
+        trigger_id is used at once on a light modal, filled after the reads; ``shown`` is one the caller opened.
         """
-        services = self.services
-        catalog = logic.load_catalog(services, team_id)
-        draft = logic.new_draft(
-            services,
-            team_id=team_id,
-            locale=locale,
-            today=member_today(services.db, client, team_id, user_id),
-            max_lines=MAX_LINES,
-            channel_id=channel_id,
-            client_id=client_id,
-            appointment_ids=tuple(appointment_ids),
-            catalog=catalog,
-        )
-        view = views.invoice_modal(draft, catalog, locale)
-        (client.views_push if push else client.views_open)(trigger_id=trigger_id, view=view)
+
+        def fill(shown: modals.Shown) -> None:
+            services = self.services
+            catalog = logic.load_catalog(services, team_id)
+            draft = logic.new_draft(
+                services,
+                team_id=team_id,
+                locale=locale,
+                today=member_today(services.db, client, team_id, user_id),
+                max_lines=MAX_LINES,
+                channel_id=channel_id,
+                client_id=client_id,
+                appointment_ids=tuple(appointment_ids),
+                catalog=catalog,
+            )
+            # The view keeps the light modal's id: "New client" snapshots what was typed under it.
+            modals.fill(client, shown, views.invoice_modal(draft, catalog, locale))
+
+        if shown is not None:
+            fill(shown)
+            return
+        opened = modals.open_loading(client, trigger_id, push=push)
+        if opened is not None:
+            after_opens(lambda: fill(opened))
 
     def client_created(
         self, client: WebClient, *, team_id: str, user_id: str, locale: str, parent_view_id: str, client_id: int
@@ -185,11 +217,24 @@ class ModalListeners:
             return draft.new_line(date.fromisoformat(last))
         return draft.new_line(member_today(self.services.db, client, body["team"]["id"], body["user"]["id"]))
 
+    @trigger_bound
     def new_client_clicked(self, body: dict[str, Any], client: WebClient) -> None:
-        team_id, user_id = body["team"]["id"], body["user"]["id"]
         view = body.get("view") or {}
         if view.get("callback_id") != ids.CALLBACK or not view.get("id"):
             return
+        shown = modals.open_loading(client, body["trigger_id"], push=True)
+        if shown is not None:
+            after_opens(lambda: self._fill_new_client(body, view, client, shown))
+
+    def _fill_new_client(
+        self, body: dict[str, Any], view: dict[str, Any], client: WebClient, shown: modals.Shown
+    ) -> None:
+        """Keep what was typed in the invoice modal (its snapshot), then show the "New client" form.
+
+        Saved before the form is shown, so its submission always finds the snapshot. Lost in a crash only with
+        the form itself, which the person then never saw.
+        """
+        team_id, user_id = body["team"]["id"], body["user"]["id"]
         locale = locale_of(self.services, client, team_id, user_id)
         state = json.dumps((view.get("state") or {}).get("values") or {}, separators=(",", ":"))
         with self.services.db.session() as session:
@@ -207,11 +252,7 @@ class ModalListeners:
             snapshot.state_values = state
             snapshot.saved_at = utcnow()
             session.add(snapshot)
-        child = new_client_modal(locale, parent_view_id=view["id"])
-        try:
-            client.views_push(trigger_id=body["trigger_id"], view=child)
-        except SlackApiError as exc:
-            log.info("views.push of the new client modal failed: %s", exc.response.get("error"))
+        modals.fill(client, shown, new_client_modal(locale, parent_view_id=view["id"]))
 
     # -- Create ---------------------------------------------------------------------------------------------
 
@@ -330,11 +371,22 @@ def request_key(view_id: str, form: InvoiceForm) -> str:
     return f"{view_id}:{digest}"
 
 
+def _asks_for_modal(command: dict[str, Any]) -> bool:
+    return not (command.get("text") or "").strip()
+
+
+def _asks_for_listing(command: dict[str, Any]) -> bool:
+    return not _asks_for_modal(command)
+
+
 def register(app: App, services: Services) -> None:
     listeners = ModalListeners(services)
     # How other flows open the modal (a client's record, a help answer) without importing this flow.
     services.invoice_modal = InvoiceModalHooks(open=listeners.open, client_created=listeners.client_created)
-    app.command("/invoice")(ack=ack_now, lazy=[listeners.invoice_command])
+    # The modal (no text) is trigger-bound, the listing (words) durable: Bolt runs every lazy part of a listener,
+    # so the two are two listeners, told apart in the ack by the command's text (replays match the same way).
+    app.command("/invoice", matchers=[_asks_for_modal])(ack=ack_now, lazy=[listeners.invoice_modal_command])
+    app.command("/invoice", matchers=[_asks_for_listing])(ack=ack_now, lazy=[listeners.invoice_command])
     app.shortcut("new_invoice")(ack=ack_now, lazy=[listeners.new_invoice_shortcut])
     app.options(ids.CLIENT_ACTION)(listeners.suggest_clients)
     app.action(ids.ADD_LINE_ACTION)(ack=ack_now, lazy=[listeners.add_line])

@@ -21,6 +21,7 @@ from flows.help import ids as help_ids
 from tests.conftest import ADMIN, SIGNING_SECRET, TEAM_ID, Billbot, app_env
 from tests.harness.running_app import RunningApp
 from tests.harness.slack_requests import SlackRequests
+from tests.harness.views import filled_stack, filled_view
 
 CHANNEL = "C_GENERAL"
 # Too big for PostgreSQL's integer, Arabic-Indic and superscript digits, a sign, words, nothing.
@@ -50,7 +51,7 @@ def click(bb: Billbot, action_id: str, value: str) -> dict[str, Any]:
     response = bb.requests.click(action_id, user=ADMIN, value=value, channel=CHANNEL, message_ts="1.000")
     assert response.status_code == 200
     bb.slack.wait_for(lambda: len(bb.slack.calls("views.open")) > before)
-    view: dict[str, Any] = bb.workspace.views(ADMIN)[-1]
+    view: dict[str, Any] = filled_view(bb.slack, bb.workspace, ADMIN)
     assert check_view(view) == []
     return view
 
@@ -75,11 +76,9 @@ def test_a_forged_service_id_goes_back_to_the_list_saying_it_is_gone(billbot: Bi
         session.add(BillingSettings(team_id=TEAM_ID, currency="eur"))
         session.add(Service(team_id=TEAM_ID, name="Consultation", unit_amount=8000, currency="eur"))
     billbot.requests.command("/billing", "settings", user=ADMIN)
-    settings = billbot.slack.wait_for(lambda: billbot.workspace.views(ADMIN))[-1]
+    settings = filled_view(billbot.slack, billbot.workspace, ADMIN)
     billbot.requests.click(f.SERVICES_OPEN_ACTION, user=ADMIN, value="open", view=settings)
-    catalog = billbot.slack.wait_for(
-        lambda: len(billbot.workspace.views(ADMIN)) == 2 and billbot.workspace.views(ADMIN)
-    )
+    catalog = filled_stack(billbot.slack, billbot.workspace, ADMIN, depth=2)
     catalog = catalog[-1]
     for action_id in (f.SERVICE_EDIT_ACTION, f.SERVICE_ARCHIVE_ACTION):
         billbot.requests.click(action_id, user=ADMIN, value=value, view=catalog)

@@ -16,6 +16,7 @@ from bot.sandbox.slack import check_message, check_view
 from flows.clients import ids as f
 from flows.clients.logic import fold_name
 from tests.conftest import ADMIN, FRENCH_USER, MEMBER, TEAM_ID, Billbot
+from tests.harness.views import filled_stack, filled_view
 
 CHANNEL = "C_GENERAL"
 
@@ -186,7 +187,7 @@ def blocks_text(message: Any) -> str:
 
 def open_new_client_modal(bb: Billbot, text: str = "new", user: str = ADMIN) -> dict[str, Any]:
     bb.requests.command("/client", text, user=user)
-    view: dict[str, Any] = bb.slack.wait_for(lambda: bb.workspace.views(user))[-1]
+    view: dict[str, Any] = filled_view(bb.slack, bb.workspace, user)
     assert view["callback_id"] == f.NEW_CLIENT_CALLBACK
     assert check_view(view) == []
     return view
@@ -294,7 +295,7 @@ def test_search_with_no_match_says_so_and_offers_the_new_client_modal_prefilled(
     new = button(message, f.NEW_CLIENT_ACTION)
     assert new is not None and new["value"] == "Bertrand"
     click_in_message(billbot, f.NEW_CLIENT_ACTION, new["value"])
-    view = billbot.slack.wait_for(lambda: billbot.workspace.views(ADMIN))[-1]
+    view = filled_view(billbot.slack, billbot.workspace, ADMIN)
     assert view["callback_id"] == f.NEW_CLIENT_CALLBACK
     name = next(b for b in view["blocks"] if b.get("block_id") == f.NAME)
     assert name["element"]["initial_value"] == "Bertrand"
@@ -401,9 +402,9 @@ def test_new_client_pushed_from_the_invoice_modal_is_chosen_there(billbot: Billb
     with billbot.app.services.db.session() as session:
         session.add(BillingSettings(team_id=TEAM_ID, currency="eur"))
     billbot.requests.command("/invoice", user=ADMIN)
-    invoice_view = billbot.slack.wait_for(lambda: billbot.workspace.views(ADMIN))[-1]
+    invoice_view = filled_view(billbot.slack, billbot.workspace, ADMIN)
     billbot.requests.click(modal_ids.NEW_CLIENT_ACTION, user=ADMIN, value="new", view=invoice_view)
-    stack = billbot.slack.wait_for(lambda: len(billbot.workspace.views(ADMIN)) == 2 and billbot.workspace.views(ADMIN))
+    stack = filled_stack(billbot.slack, billbot.workspace, ADMIN, depth=2)
     pushed = stack[-1]
     assert pushed["callback_id"] == f.NEW_CLIENT_CALLBACK and pushed["close"]["text"] == "Back"
     assert json.loads(pushed["private_metadata"]) == {"parent": invoice_view["id"]}
@@ -531,7 +532,7 @@ def test_a_client_of_another_workspace_is_not_shown(billbot: Billbot) -> None:
 
 def open_session_modal(bb: Billbot, client_id: int, user: str = ADMIN) -> dict[str, Any]:
     click_in_message(bb, f.ADD_SESSION_ACTION, str(client_id), user)
-    view: dict[str, Any] = bb.slack.wait_for(lambda: bb.workspace.views(user))[-1]
+    view: dict[str, Any] = filled_view(bb.slack, bb.workspace, user)
     assert check_view(view) == []
     return view
 
@@ -653,7 +654,7 @@ def test_new_invoice_button_opens_the_invoice_modal_with_the_client_chosen(billb
         session.add(BillingSettings(team_id=TEAM_ID, currency="eur"))
     [client_id] = add_clients(billbot, "Anne Martin")
     click_in_message(billbot, f.NEW_INVOICE_ACTION, str(client_id))
-    view = billbot.slack.wait_for(lambda: billbot.workspace.views(ADMIN))[-1]
+    view = filled_view(billbot.slack, billbot.workspace, ADMIN)
     assert check_view(view) == []
     assert "Anne Martin" in json.dumps(view, ensure_ascii=False)
 
@@ -664,7 +665,7 @@ def test_invoice_sessions_button_puts_the_uninvoiced_sessions_in_the_invoice_mod
     [client_id] = add_clients(billbot, "Anne Martin")
     seed_history(billbot, client_id, add_service(billbot, "Consultation", 8000))
     click_in_message(billbot, f.INVOICE_SESSIONS_ACTION, str(client_id))
-    view = billbot.slack.wait_for(lambda: billbot.workspace.views(ADMIN))[-1]
+    view = filled_view(billbot.slack, billbot.workspace, ADMIN)
     assert check_view(view) == []
     dates = [e.get("initial_date") for b in view["blocks"] for e in [b.get("element") or {}] if e.get("initial_date")]
     # The sessions of Mar 3 (its invoice was voided) and Mar 4 (never invoiced), not those on live invoices.
@@ -675,7 +676,7 @@ def test_invoice_sessions_button_puts_the_uninvoiced_sessions_in_the_invoice_mod
 def test_invoice_sessions_with_none_left_says_so(billbot: Billbot) -> None:
     [client_id] = add_clients(billbot, "Anne")
     click_in_message(billbot, f.INVOICE_SESSIONS_ACTION, str(client_id))
-    view = billbot.slack.wait_for(lambda: billbot.workspace.views(ADMIN))[-1]
+    view = filled_view(billbot.slack, billbot.workspace, ADMIN)
     assert "Anne has no uninvoiced sessions any more." in json.dumps(view["blocks"])
 
 
@@ -686,7 +687,7 @@ def test_invoice_sessions_of_another_workspaces_client_opens_nothing_of_theirs(b
         session.flush()
         other_id = other.id
     click_in_message(billbot, f.INVOICE_SESSIONS_ACTION, str(other_id), MEMBER)
-    view = billbot.slack.wait_for(lambda: billbot.workspace.views(MEMBER))[-1]
+    view = filled_view(billbot.slack, billbot.workspace, MEMBER)
     assert "no longer exists" in json.dumps(view["blocks"])
 
 

@@ -24,6 +24,7 @@ from flows.invoices.modal.listeners import open_invoice_modal
 from flows.invoices.modal.logic import DEFAULT_PAYMENT_TERMS_DAYS
 from flows.invoices.modal.views import MAX_LINES, SPARE_BLOCKS
 from tests.conftest import ADMIN, FRENCH_USER, TEAM_ID, Billbot
+from tests.harness.views import filled_stack, filled_view
 
 # -- the practice -------------------------------------------------------------------------------------------
 
@@ -82,7 +83,7 @@ def open_modal(bb: Billbot, user: str = ADMIN, *, shortcut: bool = False) -> dic
         assert bb.requests.shortcut("new_invoice", user=user).status_code == 200
     else:
         assert bb.requests.command("/invoice", user=user).status_code == 200
-    view: dict[str, Any] = bb.slack.wait_for(lambda: bb.workspace.views(user))[-1]
+    view: dict[str, Any] = filled_view(bb.slack, bb.workspace, user)
     assert view["callback_id"] == ids.CALLBACK
     assert check_view(view) == []
     return view
@@ -645,7 +646,7 @@ def test_create_acknowledges_at_once_then_shows_the_invoice_and_where_it_went(bi
     client_id = practice.client("Élodie Dupré")
     billbot.workspace.add_channel("C_INVOICES", name="invoices", members=[ADMIN, "U0BOT"])
     assert billbot.requests.command("/invoice", user=ADMIN, channel="C_INVOICES").status_code == 200
-    view = billbot.slack.wait_for(lambda: billbot.workspace.views(ADMIN))[-1]
+    view = filled_view(billbot.slack, billbot.workspace, ADMIN)
     values = filled(billbot, practice, view, client_id, "Élodie Dupré")
     type_in(values, view, line_keys(view)[0], ids.LINE_TAX, str(vat))
     answer = submit(billbot, view, values)
@@ -720,7 +721,7 @@ def open_prefilled(bb: Billbot, client_id: int, appointment_ids: tuple[int, ...]
         client_id=client_id,
         appointment_ids=appointment_ids,
     )
-    view: dict[str, Any] = bb.slack.wait_for(lambda: bb.workspace.views(user))[-1]
+    view: dict[str, Any] = filled_view(bb.slack, bb.workspace, user)
     assert check_view(view) == []
     return view
 
@@ -800,7 +801,7 @@ def test_new_client_is_chosen_in_the_invoice_modal_and_nothing_typed_is_lost(bil
     type_in(values, view, key, ids.LINE_PRICE, "95")
     values[ids.MEMO_BLOCK] = {ids.MEMO_BLOCK: {"type": "plain_text_input", "value": "October"}}
     billbot.requests.click(ids.NEW_CLIENT_ACTION, user=ADMIN, value="new", view={**view, "state": {"values": values}})
-    stack = billbot.slack.wait_for(lambda: len(billbot.workspace.views(ADMIN)) == 2 and billbot.workspace.views(ADMIN))
+    stack = filled_stack(billbot.slack, billbot.workspace, ADMIN, depth=2)
     child = stack[-1]
     child_values = {
         client_ids.NAME: {client_ids.NAME: {"type": "plain_text_input", "value": "Zoé Lambert"}},

@@ -16,6 +16,7 @@ from flows.billing_settings import ids as settings_ids
 from flows.billing_settings.views import SERVICES_OPEN_ACTION
 from flows.clients import ids as f
 from tests.conftest import ADMIN, FRENCH_USER, MEMBER, TEAM_ID, Billbot
+from tests.harness.views import filled_stack, filled_view
 
 # -- helpers ----------------------------------------------------------------------------------------------
 
@@ -58,12 +59,12 @@ def service_values(
 def open_catalog(bb: Billbot, user: str = ADMIN) -> dict[str, Any]:
     """`/billing settings`, then its Services button: the catalogue is pushed on top."""
     bb.requests.command("/billing", "settings", user=user)
-    settings = bb.slack.wait_for(lambda: bb.workspace.views(user))[-1]
+    settings = filled_view(bb.slack, bb.workspace, user)
     assert settings["callback_id"] == settings_ids.SETTINGS_CALLBACK
     services_block = next(b for b in settings["blocks"] if b.get("block_id") == "services_open")
     assert services_block["accessory"]["action_id"] == f.SERVICES_OPEN_ACTION == SERVICES_OPEN_ACTION
     bb.requests.click(f.SERVICES_OPEN_ACTION, user=user, value="open", view=settings)
-    stack = bb.slack.wait_for(lambda: len(bb.workspace.views(user)) == 2 and bb.workspace.views(user))
+    stack = filled_stack(bb.slack, bb.workspace, user, depth=2)
     view: dict[str, Any] = stack[-1]
     assert view["callback_id"] == f.SERVICES_CALLBACK
     assert check_view(view) == []
