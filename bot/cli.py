@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import logging
 import os
 import shutil
@@ -123,6 +124,10 @@ def _serve_with_metrics(settings: Settings, *, scheduler: bool, workers: int) ->
     # uvicorn shuts down gracefully on SIGTERM, then raises the signal again for the handler it found:
     # with the default one the process died there, before the `finally` below stopped the worker processes.
     signal.signal(signal.SIGTERM, _exit_quietly)
+    # What start-up built (modules, the app, the flows) lives as long as the process: frozen out of the collector's
+    # sight, a full collection under a burst no longer walks it all (a 110 ms pause in the serving process, measured).
+    gc.collect()
+    gc.freeze()
     try:
         serve(http_app, settings.host, settings.port)
     finally:

@@ -25,6 +25,7 @@ import logging
 import threading
 import time
 import uuid
+import weakref
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -628,11 +629,26 @@ class DurableLazyRunner(LazyListenerRunner):
 def _kwargs(function: Callable[..., None], request: BoltRequest, logger: logging.Logger) -> dict[str, Any]:
     return build_required_kwargs(
         logger=logger,
-        required_arg_names=get_arg_names_of_callable(function),
+        required_arg_names=list(_arg_names(function)),  # a copy: Bolt pops "self" from it
         request=request,
         response=None,
         this_func=function,
     )
+
+
+# Listeners' parameter names, read once per function: inspect's signature on every run was 3 % of the serving
+# process's time under a burst of /billing (py-spy). Weak keys: a test's app and its listeners go with the test.
+_ARG_NAMES: weakref.WeakKeyDictionary[Callable[..., Any], tuple[str, ...]] = weakref.WeakKeyDictionary()
+
+
+def _arg_names(function: Callable[..., Any]) -> tuple[str, ...]:
+    plain = getattr(function, "__func__", function)  # a bound method has its function's names, "self" included
+    names = _ARG_NAMES.get(plain)
+    if names is None:
+        names = tuple(get_arg_names_of_callable(plain))
+        with contextlib.suppress(TypeError):  # a callable that takes no weak reference is read each time, as Bolt does
+            _ARG_NAMES[plain] = names
+    return names
 
 
 def _older_than_a_trigger(request: BoltRequest) -> bool:
