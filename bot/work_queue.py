@@ -385,9 +385,10 @@ class TwoLanePool:
         self.name = name
         self.later_threads = max(1, threads // 4)
         self._lanes: tuple[deque[Callable[[], None]], deque[Callable[[], None]]] = (deque(), deque())
-        lock = threading.Lock()
-        self._ready = threading.Condition(lock)  # a task to take
-        self._room = threading.Condition(lock)  # room for an urgent task
+        self._lock = threading.Lock()
+        self._ready = threading.Condition(self._lock)  # a task to take
+        # Acks waiting for room for their urgent task, first come first served, each woken on its own.
+        self._turns: deque[threading.Condition] = deque()
         self.backlog = BACKLOG
         self._alive = 0
         self._idle = 0
@@ -400,13 +401,32 @@ class TwoLanePool:
             if urgent:
                 # Back-pressure, as a plain Bolt app's pool gives: under a burst the ack waits a little for a
                 # thread, instead of every ack going out at once and the modals queuing behind them.
-                self._room.wait_for(lambda: len(self._lanes[0]) < self.backlog, ACK_WAIT_SECONDS)
+                self._wait_for_room()
             self._lanes[0 if urgent else 1].append(task)
             waiting = len(self._lanes[0]) + len(self._lanes[1])
             if self._idle < waiting and self._alive < self.threads:
                 self._alive += 1
                 threading.Thread(target=self._loop, name=f"{self.name}-{self._alive}", daemon=True).start()
             self._ready.notify()
+
+    def _wait_for_room(self) -> None:
+        """Called holding the lock. In arrival order: with one Condition for all, an ack arriving as room is made
+        took it from the acks already waiting, and one unlucky ack could be passed over again and again (the
+        burst's p99)."""
+        urgent = self._lanes[0]
+        if not self._turns and len(urgent) < self.backlog:
+            return
+        turn = threading.Condition(self._lock)
+        self._turns.append(turn)
+        try:
+            turn.wait_for(lambda: self._turns[0] is turn and len(urgent) < self.backlog, ACK_WAIT_SECONDS)
+        finally:
+            self._turns.remove(turn)
+            self._wake_next()
+
+    def _wake_next(self) -> None:
+        if self._turns:
+            self._turns[0].notify()
 
     def _loop(self) -> None:
         urgent, later = self._lanes
@@ -431,7 +451,7 @@ class TwoLanePool:
                     self._running_later += 1
                 else:
                     self._running_urgent += 1
-                    self._room.notify()
+                    self._wake_next()
             try:
                 task()
             except Exception:
