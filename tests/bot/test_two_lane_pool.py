@@ -35,11 +35,11 @@ def test_acks_waiting_for_room_queue_their_work_in_arrival_order() -> None:
     _until(lambda: pool._running_urgent == 1)
     pool.submit(task("queued"))  # the urgent lane is full (backlog 1): the next acks wait
     waiting: list[threading.Thread] = []
-    for name in ("first", "second", "third"):
+    for count, name in enumerate(("first", "second", "third"), start=1):
         submitter = threading.Thread(target=pool.submit, args=(task(name),))
         submitter.start()
         waiting.append(submitter)
-        _until(lambda n=len(waiting): len(pool._turns) == n)
+        _until(lambda: len(pool._turns) == count)  # noqa: B023 (called before the loop goes on)
     # Room is made while three acks wait: the one arriving now goes behind them, not first.
     release.set()
     pool.submit(task("last"))
