@@ -12,6 +12,7 @@ import binascii
 import email.parser
 import email.policy
 import json
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
@@ -177,6 +178,12 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], standin: StandIn) -> None:
         self.standin = standin
         super().__init__(address, _Handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that hung up before its answer (an app stopped mid-burst) is not the stand-in's error.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
 
 class HttpServer:
