@@ -43,7 +43,7 @@ def create_invoice(
 ) -> Outcome:
     """Create the invoice the modal submitted; the same ``request_key`` again resumes the same invoice."""
     invoice, created = store.create_draft(
-        services,
+        db=services.db,
         team_id=team_id,
         user_id=user_id,
         locale=locale,
@@ -61,7 +61,7 @@ def retry_invoice(
     services: Services, web: WebClient, *, team_id: str, user_id: str, locale: str, invoice_id: int
 ) -> Outcome:
     """Resume a draft Stripe failed on: what was made at Stripe is kept, the rest is made; one message."""
-    bundle = store.load(services, invoice_id)
+    bundle = store.load(invoice_id, db=services.db)
     if bundle is None or bundle.invoice.team_id != team_id:
         raise ValueError(f"invoice {invoice_id} is not one of {team_id}'s")
     return _finish(services, web, invoice_id, user_id, locale)
@@ -69,12 +69,12 @@ def retry_invoice(
 
 def _finish(services: Services, web: WebClient, invoice_id: int, user_id: str, locale: str) -> Outcome:
     failure = push(services, invoice_id)
-    bundle = store.load(services, invoice_id)
+    bundle = store.load(invoice_id, db=services.db)
     assert bundle is not None
     if failure is not None:
         return Outcome(bundle.invoice, failure_text(failure, bundle.invoice, locale))
     post_invoice_message(services, web, bundle, user_id)
-    fresh = store.load(services, invoice_id)
+    fresh = store.load(invoice_id, db=services.db)
     assert fresh is not None
     return Outcome(fresh.invoice)
 

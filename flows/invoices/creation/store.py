@@ -16,8 +16,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from bot.db import Database
 from bot.models import Appointment, BillingSettings, Client, Invoice, InvoiceCounter, InvoiceLine, TaxRate, utcnow
-from bot.services import Services
 from bot.typed_numbers import whole_number
 from flows.invoices.forms import InvoiceForm
 from flows.invoices.totals import Rate, totals
@@ -77,8 +77,8 @@ def next_number(session: Session, team_id: str) -> int:
     return int(number)
 
 
-def find_by_request_key(services: Services, team_id: str, request_key: str) -> Invoice | None:
-    with services.db.session() as session:
+def find_by_request_key(team_id: str, request_key: str, *, db: Database) -> Invoice | None:
+    with db.session() as session:
         query = select(Invoice).where(Invoice.team_id == team_id, Invoice.request_key == request_key)
         return session.exec(query).first()
 
@@ -91,7 +91,6 @@ def team_rates(session: Session, team_id: str, ids: set[int]) -> dict[int, TaxRa
 
 
 def create_draft(
-    services: Services,
     *,
     team_id: str,
     user_id: str,
@@ -99,15 +98,16 @@ def create_draft(
     form: InvoiceForm,
     request_key: str,
     channel_id: str | None,
+    db: Database,
 ) -> tuple[Invoice, bool]:
     """(the draft, True) when this call made it; (the invoice made earlier for ``request_key``, False)."""
-    existing = find_by_request_key(services, team_id, request_key)
+    existing = find_by_request_key(team_id, request_key, db=db)
     if existing is not None:
         return existing, False
     if not form.lines:
         raise ValueError("an invoice needs at least one line")
     try:
-        with services.db.write_lock(), services.db.session() as session:
+        with db.write_lock(), db.session() as session:
             # The counter first: the transaction takes its write lock before it reads anything.
             number = next_number(session, team_id)
             client = session.get(Client, form.client_id)
@@ -163,7 +163,7 @@ def create_draft(
                 _link_sessions(session, team_id, form.client_id, invoice.id, form.appointment_ids)
     except IntegrityError:
         # The same submission, made by a concurrent worker a moment earlier: its invoice is the one.
-        raced = find_by_request_key(services, team_id, request_key)
+        raced = find_by_request_key(team_id, request_key, db=db)
         if raced is None:
             raise
         return raced, False
@@ -193,8 +193,8 @@ def _link_sessions(session: Session, team_id: str, client_id: int, invoice_id: i
 # -- reading ----------------------------------------------------------------------------------------------
 
 
-def load(services: Services, invoice_id: int) -> InvoiceBundle | None:
-    with services.db.session() as session:
+def load(invoice_id: int, *, db: Database) -> InvoiceBundle | None:
+    with db.session() as session:
         invoice = session.get(Invoice, invoice_id)
         if invoice is None:
             return None
@@ -218,9 +218,9 @@ def bundle_of(session: Session, invoice: Invoice) -> InvoiceBundle:
 # -- what Stripe gave back --------------------------------------------------------------------------------
 
 
-def save_invoice(services: Services, invoice_id: int, **fields: Any) -> Invoice:
+def save_invoice(invoice_id: int, *, db: Database, **fields: Any) -> Invoice:
     """Set ``fields`` on the invoice (one short transaction per step, so a failure later keeps them)."""
-    with services.db.write_lock(), services.db.session() as session:
+    with db.write_lock(), db.session() as session:
         invoice = session.get(Invoice, invoice_id)
         assert invoice is not None
         for name, value in fields.items():
@@ -230,16 +230,16 @@ def save_invoice(services: Services, invoice_id: int, **fields: Any) -> Invoice:
         return invoice
 
 
-def save_line_item(services: Services, line_id: int, item_id: str) -> None:
-    with services.db.write_lock(), services.db.session() as session:
+def save_line_item(line_id: int, item_id: str, *, db: Database) -> None:
+    with db.write_lock(), db.session() as session:
         line = session.get(InvoiceLine, line_id)
         assert line is not None
         line.stripe_invoice_item_id = item_id
         session.add(line)
 
 
-def save_customer(services: Services, client_id: int, customer_id: str, account_id: str | None) -> None:
-    with services.db.write_lock(), services.db.session() as session:
+def save_customer(client_id: int, customer_id: str, account_id: str | None, *, db: Database) -> None:
+    with db.write_lock(), db.session() as session:
         client = session.get(Client, client_id)
         assert client is not None
         client.stripe_customer_id = customer_id

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from bot.db import Database
 from bot.models import Client, Invoice, InvoiceLine, StripeAccount
 from bot.services import Services
 from bot.stripe_gateway import GatewayError
@@ -48,7 +49,7 @@ class _Stop(Exception):
 
 def push(services: Services, invoice_id: int) -> PushFailure | None:
     """Create (or finish creating) the invoice on Stripe; None once it is finalized there and stored here."""
-    bundle = store.load(services, invoice_id)
+    bundle = store.load(invoice_id, db=services.db)
     assert bundle is not None
     invoice = bundle.invoice
     if invoice.status != "draft" and invoice.stripe_invoice_id:
@@ -61,7 +62,7 @@ def push(services: Services, invoice_id: int) -> PushFailure | None:
         log.warning(
             "invoice %s (%s) stopped at Stripe, step %s: %s", invoice.id, invoice.number, failure.step, failure.detail
         )
-        store.save_invoice(services, invoice_id, last_error=f"{failure.step}: {failure.detail}"[:2000])
+        store.save_invoice(invoice_id, last_error=f"{failure.step}: {failure.detail}"[:2000], db=services.db)
         return failure
     log.info("invoice %s (%s) created on Stripe in %.3f s", invoice.id, invoice.number, time.perf_counter() - started)
     return None
@@ -71,7 +72,7 @@ def _push(services: Services, bundle: store.InvoiceBundle) -> None:
     invoice, client = bundle.invoice, bundle.client
     assert invoice.id is not None
     team = invoice.team_id
-    account_id = invoice.stripe_account_id if invoice.stripe_invoice_id else _account(services, team)
+    account_id = invoice.stripe_account_id if invoice.stripe_invoice_id else _account(team, db=services.db)
 
     customer_id = _customer(services, client, account_id, invoice, fresh_invoice=invoice.stripe_invoice_id is None)
     tax_rates = _stripe_tax_rates(services, bundle, account_id)
@@ -91,7 +92,9 @@ def _push(services: Services, bundle: store.InvoiceBundle) -> None:
             ),
         )  # fmt: skip
         stripe_invoice_id = str(created["id"])
-        store.save_invoice(services, invoice.id, stripe_invoice_id=stripe_invoice_id, stripe_account_id=account_id)
+        store.save_invoice(
+            invoice.id, stripe_invoice_id=stripe_invoice_id, stripe_account_id=account_id, db=services.db
+        )
 
     for line in bundle.lines:
         if line.stripe_invoice_item_id is None:
@@ -100,8 +103,8 @@ def _push(services: Services, bundle: store.InvoiceBundle) -> None:
     finalized = _finalize(services, invoice, account_id, stripe_invoice_id)
     _check_totals(invoice, finalized)
     store.save_invoice(
-        services,
         invoice.id,
+        db=services.db,
         status=str(finalized["status"]),
         stripe_number=finalized.get("number"),
         hosted_invoice_url=finalized.get("hosted_invoice_url"),
@@ -120,8 +123,8 @@ def _step(step: str, call: Any, position: int | None = None) -> dict[str, Any]:
     return result
 
 
-def _account(services: Services, team_id: str) -> str | None:
-    with services.db.session() as session:
+def _account(team_id: str, *, db: Database) -> str | None:
+    with db.session() as session:
         row = session.get(StripeAccount, team_id)
     if row is None:
         raise _Stop(PushFailure("not_connected", "no Stripe account is connected", retryable=True))
@@ -154,7 +157,7 @@ def _customer(
             idempotency_key=f"billbot:{client.team_id}:client:{client.id}:customer:{account_id or 'platform'}",
         ),
     )
-    store.save_customer(services, client.id, str(created["id"]), account_id)
+    store.save_customer(client.id, str(created["id"]), account_id, db=services.db)
     return str(created["id"])
 
 
@@ -207,7 +210,7 @@ def _add_item(
         ),
         position=line.position,
     )
-    store.save_line_item(services, line.id, str(item["id"]))
+    store.save_line_item(line.id, str(item["id"]), db=services.db)
 
 
 def _finalize(services: Services, invoice: Invoice, account_id: str | None, stripe_invoice_id: str) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from slack_sdk import WebClient
 from sqlalchemy import func
 from sqlmodel import col, select
 
+from bot.db import Database
 from bot.models import Client, Invoice
 from bot.permissions import access
 from bot.services import Services
@@ -58,7 +59,7 @@ def answer(
             respond(**views.usage(locale), response_type="ephemeral")
             return
         which = FILTERS[wanted]
-        listed = find_invoices(services, team_id, which, today)
+        listed = find_invoices(team_id, which, today, db=services.db)
         reader = access(services.db, client, team_id, user_id)
         rows = [(invoice, name, reader.invoice_details(invoice)) for invoice, name in listed.rows]
         respond(**views.list_message(rows, listed.total, which, locale, today), response_type="ephemeral")
@@ -67,15 +68,15 @@ def answer(
     if number is None:
         respond(**views.usage(locale), response_type="ephemeral")
         return
-    bundle = find_by_number(services, team_id, number)
+    bundle = find_by_number(team_id, number, db=services.db)
     if bundle is None:
         respond(**views.unknown_number(number, locale), response_type="ephemeral")
         return
     reader = access(services.db, client, team_id, user_id)
-    respond(**card_for(services, bundle, reader, locale, today, buttons=True), response_type="ephemeral")
+    respond(**card_for(bundle, reader, locale, today, buttons=True, db=services.db), response_type="ephemeral")
 
 
-def find_invoices(services: Services, team_id: str, which: str | None, today: date, limit: int = LIST_MAX) -> Listed:
+def find_invoices(team_id: str, which: str | None, today: date, limit: int = LIST_MAX, *, db: Database) -> Listed:
     conditions = [col(Invoice.team_id) == team_id]
     if which == "open":
         conditions.append(col(Invoice.status) == "open")
@@ -83,7 +84,7 @@ def find_invoices(services: Services, team_id: str, which: str | None, today: da
         conditions.append(col(Invoice.status) == "paid")
     elif which == "overdue":
         conditions += [col(Invoice.status) == "open", col(Invoice.due_date) < today]
-    with services.db.session() as session:
+    with db.session() as session:
         total = session.exec(select(func.count()).select_from(Invoice).where(*conditions)).one()
         query = (
             select(Invoice, Client.name)
@@ -96,7 +97,7 @@ def find_invoices(services: Services, team_id: str, which: str | None, today: da
     return Listed(rows=rows, total=int(total))
 
 
-def find_by_number(services: Services, team_id: str, number: str) -> store.InvoiceBundle | None:
-    with services.db.session() as session:
+def find_by_number(team_id: str, number: str, *, db: Database) -> store.InvoiceBundle | None:
+    with db.session() as session:
         invoice = session.exec(select(Invoice).where(Invoice.team_id == team_id, Invoice.number == number)).first()
         return store.bundle_of(session, invoice) if invoice is not None else None

@@ -39,7 +39,7 @@ class MessageListeners:
         invoice_id = whole_number((body.get("actions") or [{}])[0].get("value"), minimum=1)
         if invoice_id is None:
             return
-        bundle = store.load(services, invoice_id)
+        bundle = store.load(invoice_id, db=services.db)
         reader = access(services.db, client, team_id, user_id)
         if bundle is None or bundle.invoice.team_id != team_id:
             message: Message = {"text": t(locale, "privacy.details.gone")}
@@ -48,7 +48,7 @@ class MessageListeners:
         else:
             today = member_today(services.db, client, team_id, user_id)
             # The card above keeps the buttons: this answer is for reading only.
-            message = card_for(services, bundle, reader, locale, today, buttons=False)
+            message = card_for(bundle, reader, locale, today, buttons=False, db=services.db)
         try:
             client.chat_postEphemeral(channel=channel, user=user_id, **message)
         except SlackApiError as exc:

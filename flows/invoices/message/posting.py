@@ -14,6 +14,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot import slack_posts
+from bot.db import Database
 from bot.i18n import t
 from bot.services import Services
 from flows.invoices.creation import store
@@ -77,7 +78,7 @@ def post_invoice_message(services: Services, web: WebClient, bundle: store.Invoi
         stale_after=posting_takes_at_most(services), post=post, look_in=look_in,
     )  # fmt: skip
     if posted is not None:
-        store.save_invoice(services, invoice.id, channel_id=posted[0], message_ts=posted[1])
+        store.save_invoice(invoice.id, channel_id=posted[0], message_ts=posted[1], db=services.db)
 
 
 def _post(
@@ -108,9 +109,9 @@ def posting_takes_at_most(services: Services) -> timedelta:
     return services.work.lease / 2
 
 
-def update_invoice_message(services: Services, web: WebClient, invoice_id: int) -> bool:
+def update_invoice_message(web: WebClient, invoice_id: int, *, db: Database) -> bool:
     """Re-render the invoice's message in place (after a payment, a void…); False when it has none yet."""
-    bundle = store.load(services, invoice_id)
+    bundle = store.load(invoice_id, db=db)
     if bundle is None:
         return False
     invoice = bundle.invoice

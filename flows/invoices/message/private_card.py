@@ -13,19 +13,19 @@ from typing import Any
 
 from sqlmodel import col, select
 
+from bot.db import Database
 from bot.i18n import t
 from bot.models import Appointment
 from bot.permissions import Access
-from bot.services import Services
 from flows.invoices.creation import store
 from flows.invoices.message.views import invoice_message
 
 Message = dict[str, Any]
 
 
-def session_notes(services: Services, team_id: str, invoice_id: int) -> list[tuple[date, str]]:
+def session_notes(team_id: str, invoice_id: int, *, db: Database) -> list[tuple[date, str]]:
     """The notes of the sessions this invoice bills, oldest first (sessions without a note left out)."""
-    with services.db.session() as session:
+    with db.session() as session:
         query = (
             select(col(Appointment.held_on), col(Appointment.notes))
             .where(Appointment.team_id == team_id, Appointment.invoice_id == invoice_id)
@@ -36,13 +36,13 @@ def session_notes(services: Services, team_id: str, invoice_id: int) -> list[tup
 
 
 def card_for(
-    services: Services, bundle: store.InvoiceBundle, reader: Access, locale: str, today: date, *, buttons: bool
+    bundle: store.InvoiceBundle, reader: Access, locale: str, today: date, *, buttons: bool, db: Database
 ) -> Message:
     """The invoice for ``reader`` alone (an ephemeral answer); ``buttons``: with the payment buttons."""
     invoice = bundle.invoice
     assert invoice.id is not None
     private = reader.private_notes(invoice)
-    notes = session_notes(services, invoice.team_id, invoice.id) if private else None
+    notes = session_notes(invoice.team_id, invoice.id, db=db) if private else None
     if reader.invoice_details(invoice):
         text, blocks = invoice_message(
             invoice, bundle.lines, bundle.client, bundle.rates, locale, private=private, full_card=True,

@@ -126,9 +126,9 @@ class ModalListeners:
 
         def fill(shown: modals.Shown) -> None:
             services = self.services
-            catalog = logic.load_catalog(services, team_id)
+            catalog = logic.load_catalog(team_id, db=services.db)
             draft = logic.new_draft(
-                services,
+                db=services.db,
                 team_id=team_id,
                 locale=locale,
                 today=member_today(services.db, client, team_id, user_id),
@@ -165,13 +165,13 @@ class ModalListeners:
                 "state": {"values": json.loads(snapshot.state_values)},
             }
             session.delete(snapshot)
-        choice = logic.client_choice(services, team_id, client_id)
+        choice = logic.client_choice(team_id, client_id, db=services.db)
         if choice is None:
             return
         draft = from_view(view, MAX_LINES)
         # A new block id for the client select: Slack would otherwise keep showing what it held before.
         draft = replace(draft, client=choice, client_revision=draft.client_revision + 1)
-        catalog = logic.load_catalog(services, team_id)
+        catalog = logic.load_catalog(team_id, db=services.db)
         modals.update_view(client, parent_view_id, views.invoice_modal(draft, catalog, locale))
 
     # -- the client select's options ------------------------------------------------------------------------
@@ -179,7 +179,7 @@ class ModalListeners:
     def suggest_clients(self, ack: Ack, body: dict[str, Any]) -> None:
         team_id = (body.get("team") or {}).get("id") or (body.get("view") or {}).get("team_id") or ""
         query = str(body.get("value") or "")
-        found = logic.search(self.services, team_id, query)
+        found = logic.search(team_id, query, db=self.services.db)
         options = [blocks.option(name, str(client_id), description=email or None) for client_id, name, email in found]
         ack(options=options[: blocks.SELECT_OPTIONS_MAX])
 
@@ -203,7 +203,7 @@ class ModalListeners:
         if view.get("callback_id") != ids.CALLBACK or not view.get("id"):
             return
         locale = locale_of(self.services, client, team_id, user_id)
-        catalog = logic.load_catalog(self.services, team_id)
+        catalog = logic.load_catalog(team_id, db=self.services.db)
         draft = change(from_view(view, MAX_LINES), catalog, locale, body, client)
         modals.update_view(client, view["id"], views.invoice_modal(draft, catalog, locale), view.get("hash"))
 
@@ -263,8 +263,8 @@ class ModalListeners:
         team_id, user_id = body["team"]["id"], body["user"]["id"]
         locale = locale_of(services, client, team_id, user_id)
         draft = from_view(view, MAX_LINES)
-        catalog = logic.load_catalog(services, team_id)
-        chosen = logic.client_to_invoice(services, team_id, draft.client.id) if draft.client else None
+        catalog = logic.load_catalog(team_id, db=services.db)
+        chosen = logic.client_to_invoice(team_id, draft.client.id, db=services.db) if draft.client else None
         form, errors = validation.validate(
             draft, catalog, chosen, locale, member_today(services.db, client, team_id, user_id)
         )
@@ -331,7 +331,9 @@ class ModalListeners:
         else:
             # Where it went in the end: creation falls back to the DM when the bot cannot post in the channel.
             channel_id = invoice.channel_id if invoice.channel_id and not invoice.channel_id.startswith("D") else None
-            name = chosen.label if chosen else logic.client_name(self.services, invoice.team_id, invoice.client_id)
+            name = (
+                chosen.label if chosen else logic.client_name(invoice.team_id, invoice.client_id, db=self.services.db)
+            )
             text = views.created_text(
                 locale,
                 number=invoice.number,

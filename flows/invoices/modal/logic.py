@@ -12,8 +12,8 @@ from decimal import Decimal
 from sqlmodel import col, select
 
 from bot import money
+from bot.db import Database
 from bot.models import Appointment, BillingSettings, Client, Service, StripeAccount, TaxRate
-from bot.services import Services
 from flows.clients import active_services, search_clients
 from flows.invoice_template import DEFAULT_TERMS, payment_terms_days
 from flows.invoices import ids
@@ -62,8 +62,8 @@ class Catalog:
         return next((r for r in self.rates if r.id == rate_id), None)
 
 
-def load_catalog(services: Services, team_id: str) -> Catalog:
-    with services.db.session() as session:
+def load_catalog(team_id: str, *, db: Database) -> Catalog:
+    with db.session() as session:
         settings = session.get(BillingSettings, team_id)
         account = session.get(StripeAccount, team_id)
         offered = active_services(session, team_id)
@@ -82,8 +82,8 @@ def load_catalog(services: Services, team_id: str) -> Catalog:
         )
 
 
-def default_due_date(services: Services, team_id: str, today: date) -> date:
-    with services.db.session() as session:
+def default_due_date(team_id: str, today: date, *, db: Database) -> date:
+    with db.session() as session:
         return today + timedelta(days=payment_terms_days(session, team_id))
 
 
@@ -115,47 +115,48 @@ def filled_from_service(line: LineDraft, service: ServiceChoice | None, catalog:
     )
 
 
-def client_choice(services: Services, team_id: str, client_id: int | None) -> ClientChoice | None:
+def client_choice(team_id: str, client_id: int | None, *, db: Database) -> ClientChoice | None:
     if client_id is None:
         return None
-    with services.db.session() as session:
+    with db.session() as session:
         found = session.get(Client, client_id)
         if found is None or found.team_id != team_id or found.id is None:
             return None
         return ClientChoice(found.id, found.name)
 
 
-def client_name(services: Services, team_id: str, client_id: int) -> str:
-    found = client_to_invoice(services, team_id, client_id)
+def client_name(team_id: str, client_id: int, *, db: Database) -> str:
+    found = client_to_invoice(team_id, client_id, db=db)
     return found.name if found else ""
 
 
-def client_to_invoice(services: Services, team_id: str, client_id: int) -> Client | None:
-    with services.db.session() as session:
+def client_to_invoice(team_id: str, client_id: int, *, db: Database) -> Client | None:
+    with db.session() as session:
         found = session.get(Client, client_id)
         return found if found is not None and found.team_id == team_id else None
 
 
-def search(services: Services, team_id: str, query: str) -> list[tuple[int, str, str | None]]:
+def search(team_id: str, query: str, *, db: Database) -> list[tuple[int, str, str | None]]:
     """(id, name, email) of the clients matching what is typed, for the client select's options."""
-    with services.db.session() as session:
+    with db.session() as session:
         found = search_clients(session, team_id, query[:200], limit=SUGGESTIONS_MAX)
         return [(c.id, c.name, c.email) for c in found if c.id is not None]
 
 
 def session_lines(
-    services: Services,
     team_id: str,
     client_id: int | None,
     appointment_ids: tuple[int, ...],
     catalog: Catalog,
     locale: str,
     first_key: int,
+    *,
+    db: Database,
 ) -> list[LineDraft]:
     """One line per session: its date, service, the service's price and tax, its description."""
     if not appointment_ids:
         return []
-    with services.db.session() as session:
+    with db.session() as session:
         found = session.exec(
             select(Appointment)
             .where(Appointment.team_id == team_id, col(Appointment.id).in_(appointment_ids))
@@ -186,7 +187,6 @@ def session_lines(
 
 
 def new_draft(
-    services: Services,
     *,
     team_id: str,
     locale: str,
@@ -196,9 +196,10 @@ def new_draft(
     client_id: int | None,
     appointment_ids: tuple[int, ...],
     catalog: Catalog,
+    db: Database,
 ) -> Draft:
-    client = client_choice(services, team_id, client_id)
-    lines = session_lines(services, team_id, client.id if client else None, appointment_ids, catalog, locale, 1)
+    client = client_choice(team_id, client_id, db=db)
+    lines = session_lines(team_id, client.id if client else None, appointment_ids, catalog, locale, 1, db=db)
     left_out = max(0, len(lines) - max_lines)
     lines = lines[:max_lines] or [LineDraft(key=1, service_date=today.isoformat())]
     return Draft(
@@ -206,6 +207,6 @@ def new_draft(
         lines=tuple(lines),
         next_key=max(line.key for line in lines) + 1,
         client=client,
-        due_date=default_due_date(services, team_id, today).isoformat(),
+        due_date=default_due_date(team_id, today, db=db).isoformat(),
         sessions_left_out=left_out,
     )

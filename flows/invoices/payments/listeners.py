@@ -93,7 +93,7 @@ class PaymentsListeners:
     def refresh_message(self, web: WebClient, invoice_id: int) -> None:
         """Re-render the invoice message in place: its status and the buttons left."""
         try:
-            update_invoice_message(self.services, web, invoice_id)
+            update_invoice_message(web, invoice_id, db=self.services.db)
         except SlackApiError as exc:
             log.warning("invoice message %s not updated: %s", invoice_id, exc.response.get("error"))
 

@@ -341,8 +341,8 @@ def test_the_clients_stripe_customer_is_made_once_and_reused(practice: Practice)
 def test_update_invoice_message_rerenders_in_place(practice: Practice) -> None:
     client_id = practice.add_client()
     outcome = practice.create(practice.form(client_id, [line()]))
-    creation_store.save_invoice(practice.services, outcome.invoice.id or 0, status="paid", amount_remaining=0)
-    assert update_invoice_message(practice.services, practice.web(), outcome.invoice.id or 0) is True
+    creation_store.save_invoice(outcome.invoice.id or 0, db=practice.services.db, status="paid", amount_remaining=0)
+    assert update_invoice_message(practice.web(), outcome.invoice.id or 0, db=practice.services.db) is True
     [message] = practice.bb.workspace.messages(CHANNEL)
     assert message.edited and "Paid" in message_text(message)
 
@@ -366,7 +366,13 @@ def test_a_message_whose_worker_died_mid_post_is_posted_by_the_next_run(practice
     form = practice.form(client_id, [line()])
     services = practice.bb.app.services
     invoice, _ = creation_store.create_draft(
-        services, team_id=TEAM_ID, user_id=ADMIN, locale="en", form=form, request_key="view-V9", channel_id=CHANNEL
+        db=services.db,
+        team_id=TEAM_ID,
+        user_id=ADMIN,
+        locale="en",
+        form=form,
+        request_key="view-V9",
+        channel_id=CHANNEL,
     )
     # A worker claimed the posting, then died before Slack answered: the claim stays, no message exists.
     assert services.db.claim_once(TEAM_ID, MESSAGE_CLAIM, str(invoice.id))

@@ -44,11 +44,11 @@ def seed(practice: Practice) -> dict[str, int]:
     ]:
         form = practice.form(client_id, [line(unit=10000)], memo=f"memo of {key}")
         invoice, _ = creation_store.create_draft(
-            practice.services, team_id="T0PRACTICE", user_id=ADMIN, locale="en", form=form, request_key=key,
+            db=practice.services.db, team_id="T0PRACTICE", user_id=ADMIN, locale="en", form=form, request_key=key,
             channel_id=None,
         )  # fmt: skip
         assert invoice.id is not None
-        creation_store.save_invoice(practice.services, invoice.id, status=status, due_date=due)
+        creation_store.save_invoice(invoice.id, db=practice.services.db, status=status, due_date=due)
         ids[key] = invoice.id
     return ids
 
@@ -89,7 +89,7 @@ def test_a_long_list_is_capped_with_showing_n_of_m(practice: Practice) -> None:
     client_id = practice.add_client()
     for n in range(45):
         creation_store.create_draft(
-            practice.services, team_id="T0PRACTICE", user_id=ADMIN, locale="en",
+            db=practice.services.db, team_id="T0PRACTICE", user_id=ADMIN, locale="en",
             form=practice.form(client_id, [line()]), request_key=f"k{n}", channel_id=None,
         )  # fmt: skip
     text, message = ask(practice, "list")

@@ -29,7 +29,7 @@ def _client(bb: Billbot, team_id: str) -> int:
 def _draft(bb: Billbot, team_id: str, client_id: int, key: str) -> tuple[Invoice, bool]:
     form = InvoiceForm(client_id=client_id, currency="eur", due_date=DUE, lines=(line(),))
     return creation_store.create_draft(
-        bb.app.services, team_id=team_id, user_id=ADMIN, locale="en", form=form, request_key=key, channel_id=None
+        db=bb.app.services.db, team_id=team_id, user_id=ADMIN, locale="en", form=form, request_key=key, channel_id=None
     )
 
 

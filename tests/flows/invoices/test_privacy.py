@@ -207,7 +207,7 @@ def test_full_channel_cards_setting_shows_name_and_lines_and_back_to_initials(pr
     assert details_button(channel_card(practice)) is None
 
     set_privacy(practice.bb, full_channel_cards=False)
-    assert update_invoice_message(practice.services, practice.web(), invoice_id) is True  # e.g. after a payment
+    assert update_invoice_message(practice.web(), invoice_id, db=practice.services.db) is True  # e.g. after a payment
     text = text_of(channel_card(practice))
     assert "J. D." in text and "Jeanne" not in text and "Therapy session" not in text
     assert details_button(channel_card(practice)) is not None
