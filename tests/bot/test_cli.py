@@ -86,6 +86,19 @@ def alive(pid: int) -> bool:
     return stat is not None and stat[0] != "Z"
 
 
+def stop_serve(server: subprocess.Popen[str]) -> None:
+    """Stop a `billbot serve` the way a deploy does (SIGTERM), then make sure none of its workers outlive it."""
+    workers = children_of(server.pid)
+    server.terminate()
+    try:
+        server.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        server.kill()
+    for pid in workers:
+        if alive(pid):
+            os.kill(pid, signal.SIGKILL)
+
+
 def wait_until_gone(pids: list[int], within: float) -> list[int]:
     deadline = time.monotonic() + within
     while (left := [pid for pid in pids if alive(pid)]) and time.monotonic() < deadline:

@@ -3,8 +3,6 @@ journey, the counters say what happened, whichever process did it."""
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 from collections import Counter
 from collections.abc import Iterator
@@ -18,7 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from bot.db import Database
 from bot.sandbox.slack import SlackStandIn, Workspace
 from bot.sandbox.stripe import StripeEmulator
-from tests.bot.test_cli import alive, children_of, clean_env, start_serve
+from tests.bot.test_cli import clean_env, start_serve, stop_serve
 from tests.bot.test_worker_processes import seed
 from tests.conftest import ADMIN, SIGNING_SECRET, STRIPE_WEBHOOK_SECRET, TEAM_ID, Billbot, app_env
 from tests.flows.reminders.test_reminders import at, invoices, sweep, turn_on
@@ -56,15 +54,7 @@ def served(
     finally:
         requests.close()
         db.dispose()
-        workers = children_of(server.pid)
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        for pid in workers:
-            if alive(pid):
-                os.kill(pid, signal.SIGKILL)
+        stop_serve(server)
         log.close()
 
 

@@ -27,7 +27,7 @@ from bot.sandbox.slack import SlackStandIn, Workspace
 from bot.sandbox.stripe import StripeEmulator
 from bot.settings import Mode, load_settings
 from bot.stripe_gateway import StripeGateway
-from tests.bot.test_cli import alive, children_of, clean_env, start_serve
+from tests.bot.test_cli import alive, children_of, clean_env, start_serve, stop_serve
 from tests.conftest import ADMIN, SIGNING_SECRET, STRIPE_WEBHOOK_SECRET, TEAM_ID, app_env
 from tests.harness.invoice_modal import fill_invoice, wait_for
 from tests.harness.slack_requests import SlackRequests
@@ -110,15 +110,7 @@ def served(
         yield Served(server, url, requests, db, account, clients, tmp_path / "serve.log")
     finally:
         requests.close()
-        workers = children_of(server.pid)
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        for pid in workers:
-            if alive(pid):
-                os.kill(pid, signal.SIGKILL)
+        stop_serve(server)
         db.dispose()
         log.close()
 

@@ -399,23 +399,3 @@ def register(app: App, services: Services) -> None:
     app.action(ids.NEW_CLIENT_ACTION)(ack=ack_now, lazy=[listeners.new_client_clicked])
     app.view(ids.CALLBACK)(ack=listeners.validate_submission, lazy=[listeners.create])
     app.action(ids.RETRY_ACTION)(ack=ack_now, lazy=[listeners.retry])
-
-
-def open_invoice_modal(
-    services: Services,
-    client: WebClient,
-    *,
-    trigger_id: str,
-    team_id: str,
-    user_id: str,
-    locale: str,
-    channel_id: str | None = None,
-    client_id: int | None = None,
-    appointment_ids: tuple[int, ...] = (),
-    push: bool = False,
-) -> None:
-    """``ModalListeners.open`` for a caller holding the Services (a test that opens the modal directly)."""
-    ModalListeners(services).open(
-        client, trigger_id=trigger_id, team_id=team_id, user_id=user_id, locale=locale, channel_id=channel_id,
-        client_id=client_id, appointment_ids=appointment_ids, push=push,
-    )  # fmt: skip

@@ -20,7 +20,6 @@ from bot.timezones import today_in
 from flows.clients import ids as client_ids
 from flows.clients.logic import fold_name
 from flows.invoices import ids
-from flows.invoices.modal.listeners import open_invoice_modal
 from flows.invoices.modal.logic import DEFAULT_PAYMENT_TERMS_DAYS
 from flows.invoices.modal.views import MAX_LINES, SPARE_BLOCKS
 from tests.conftest import ADMIN, FRENCH_USER, TEAM_ID, Billbot
@@ -708,10 +707,11 @@ def test_stripe_failing_shows_the_error_with_retry_and_retry_finishes_the_same_i
 
 
 def open_prefilled(bb: Billbot, client_id: int, appointment_ids: tuple[int, ...], user: str = ADMIN) -> dict[str, Any]:
-    """What the client record's buttons do (flows.invoices.clients calls this with the record's ids)."""
+    """What the client record's buttons do (flows.clients calls it through services.invoice_modal)."""
     web = WebClient(token=f"xoxb-test-{TEAM_ID}", base_url=bb.slack.url)
-    open_invoice_modal(
-        bb.app.services,
+    hooks = bb.app.services.invoice_modal
+    assert hooks is not None
+    hooks.open(
         web,
         trigger_id=bb.slack.issue_trigger_id(TEAM_ID, user),
         team_id=TEAM_ID,
