@@ -223,6 +223,16 @@ class Client(SQLModel, table=True):
     created_by: str | None = Field(default=None, max_length=32)
     request_key: str | None = Field(default=None, max_length=128)
     created_at: datetime = _timestamp()
+    # The language of what Billbot and Stripe send them (Stripe's preferred_locales); None: the practice's.
+    preferred_locale: str | None = Field(default=None, max_length=8)
+    # Archived: out of the pickers and searches, still named on their invoices.
+    archived_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    # Forgotten on request (GDPR erasure): name and contact details erased, the row kept for its invoices' sake.
+    forgotten_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    # Merged into another client (a duplicate): its invoices and sessions moved there.
+    merged_into_id: int | None = Field(default=None, foreign_key="clients.id")
+    # New invoices are charged to the card on file without a click, after the practitioner's hold window.
+    autopay: bool = False
 
 
 class Service(SQLModel, table=True):
@@ -314,6 +324,97 @@ class Invoice(SQLModel, table=True):
     created_at: datetime = _timestamp()
     updated_at: datetime = _timestamp()
     paid_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    # Money given back (refunds through Stripe that went through, and credit for money returned outside Stripe).
+    amount_refunded: int = _money()
+    # A correction: this invoice replaces an earlier one (Stripe's revision), or was replaced by a later one.
+    replaces_id: int | None = Field(default=None, foreign_key="invoices.id")
+    replaced_by_id: int | None = Field(default=None, foreign_key="invoices.id")
+
+
+class InvoicePayment(SQLModel, table=True):
+    """A payment towards an invoice, whole or part: through Stripe, or received outside it and recorded here.
+
+    A payment recorded outside Stripe is reported to Stripe (a PaymentRecord attached to the invoice), so
+    Stripe's amount_remaining, the hosted page and the reminders ask only for the balance.
+    """
+
+    __tablename__ = "invoice_payments"
+    __table_args__ = (
+        UniqueConstraint("team_id", "request_key", name="uq_invoice_payments_team_request_key"),
+        UniqueConstraint("stripe_invoice_payment_id", name="uq_invoice_payments_stripe_invoice_payment_id"),
+        Index("ix_invoice_payments_team_invoice", "team_id", "invoice_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=TEAM_ID_LENGTH)
+    invoice_id: int = Field(foreign_key="invoices.id")
+    source: str = Field(max_length=16)  # "stripe" or "outside"
+    method: str = Field(max_length=16)  # card, cash, cheque, bank_transfer, other
+    amount: int = _money()
+    currency: str = Field(max_length=3)
+    paid_on: date
+    reference: str | None = Field(default=None, max_length=100)
+    stripe_payment_record_id: str | None = Field(default=None, max_length=64)
+    stripe_payment_intent_id: str | None = Field(default=None, max_length=64)
+    stripe_invoice_payment_id: str | None = Field(default=None, max_length=64)
+    request_key: str | None = Field(default=None, max_length=128)
+    created_by: str | None = Field(default=None, max_length=32)
+    created_at: datetime = _timestamp()
+
+
+class InvoiceRefund(SQLModel, table=True):
+    """Money given back on a paid invoice: a Stripe credit note with its refund, or credit for money returned
+    outside Stripe (the credit note's out-of-band amount). Written before Stripe is called, like invoices."""
+
+    __tablename__ = "invoice_refunds"
+    __table_args__ = (
+        UniqueConstraint("team_id", "request_key", name="uq_invoice_refunds_team_request_key"),
+        Index("ix_invoice_refunds_team_invoice", "team_id", "invoice_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=TEAM_ID_LENGTH)
+    invoice_id: int = Field(foreign_key="invoices.id")
+    amount: int = _money()
+    currency: str = Field(max_length=3)
+    outside: bool = False  # given back outside Stripe
+    reason: str | None = Field(default=None, max_length=32)  # Stripe's reasons
+    note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # private to the practice
+    # pending (written, or Stripe's refund still pending), succeeded, failed, canceled: Stripe's words.
+    status: str = Field(default="pending", max_length=16)
+    stripe_credit_note_id: str | None = Field(default=None, max_length=64)
+    stripe_refund_id: str | None = Field(default=None, max_length=64)
+    failure_reason: str | None = Field(default=None, max_length=64)
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    request_key: str | None = Field(default=None, max_length=128)
+    created_by: str | None = Field(default=None, max_length=32)
+    created_at: datetime = _timestamp()
+    updated_at: datetime = _timestamp()
+
+
+class AutopayCharge(SQLModel, table=True):
+    """An invoice of an autopay client, to be charged to the card on file at ``charge_at`` unless held.
+
+    The row is the claim, as for reminders: one scheduler moves it from scheduled to charging, and Stripe's
+    idempotency key (per invoice) keeps a second attempt after a crash from charging twice.
+    """
+
+    __tablename__ = "autopay_charges"
+    __table_args__ = (Index("ix_autopay_charges_state_charge_at", "state", "charge_at"),)
+
+    invoice_id: int = Field(primary_key=True, foreign_key="invoices.id")
+    team_id: str = Field(max_length=TEAM_ID_LENGTH)
+    charge_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    # scheduled, held, charging, charged, declined (fell back to the payment link), cancelled.
+    state: str = Field(default="scheduled", max_length=16)
+    # When the practitioner's daily DM listed it (Hold / Edit / Charge now).
+    notified_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    claimed_until: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    attempts: int = 0
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    updated_by: str | None = Field(default=None, max_length=32)
+    created_at: datetime = _timestamp()
+    updated_at: datetime = _timestamp()
 
 
 class InvoiceLine(SQLModel, table=True):
