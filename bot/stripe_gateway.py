@@ -313,6 +313,35 @@ class StripeGateway:
     def retrieve_invoice(self, account_id: str | None, invoice_id: str) -> dict[str, Any]:
         return self._call(self._v1().invoices.retrieve, invoice_id, None, self._options(account_id))
 
+    # -- Corrections (Stripe's invoice revisions) -----------------------------------------------------------
+
+    def revise_invoice(
+        self, account_id: str | None, original_id: str, *, due_date: int, metadata: dict[str, str], idempotency_key: str
+    ) -> dict[str, Any]:
+        """A draft revision of an open invoice: a copy of it (customer, currency, lines) that voids it once finalized."""
+        params: dict[str, Any] = {
+            "from_invoice": {"action": "revision", "invoice": original_id},
+            "due_date": due_date,
+            "auto_advance": False,
+            "metadata": metadata,
+        }
+        return self._call(self._v1().invoices.create, params, self._options(account_id, idempotency_key))
+
+    def list_invoice_items(self, account_id: str | None, invoice_id: str) -> list[dict[str, Any]]:
+        """The items on an invoice (ours hold at most a few dozen: one page of 100)."""
+        params = {"invoice": invoice_id, "limit": 100}
+        return list(self._call(self._v1().invoice_items.list, params, self._options(account_id)).get("data") or [])
+
+    def delete_invoice_item(self, account_id: str | None, item_id: str) -> dict[str, Any]:
+        return self._call(self._v1().invoice_items.delete, item_id, None, self._options(account_id))
+
+    def update_draft_due_date(self, account_id: str | None, invoice_id: str, *, due_date: int) -> dict[str, Any]:
+        """Stripe changes ``due_date`` on a draft only; an open invoice is revised instead."""
+        return self._call(self._v1().invoices.update, invoice_id, {"due_date": due_date}, self._options(account_id))
+
+    def delete_draft_invoice(self, account_id: str | None, invoice_id: str) -> dict[str, Any]:
+        return self._call(self._v1().invoices.delete, invoice_id, None, self._options(account_id))
+
     # -- Branding -----------------------------------------------------------------------------------------
 
     def upload_business_logo(
