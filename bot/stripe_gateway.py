@@ -318,7 +318,7 @@ class StripeGateway:
     def revise_invoice(
         self, account_id: str | None, original_id: str, *, due_date: int, metadata: dict[str, str], idempotency_key: str
     ) -> dict[str, Any]:
-        """A draft revision of an open invoice: a copy of it (customer, currency, lines) that voids it once finalized."""
+        """A draft revision of an open invoice: its copy (customer, currency, lines), voiding it once finalized."""
         params: dict[str, Any] = {
             "from_invoice": {"action": "revision", "invoice": original_id},
             "due_date": due_date,
