@@ -47,6 +47,7 @@ RESOURCES = [
     "line_item",
     "payment_intent",
     "payment_method",
+    "payment_record",
     "refund",
     "setup_intent",
     "tax_rate",

@@ -15,6 +15,7 @@ from . import (
     pages,
     payment_intents,
     payment_methods,
+    payment_records,
     payments,
     refunds,
 )
@@ -49,6 +50,7 @@ class StripeEmulator:
             connect,
             billing,
             invoice_payments,
+            payment_records,
             credit_notes,
             payment_methods,
             payment_intents,

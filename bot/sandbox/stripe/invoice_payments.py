@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import payment_records
 from .app import App, Context, Route, includable, renderer
 from .objects import fresh, public
 from .protocol import invalid, list_object, new_id, paginate
@@ -60,8 +61,8 @@ def default_payment(ctx: Context, invoice: Record) -> Record | None:
     return None
 
 
-def settle(ctx: Context, payment: Record, amount: int) -> None:
-    """The payment's PaymentIntent succeeded: the invoice is credited with ``amount``."""
+def settle(ctx: Context, payment: Record, amount: int, *, off_stripe: bool = False) -> None:
+    """The payment's PaymentIntent succeeded (or its payment record is guaranteed): the invoice gets ``amount``."""
     now = ctx.now()
     payment.state.update(
         status="paid",
@@ -70,7 +71,7 @@ def settle(ctx: Context, payment: Record, amount: int) -> None:
     )
     ctx.emit("invoice_payment.paid", ctx.app.render(payment))
     invoice = ctx.store.get("invoice", payment.state["invoice"], ctx.account)
-    credit(ctx, invoice, amount)
+    credit(ctx, invoice, amount, off_stripe=off_stripe)
 
 
 def credit(ctx: Context, invoice: Record, amount: int, *, off_stripe: bool = False) -> None:
@@ -100,11 +101,10 @@ def mark_paid(ctx: Context, invoice: Record) -> None:
 
 def attach_payment(ctx: Context, params: dict[str, Any], invoice_id: str) -> dict[str, Any]:
     invoice = ctx.store.get("invoice", invoice_id, ctx.account)
+    if params.get("payment_record") and params.get("payment_intent"):
+        raise invalid("You may only specify one of `payment_intent` or `payment_record`.", param="payment_record")
     if params.get("payment_record"):
-        # Payment records (payments made outside Stripe, reported to it) are not emulated.
-        raise invalid(
-            f"No such payment_record: '{params['payment_record']}'", param="payment_record", code="resource_missing"
-        )
+        return attach_payment_record(ctx, invoice, params["payment_record"])
     intent_id = params.get("payment_intent")
     if not intent_id:
         raise invalid(
@@ -142,6 +142,39 @@ def attach_payment(ctx: Context, params: dict[str, Any], invoice_id: str) -> dic
     payment = add_payment(ctx, invoice, intent, is_default=False)
     if intent.state["status"] == "succeeded":
         settle(ctx, payment, intent.state["amount_received"])
+    return ctx.app.render(invoice)
+
+
+def attach_payment_record(ctx: Context, invoice: Record, record_id: str) -> dict[str, Any]:
+    """A payment made outside Stripe, reported as a PaymentRecord: credited at once when guaranteed."""
+    record = ctx.store.get("payment_record", record_id, ctx.account, param="payment_record")
+    status = invoice.state["status"]
+    if status != "open":
+        raise invalid(
+            f"You can only attach payments to an open invoice; invoice {invoice.id} is {status}.",
+            param="payment_record",
+            code="invoice_not_editable" if status == "draft" else "status_transition_invalid",
+        )
+    payment_records.check_attachable(ctx, invoice, record)
+    payment_id = new_id("inpay_")
+    amount = record.state["amount_requested"]["value"]
+    state: dict[str, Any] = {
+        "id": payment_id,
+        "created": ctx.now(),
+        "currency": invoice.state["currency"],
+        "invoice": invoice.id,
+        "amount_requested": amount,
+        "amount_paid": None,
+        "is_default": False,
+        "payment": {"type": "payment_record", "payment_record": record.id},
+        "status": "open",
+        "status_transitions": {"canceled_at": None, "paid_at": None},
+    }
+    payment = ctx.store.add("invoice_payment", payment_id, ctx.account, state)
+    invoice.state.setdefault("_payments", []).append(payment_id)
+    record.state["_invoice_payment"] = payment_id
+    if record.state["_outcome"] == "guaranteed":
+        settle(ctx, payment, amount, off_stripe=True)
     return ctx.app.render(invoice)
 
 
