@@ -18,7 +18,7 @@ from slack_bolt.middleware import Middleware
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 
-from bot import expired_trigger
+from bot import expired_trigger, unknown_commands
 from bot.clean_input import CleanInput
 from bot.metrics import MeterSlackCalls
 from bot.request_shape import CheckShape
@@ -96,6 +96,7 @@ def build_app(services: Services, flows: list[Callable[[App, Services], None]] |
     app.error(_log_listener_error)
     for register in flows if flows is not None else default_flows():
         register(app, services)
+    unknown_commands.register(app, services)  # last: only what no flow took
     return app
 
 
