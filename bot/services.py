@@ -37,6 +37,9 @@ class Services:
     # Called with the team id once a workspace's Stripe account can take payments (e.g. to mirror the tax
     # rates saved before it could); the set-up flow calls them, other flows register them.
     on_payments_enabled: list[Callable[[str], None]] = field(default_factory=list)
+    # Called with (team id, the account id left, whether Billbot lost access to it) once a workspace stops using
+    # a Stripe account (Disconnect, or Stripe's account.application.deauthorized); at least once, so idempotent.
+    on_stripe_disconnected: list[Callable[[str, str | None, bool], None]] = field(default_factory=list)
     # The invoice modal, for the flows that open it; set by the invoices flow (bot/flow_hooks.py).
     invoice_modal: InvoiceModalHooks | None = None
 

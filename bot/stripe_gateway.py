@@ -194,6 +194,12 @@ class StripeGateway:
         token = self._call(self._client.oauth.token, {"grant_type": "authorization_code", "code": code})
         return str(token["stripe_user_id"])
 
+    def oauth_deauthorize(self, account_id: str) -> dict[str, Any]:
+        """Connect's deauthorization: the platform gives up its access to an account the practice connected."""
+        if self._client is None or self._client_id is None:
+            raise GatewayError("STRIPE_CLIENT_ID is not set", code="not_configured")
+        return self._call(self._client.oauth.deauthorize, {"stripe_user_id": account_id})
+
     # -- Tax rates ------------------------------------------------------------------------------------------
 
     def create_tax_rate(

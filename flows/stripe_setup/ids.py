@@ -8,3 +8,6 @@ START_ACTION = "stripe_setup_start"
 LINK_ACTION = "stripe_setup_link"
 OAUTH_ACTION = "stripe_setup_oauth"
 LINK_ACTIONS = (LINK_ACTION, OAUTH_ACTION)
+# Disconnect: the set-up modal's button, and the confirmation pushed over it.
+DISCONNECT_ACTION = "stripe_setup_disconnect"
+DISCONNECT_CALLBACK_ID = "stripe_setup_disconnect"

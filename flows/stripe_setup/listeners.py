@@ -3,20 +3,25 @@ Stripe's account.updated, and the browser pages Stripe sends people back to."""
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
 from slack_bolt import App
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
+from bot import blocks, modals
 from bot.acks import ack_now
 from bot.checklist import StepContext
 from bot.i18n import t
 from bot.models import StripeAccount
 from bot.permissions import is_billing_admin
 from bot.services import Services
+from bot.slack_clients import client_for
 from bot.slack_users import locale_of
 from bot.stripe_gateway import GatewayError
+from bot.work_queue import after_opens, trigger_bound
 from flows.stripe_setup import ids, logic, views
 from flows.stripe_setup.links import Links, Onboarding
 from flows.stripe_setup.notify import Notifier
@@ -152,6 +157,102 @@ class StripeSetupListeners:
             if updated is not None:
                 self.notifier.announce(updated, change)
 
+    def on_deauthorized(self, event: dict[str, Any]) -> None:
+        """account.application.deauthorized: the practice (or Stripe) cut Billbot off from an account.
+
+        The same as Disconnect, once: the row goes, the other flows are told, and whoever started set-up hears of
+        it unless the disconnect was our own (its claim is in the ledger before Stripe is asked)."""
+        account_id: str | None = event.get("account")
+        if account_id is None:
+            return
+        for row in logic.owners_of(self.services.db, account_id):
+            ours = not self.services.db.claim_once(row.team_id, logic.DISCONNECT_CLAIM, logic.disconnect_key(row))
+            removed = logic.remove_row(self.services.db, row.team_id, account_id)
+            self._disconnected(row.team_id, account_id, revoked=True)
+            if removed is not None and not ours and removed.started_by:
+                self._tell_deauthorized(removed.team_id, removed.started_by, account_id)
+
+    def _tell_deauthorized(self, team_id: str, user_id: str, account_id: str) -> None:
+        client = client_for(self.services, team_id)
+        if client is None:
+            return
+        text, dm_blocks = views.deauthorized_dm(locale_of(self.services, client, team_id, user_id), account_id)
+        try:
+            client.chat_postMessage(channel=user_id, text=text, blocks=dm_blocks)
+        except SlackApiError as exc:
+            log.warning("could not DM %s about the disconnected account: %s", user_id, exc.response.get("error"))
+
+    def _disconnected(self, team_id: str, account_id: str | None, *, revoked: bool) -> None:
+        for hook in self.services.on_stripe_disconnected:
+            try:
+                hook(team_id, account_id, revoked)
+            except Exception:
+                # The row is gone either way; a hook's own work is idempotent and retried by its own flow.
+                log.exception("a stripe-disconnected hook failed for %s", team_id)
+
+    # -- Disconnect -----------------------------------------------------------------------------------------
+
+    @trigger_bound
+    def disconnect_clicked(self, body: dict[str, Any], client: WebClient) -> None:
+        """The confirmation, pushed over the set-up modal: it says what happens to the open invoices."""
+        in_modal = (body.get("view") or {}).get("type") == "modal"
+        shown = modals.open_loading(client, body["trigger_id"], push=in_modal)
+        if shown is None:
+            return
+        after_opens(lambda: self._fill_disconnect(body, client, shown))
+
+    def _fill_disconnect(self, body: dict[str, Any], client: WebClient, shown: modals.Shown) -> None:
+        team_id, user_id = body["team"]["id"], body["user"]["id"]
+        locale = locale_of(self.services, client, team_id, user_id)
+        title, close = t(locale, "stripe_setup.disconnect.title"), t(locale, "common.close")
+        if not is_billing_admin(self.services.db, client, team_id, user_id):
+            refused = t(locale, "stripe_setup.not_allowed")
+            modals.fill(client, shown, blocks.notice_modal(title, refused, callback_id="notice", close=close))
+            return
+        action = (body.get("actions") or [{}])[0]
+        row = logic.get_row(self.services.db, team_id)
+        if row is None or row.account_id != action.get("value") or row.connection == logic.PLATFORM:
+            notice_text = t(locale, "stripe_setup.disconnect.already")
+            modals.fill(client, shown, blocks.notice_modal(title, notice_text, callback_id="notice", close=close))
+            return
+        parent = (body.get("view") or {}).get("id")
+        metadata = json.dumps({"account": row.account_id, "parent": parent})
+        view = views.disconnect_modal(
+            locale,
+            row,
+            open_invoices=logic.open_invoice_count(self.services.db, team_id, row.account_id),
+            revoked=logic.access_revoked_on_disconnect(row),
+            metadata=metadata,
+        )
+        modals.fill(client, shown, view)
+
+    def disconnect_confirmed(self, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+        """Stripe's deauthorization (accounts connected by OAuth) or just letting go, then the row; once."""
+        team_id, user_id = body["team"]["id"], body["user"]["id"]
+        locale = locale_of(self.services, client, team_id, user_id)
+        if not is_billing_admin(self.services.db, client, team_id, user_id):
+            return  # the confirmation is only ever shown to billing admins; a forged submission does nothing
+        found = modals.metadata(view)
+        account_id, parent = found.get("account"), found.get("parent")
+        if not isinstance(account_id, str) or not account_id:
+            return
+        before = logic.get_row(self.services.db, team_id)
+        revoked = before is not None and logic.access_revoked_on_disconnect(before)
+        try:
+            removed = logic.disconnect(self.services.db, self.services.stripe, team_id, account_id)
+        except GatewayError as exc:
+            log.warning("disconnecting %s from %s failed at Stripe: %s", account_id, team_id, exc)
+            if isinstance(parent, str):
+                error = self._error_text(locale, exc, "stripe_setup.disconnect.failed")
+                self.notifier.update_modal(client, parent, self._modal(locale, before, team_id, user_id, error=error))
+            return
+        if removed is not None:  # to one caller; Stripe's deauthorized event tells the hooks again, for OAuth
+            self._disconnected(team_id, account_id, revoked=revoked)
+        if isinstance(parent, str):
+            current = logic.get_row(self.services.db, team_id)
+            notice = views.disconnected_notice(locale, account_id, revoked=revoked) if current is None else None
+            self.notifier.update_modal(client, parent, self._modal(locale, current, team_id, user_id, notice=notice))
+
 
 def register(app: App, services: Services) -> None:
     listeners = StripeSetupListeners(services)
@@ -160,6 +261,9 @@ def register(app: App, services: Services) -> None:
     for action_id in ids.LINK_ACTIONS:
         app.action(action_id)(ack_now)  # a link button: the browser opens it, there is nothing to do
     services.stripe_events.on("account.updated", listeners.on_account_updated)
+    app.action(ids.DISCONNECT_ACTION)(ack=ack_now, lazy=[listeners.disconnect_clicked])
+    app.view(ids.DISCONNECT_CALLBACK_ID)(ack=ack_now, lazy=[listeners.disconnect_confirmed])
+    services.stripe_events.on("account.application.deauthorized", listeners.on_deauthorized)
     # The pages this flow serves on bot.server's Stripe routes.
     services.pages["stripe_return"] = listeners.pages.stripe_return
     services.pages["stripe_refresh"] = listeners.pages.stripe_refresh

@@ -14,14 +14,14 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from bot.db import Database
-from bot.models import StripeAccount, utcnow
+from bot.models import HandledRequest, Invoice, StripeAccount, utcnow
 from bot.settings import Settings
-from bot.stripe_gateway import StripeGateway
+from bot.stripe_gateway import GatewayError, StripeGateway
 
 log = logging.getLogger(__name__)
 
@@ -142,9 +142,12 @@ def ensure_account(
         account_id, connection = None, PLATFORM
     else:
         connection = settings.stripe_connect_account_type
+        # After a disconnect the old key would make Stripe answer with the old account: each new start counts.
+        generation = disconnects(db, team_id)
+        suffix = f"-{generation}" if generation else ""
         created = gateway.create_account(
             connection,
-            idempotency_key=f"billbot-account-{team_id}-{connection}",
+            idempotency_key=f"billbot-account-{team_id}-{connection}{suffix}",
             metadata={"slack_team_id": team_id},
         )
         account_id = str(created["id"])
@@ -286,3 +289,76 @@ def connect_existing(db: Database, gateway: StripeGateway, team_id: str, user_id
     row = get_row(db, team_id)
     assert row is not None
     return row
+
+
+# -- disconnecting -------------------------------------------------------------------------------------------
+
+DISCONNECT_CLAIM = "stripe_disconnect"
+# What Stripe answers a deauthorization of an account the platform no longer reaches: already done.
+_ALREADY_DEAUTHORIZED = ("invalid_client", "invalid_grant")
+
+
+def disconnect_key(row: StripeAccount) -> str:
+    """One key per connection (an account connected again later is a new connection)."""
+    # Digits of the UTC time, the same whether the driver hands it back aware (PostgreSQL) or naive (SQLite).
+    return f"{row.account_id or PLATFORM}:{row.created_at.strftime('%Y%m%d%H%M%S%f')}"
+
+
+def disconnects(db: Database, team_id: str) -> int:
+    """How many times the workspace has left a Stripe account (it names the next account's idempotency key)."""
+    with db.session() as session:
+        query = select(func.count()).where(
+            col(HandledRequest.team_id) == team_id, col(HandledRequest.kind) == DISCONNECT_CLAIM
+        )
+        return int(session.scalar(query) or 0)
+
+
+def open_invoice_count(db: Database, team_id: str, account_id: str | None) -> int:
+    """The open invoices on that account: they stay there, and keep their payment links."""
+    with db.session() as session:
+        query = select(func.count()).where(
+            col(Invoice.team_id) == team_id,
+            col(Invoice.stripe_account_id) == account_id,
+            col(Invoice.status) == "open",
+        )
+        return int(session.scalar(query) or 0)
+
+
+def access_revoked_on_disconnect(row: StripeAccount) -> bool:
+    """An account the practice connected by OAuth is deauthorized (Billbot loses access); one Billbot made is
+    only no longer used (it stays under the platform, so its open invoices stay manageable from Billbot)."""
+    return row.connection == OAUTH
+
+
+def disconnect(db: Database, gateway: StripeGateway, team_id: str, account_id: str) -> StripeAccount | None:
+    """Stop using ``account_id`` for the workspace; the row that was removed, None when it was already gone.
+
+    Safe to repeat (a double click, a replayed job, a crash between the steps): the ledger marks the connection
+    as left by us first (so Stripe's account.application.deauthorized that follows is known for ours), Stripe's
+    deauthorization of an account already deauthorized counts as done, and the row is removed last.
+    """
+    row = get_row(db, team_id)
+    if row is None or row.account_id != account_id or row.connection == PLATFORM:
+        return None
+    db.claim_once(team_id, DISCONNECT_CLAIM, disconnect_key(row))
+    if access_revoked_on_disconnect(row):
+        try:
+            gateway.oauth_deauthorize(account_id)
+        except GatewayError as exc:
+            if exc.code not in _ALREADY_DEAUTHORIZED:
+                raise
+            log.info("%s was already deauthorized for %s", account_id, team_id)
+    return remove_row(db, team_id, account_id)
+
+
+def remove_row(db: Database, team_id: str, account_id: str | None) -> StripeAccount | None:
+    """Delete the workspace's row if it still names that account; the row, to exactly one caller."""
+    row = get_row(db, team_id)
+    if row is None or row.account_id != account_id:
+        return None
+    statement = delete(StripeAccount).where(
+        col(StripeAccount.team_id) == team_id, col(StripeAccount.account_id) == account_id
+    )
+    with db.write_lock(), db.session() as session:
+        removed = session.execute(statement).rowcount  # type: ignore[attr-defined]
+    return row if removed else None

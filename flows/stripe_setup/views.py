@@ -8,7 +8,14 @@ from bot import blocks
 from bot.blocks import Block
 from bot.i18n import t
 from bot.models import StripeAccount
-from flows.stripe_setup.ids import CALLBACK_ID, LINK_ACTION, OAUTH_ACTION, START_ACTION
+from flows.stripe_setup.ids import (
+    CALLBACK_ID,
+    DISCONNECT_ACTION,
+    DISCONNECT_CALLBACK_ID,
+    LINK_ACTION,
+    OAUTH_ACTION,
+    START_ACTION,
+)
 from flows.stripe_setup.logic import DASHBOARD_URL, PLATFORM, can_make_onboarding_link, due_list
 
 # Stripe names what it still needs with field paths (requirements.currently_due); people get a phrase.
@@ -116,11 +123,16 @@ def status_modal(
     oauth_url: str | None = None,
     error: str | None = None,
     working: bool = False,
+    notice: str | None = None,
 ) -> dict[str, Any]:
     """The set-up modal: ``onboarding_url`` once an Account Link was made, ``oauth_url`` to offer connecting
-    an existing account, ``error`` (translated) when Stripe failed, ``working`` while Billbot waits on Stripe.
+    an existing account, ``error`` (translated) when Stripe failed, ``working`` while Billbot waits on Stripe,
+    ``notice`` (translated) what was just done (a disconnect).
     """
-    result: list[Block] = [blocks.section(status_text(locale, row, platform=platform), block_id="status")]
+    result: list[Block] = []
+    if notice:
+        result.append(blocks.section(notice, block_id="notice"))
+    result.append(blocks.section(status_text(locale, row, platform=platform), block_id="status"))
     if row is not None:
         result.append(blocks.context(_capabilities(locale, row)))
     if error:
@@ -133,6 +145,12 @@ def status_modal(
             result.append(blocks.actions(*buttons, block_id="setup_actions"))
         if onboarding_url:
             result.append(blocks.context(t(locale, "stripe_setup.link_hint")))
+        if row is not None and row.connection != PLATFORM:
+            # Leaving the account (to connect another): a confirmation says what happens to open invoices.
+            disconnect = blocks.button(
+                t(locale, "stripe_setup.disconnect.button"), DISCONNECT_ACTION, value=row.account_id or ""
+            )
+            result.append(blocks.actions(disconnect, block_id="disconnect_actions"))
     return blocks.modal(
         t(locale, "stripe_setup.title"), result, callback_id=CALLBACK_ID, close=t(locale, "common.close")
     )
@@ -172,3 +190,44 @@ def needs_info_dm(locale: str, due: list[str], url: str, *, on_dashboard: bool) 
     text = t(locale, "stripe_setup.dm.needs_info") + "\n" + bullet_list(locale, due)
     label = t(locale, "stripe_setup.open_dashboard" if on_dashboard else "stripe_setup.continue_on_stripe")
     return text, [blocks.section(text), blocks.actions(blocks.button(label, LINK_ACTION, url=url, style="primary"))]
+
+
+def disconnect_modal(
+    locale: str, row: StripeAccount, *, open_invoices: int, revoked: bool, metadata: str
+) -> dict[str, Any]:
+    """The confirmation: which account, and what happens to its open invoices and to new ones."""
+    account = row.account_id or ""
+    lead = "stripe_setup.disconnect.lead_oauth" if revoked else "stripe_setup.disconnect.lead_created"
+    invoices = "stripe_setup.disconnect.open_oauth" if revoked else "stripe_setup.disconnect.open_created"
+    content: list[Block] = [
+        blocks.section(t(locale, lead, account_id=account), block_id="lead"),
+        blocks.section(
+            "\n".join(
+                [
+                    "• " + t(locale, invoices, count=open_invoices),
+                    "• " + t(locale, "stripe_setup.disconnect.new_invoices"),
+                    "• " + t(locale, "stripe_setup.disconnect.until"),
+                ]
+            ),
+            block_id="what_happens",
+        ),
+    ]
+    return blocks.modal(
+        t(locale, "stripe_setup.disconnect.title"),
+        content,
+        callback_id=DISCONNECT_CALLBACK_ID,
+        close=t(locale, "stripe_setup.disconnect.cancel"),
+        submit=t(locale, "stripe_setup.disconnect.confirm"),
+        private_metadata=metadata,
+    )
+
+
+def disconnected_notice(locale: str, account_id: str, *, revoked: bool) -> str:
+    key = "stripe_setup.disconnect.done_oauth" if revoked else "stripe_setup.disconnect.done_created"
+    return t(locale, key, account_id=account_id)
+
+
+def deauthorized_dm(locale: str, account_id: str) -> tuple[str, list[Block]]:
+    """Stripe says the practice disconnected Billbot from its account (from Stripe's side)."""
+    text = t(locale, "stripe_setup.disconnect.deauthorized_dm", account_id=account_id)
+    return text, [blocks.section(text)]

@@ -242,6 +242,9 @@ def save_customer(client_id: int, customer_id: str, account_id: str | None, *, d
     with db.write_lock(), db.session() as session:
         client = session.get(Client, client_id)
         assert client is not None
+        if client.stripe_account_id != account_id:
+            # A new account (after a disconnect): the card saved on the old one cannot be charged from this one.
+            client.default_payment_method = None
         client.stripe_customer_id = customer_id
         client.stripe_account_id = account_id
         session.add(client)

@@ -301,7 +301,8 @@ class PaymentsListeners:
 
     def add_payment_method(self, click: _Click) -> None:
         invoice, client, locale = click.invoice, click.client, click.locale
-        if not client.stripe_customer_id:
+        # The client's customer must be on the invoice's own account (after a disconnect it can be on the new one).
+        if not client.stripe_customer_id or client.stripe_account_id != invoice.stripe_account_id:
             self.tell(click, t(locale, "payments.no_customer", client=client.name))
             return
         public = self.services.settings.public_url.rstrip("/")
@@ -330,7 +331,8 @@ class PaymentsListeners:
 
     def charge_card(self, click: _Click) -> None:
         invoice, client, locale = click.invoice, click.client, click.locale
-        card = client.default_payment_method
+        # A card saved on another Stripe account (the client's customer moved after a disconnect) cannot pay it.
+        card = client.default_payment_method if client.stripe_account_id == invoice.stripe_account_id else None
         if not card:
             self.tell(click, t(locale, "payments.no_card", client=client.name))
             return

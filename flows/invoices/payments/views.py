@@ -41,7 +41,7 @@ def invoice_actions(
             elements.append(
                 blocks.button(t(locale, "payments.button.send_link"), ids.SEND_LINK, value=value, style="primary")
             )
-        if client.default_payment_method:
+        if client.default_payment_method and client.stripe_account_id == invoice.stripe_account_id:
             charge = blocks.button(t(locale, "payments.button.charge_card"), ids.CHARGE_CARD, value=value)
             elements.append(
                 _with_confirm(
