@@ -37,6 +37,10 @@ class BadRequest(Exception):
     pass
 
 
+# The manifest's global shortcuts (tests/sandbox/playground checks the two agree), each with its label's key.
+GLOBAL_SHORTCUTS = {"new_invoice": "shortcut_new_invoice"}
+
+
 def _text(body: dict[str, Any], name: str, *, required: bool = True) -> str:
     value = body.get(name)
     if value is None and not required:
@@ -78,6 +82,7 @@ def build_page_app(slack: SlackStandIn, client: SlackClient, app_url: str) -> St
             Route("/api/submit", _guarded(page.submit), methods=["POST"]),
             Route("/api/close", _guarded(page.close), methods=["POST"]),
             Route("/api/home", _guarded(page.home), methods=["POST"]),
+            Route("/api/shortcut", _guarded(page.shortcut), methods=["POST"]),
             Route("/api/upload", _guarded(page.upload), methods=["POST"]),
             Route("/files/{file_id}/{name}", page.download),
             Route("/stripe/{rest:path}", page.to_app, methods=["GET", "POST"]),
@@ -205,6 +210,7 @@ class _PageRoutes:
             "views": workspace.views(user_id),
             "home": workspace.home(user_id),
             "words": words(me.get("locale", "en-US")),
+            "shortcuts": sorted(GLOBAL_SHORTCUTS),
         }
         text = json.dumps(state, sort_keys=True, default=str)
         state["version"] = hashlib.sha1(text.encode()).hexdigest()[:16]
@@ -285,6 +291,13 @@ class _PageRoutes:
     async def home(self, request: Request) -> Response:
         body = await _body_of(request)
         return _answer(await run_in_threadpool(self.client.open_home, _text(body, "user")))
+
+    async def shortcut(self, request: Request) -> Response:
+        body = await _body_of(request)
+        callback_id = _text(body, "callback_id")
+        if callback_id not in GLOBAL_SHORTCUTS:
+            raise BadRequest(f"the app's global shortcuts are {sorted(GLOBAL_SHORTCUTS)}")
+        return _answer(await run_in_threadpool(self.client.shortcut, _text(body, "user"), callback_id))
 
     async def upload(self, request: Request) -> Response:
         """A file picked in a modal's file input: Slack stores it and the view state carries its file object.

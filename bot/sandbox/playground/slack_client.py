@@ -132,6 +132,27 @@ class SlackClient:
         self._show_command_answer(user_id, channel.id, response)
         return Outcome(response.status_code)
 
+    def shortcut(self, user_id: str, callback_id: str) -> Outcome:
+        """A global shortcut chosen from the composer's ⚡ menu: the payload Slack posts (no channel)."""
+        self._check_user(user_id)
+        payload = {
+            "type": "shortcut",
+            "token": VERIFICATION_TOKEN,
+            "callback_id": callback_id,
+            "team": self._team(),
+            "user": self._user(user_id),
+            "api_app_id": API_APP_ID,
+            "is_enterprise_install": False,
+            "trigger_id": self.slack.issue_trigger_id(self.team_id, user_id),
+            "action_ts": f"{time.time():.6f}",
+        }
+        try:
+            response = self.interact(payload)
+        except httpx.HTTPError as exc:
+            return Outcome(502, problem=exc.__class__.__name__)
+        status = response.status_code
+        return Outcome(status, problem=None if status == 200 else f"http_{status}")
+
     def _show_command_answer(self, user_id: str, channel_id: str, response: httpx.Response) -> None:
         """Slack shows a non-empty command response body to the member, or in the channel if in_channel."""
         if not response.content.strip():

@@ -17,10 +17,13 @@ from urllib.parse import parse_qs
 
 import httpx
 import pytest
+import yaml
 from slack_sdk.signature import SignatureVerifier
 
+from bot.modals import LOADING_CALLBACK_ID
 from bot.sandbox.playground import Options, Playground, SlackClient
 from bot.sandbox.playground.demo import ADMIN, GENERAL, HELP, MEMBER, TEAM_ID, add_demo_workspace
+from bot.sandbox.playground.page import GLOBAL_SHORTCUTS
 from bot.sandbox.slack import SlackStandIn
 from bot.sandbox.slack.methods import ApiError
 
@@ -412,3 +415,30 @@ def test_stripes_redirects_to_public_url_reach_the_app(page: httpx.Client, playg
     direct = httpx.get(playground.app_url + "/stripe/return", params={"t": "not-a-token"})
     assert (returned.status_code, returned.text) == (direct.status_code, direct.text)
     assert page.get("/healthz").json()["ok"] is True
+
+
+def test_the_new_invoice_shortcut_opens_the_invoice_modal(page: httpx.Client, playground: Playground) -> None:
+    state = page.get("/api/state", params={"user": MEMBER}).json()
+    assert state["shortcuts"] == ["new_invoice"] and state["words"]["shortcut_new_invoice"] == "Nouvelle facture"
+    answer = page.post("/api/shortcut", json={"user": ADMIN, "callback_id": "new_invoice"})
+    assert answer.status_code == 200, answer.text
+
+    def filled() -> dict[str, Any] | None:
+        stack = playground.workspace.views(ADMIN)
+        return stack[-1] if stack and stack[-1]["callback_id"] != LOADING_CALLBACK_ID else None
+
+    view = playground.slack.wait_for(filled)
+    assert view["callback_id"] == "invoice_modal"
+    page.post("/api/close", json={"user": ADMIN, "view_id": view["id"], "all": True})
+
+
+def test_only_the_apps_shortcuts_can_be_sent(page: httpx.Client, playground: Playground) -> None:
+    answer = page.post("/api/shortcut", json={"user": ADMIN, "callback_id": "delete_everything"})
+    assert answer.status_code == 400 and "new_invoice" in answer.json()["error"]
+    assert page.post("/api/shortcut", json={"user": "U0NOBODY", "callback_id": "new_invoice"}).status_code == 404
+
+
+def test_the_playgrounds_shortcuts_are_the_manifests() -> None:
+    manifest = yaml.safe_load((Path(__file__).resolve().parents[3] / "manifest.yml").read_text())
+    declared = {s["callback_id"] for s in manifest["features"]["shortcuts"] if s["type"] == "global"}
+    assert declared == set(GLOBAL_SHORTCUTS)

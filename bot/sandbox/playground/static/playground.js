@@ -228,6 +228,7 @@ function drawComposer() {
   const input = $("#composer-input");
   input.placeholder = S.thread ? w.reply_placeholder : w.composer_placeholder.replace("{channel}", c.name);
   $("#send").textContent = w.send;
+  $("#shortcuts").title = w.shortcuts;
   const banner = $("#thread-banner");
   banner.style.display = S.thread ? "block" : "none";
   banner.innerHTML = S.thread ? `↳ ${BK.esc(w.reply)} <a href="#" id="thread-cancel">×</a>` : "";
@@ -340,8 +341,22 @@ BK.confirm = (confirm, go) => {
   overlay.style.display = "flex";
 };
 
+// Slack's ⚡ menu: the app's global shortcuts, which need no channel.
+function toggleShortcuts() {
+  const menu = $("#shortcut-menu");
+  if (menu.style.display === "block") { menu.style.display = "none"; return; }
+  menu.innerHTML = "";
+  for (const id of S.data.shortcuts) {
+    const item = BK.el("button", { class: "shortcut", type: "button", "data-callback-id": id }, BK.esc(S.data.words["shortcut_" + id] || id));
+    item.onclick = () => { menu.style.display = "none"; api("/api/shortcut", { callback_id: id }); };
+    menu.appendChild(item);
+  }
+  menu.style.display = "block";
+}
+
 window.addEventListener("DOMContentLoaded", () => {
   $("#send").addEventListener("click", send);
+  $("#shortcuts").addEventListener("click", toggleShortcuts);
   $("#composer-input").addEventListener("keydown", (e) => { if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); send(); } });
   $("#who").addEventListener("change", (e) => {
     S.user = e.target.value;
