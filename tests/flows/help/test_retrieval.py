@@ -4,6 +4,7 @@ articles every topic needs."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from collections import Counter
@@ -117,6 +118,16 @@ def test_every_topic_has_an_article_in_both_languages_with_the_command_to_type()
                 assert article.action.removeprefix("step:") in STEP_KEYS
         english, french = knowledge.article(topic, "en"), knowledge.article(topic, "fr")
         assert english.action == french.action, topic
+
+
+def test_articles_put_slack_emphasis_at_word_boundaries() -> None:
+    # Slack reads *bold*, _italic_ and ~strike~ only where the marker starts a word: "l'*Adresse*" shows its
+    # asterisks. Inline code is left out (a `/command` or an id may hold anything).
+    glued = re.compile(r"[\w'’][*_~]\w")
+    for topic in (*knowledge.TOPICS, knowledge.HUMAN):
+        for language in knowledge.LANGUAGES:
+            body = re.sub(r"`[^`]*`", "", knowledge.article(topic, language).body)
+            assert not glued.search(body), (topic, language, glued.search(body))
 
 
 def test_a_malformed_article_is_refused_with_its_name() -> None:
