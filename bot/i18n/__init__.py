@@ -58,6 +58,15 @@ def t(locale: str, key: str, **params: object) -> str:
     return text.format(**params) if params else text
 
 
+def plural(locale: str, key: str, count: int, **params: object) -> str:
+    """The text for ``count`` things: ``key.one`` or ``key.other`` (CLDR's plural forms, as Babel knows them:
+    French says "0 étape terminée" and "1 étape", English "0 steps" and "1 step"). ``{count}`` is filled in."""
+    form = Locale.parse(_BABEL_LOCALE[normalise_locale(locale)]).plural_form(count)
+    found = catalog(normalise_locale(locale))
+    chosen = f"{key}.{form}" if f"{key}.{form}" in found else f"{key}.other"
+    return t(locale, chosen, count=count, **params)
+
+
 def format_money(amount_minor: int, currency: str, locale: str) -> str:
     """``123450, "eur"`` → ``1 234,50 €`` in French, ``€1,234.50`` in English; JPY shows no decimals."""
     babel_locale = Locale.parse(_BABEL_LOCALE[normalise_locale(locale)])

@@ -15,7 +15,7 @@ from datetime import date
 
 from sqlmodel import Session, col, select
 
-from bot.i18n import format_date, format_money, t
+from bot.i18n import format_date, format_money, plural, t
 from bot.initials import initials
 from bot.models import Client, Invoice
 from bot.permissions import Access
@@ -163,4 +163,4 @@ def _client_owes(session: Session, team_id: str, client: Client, locale: str) ->
     if not owed:
         return DataAnswer(t(locale, "help.data.owes.nothing", client=client.name), private=True)
     amounts = " + ".join(format_money(amount, currency, locale) for currency, amount in sorted(owed.items()))
-    return DataAnswer(t(locale, "help.data.owes", client=client.name, amounts=amounts, count=len(invoices)), True)
+    return DataAnswer(plural(locale, "help.data.owes", len(invoices), client=client.name, amounts=amounts), True)

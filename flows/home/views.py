@@ -7,7 +7,7 @@ from typing import Any
 from bot import blocks
 from bot.blocks import Block
 from bot.checklist import OPEN_STEP_ACTION, StepStatus
-from bot.i18n import t
+from bot.i18n import plural, t
 from flows.home.ids import HUB_CALLBACK
 
 
@@ -16,7 +16,7 @@ def overview_blocks(locale: str, steps: list[StepStatus]) -> list[Block]:
     result: list[Block] = [
         blocks.header(t(locale, "hub.header")),
         blocks.section(t(locale, "hub.intro")),
-        blocks.context(t(locale, "hub.progress", done=done, total=len(steps))),
+        blocks.context(plural(locale, "hub.progress", done, total=len(steps))),
         blocks.divider(),
     ]
     for step in steps:

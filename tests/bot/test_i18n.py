@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from bot import money
-from bot.i18n import LOCALES, catalog, format_date, format_money, normalise_locale, t
+from bot.i18n import LOCALES, catalog, format_date, format_money, normalise_locale, plural, t
 from tests.paths import PROJECT_ROOT
 
 NNBSP, NBSP = "\u202f", "\u00a0"
@@ -57,8 +57,29 @@ def test_unsupported_locale_falls_back_to_the_workspace_default() -> None:
 
 
 def test_translation_fills_placeholders() -> None:
-    assert t("fr", "hub.progress", done=1, total=4) == "1 étape(s) terminée(s) sur 4"
-    assert t("en", "hub.progress", done=1, total=4) == "1 of 4 steps done"
+    assert t("en", "help.data.owes.nothing", client="Élodie") == "Élodie owes nothing: no unpaid invoice."
+
+
+@pytest.mark.parametrize(
+    ("locale", "count", "expected"),
+    [
+        ("fr", 0, "0 étape terminée sur 4"),  # French counts 0 as one
+        ("fr", 1, "1 étape terminée sur 4"),
+        ("fr", 2, "2 étapes terminées sur 4"),
+        ("en", 0, "0 of 4 steps done"),
+        ("en", 1, "1 of 4 steps done"),
+        ("en", 4, "4 of 4 steps done"),
+    ],
+)
+def test_counts_take_the_languages_plural_form(locale: str, count: int, expected: str) -> None:
+    assert plural(locale, "hub.progress", count, total=4) == expected
+
+
+def test_no_catalog_text_hedges_its_plural_with_parentheses() -> None:
+    # "facture(s)", "séance(s)": a count is written with plural(), which picks the form.
+    for locale in ("en", "fr"):
+        hedged = {key: text for key, text in catalog(locale).items() if re.search(r"\w\((s|e|es|x)\)", text)}
+        assert not hedged, (locale, hedged)
 
 
 def test_unknown_key_shows_the_key_rather_than_crashing() -> None:

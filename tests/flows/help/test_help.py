@@ -311,7 +311,7 @@ def test_how_much_does_a_client_owe(bb: Billbot) -> None:
     _seed(bb)
     ts = post(bb, "How much does Jane owe?", user=ADMIN)
     answer = _private_answer(bb, ADMIN, ts)
-    assert "Jane Doe owes €125.50 on 2 unpaid invoice(s)" in answer.text
+    assert "Jane Doe owes €125.50 on 2 unpaid invoices" in answer.text
     # A member, by default, is told politely that balances are for billing admins (test_privacy: the setting).
     ts = post(bb, "How much does Jane owe?", user=MEMBER)
     answer = _private_answer(bb, MEMBER, ts)

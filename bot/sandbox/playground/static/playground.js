@@ -160,7 +160,7 @@ function messageNode(m, replies) {
   }
   if (replies && replies.length) {
     const thread = BK.el("div", { class: "thread" });
-    thread.appendChild(BK.el("div", { class: "thread-count" }, `${replies.length} ${BK.esc(w.replies)}`));
+    thread.appendChild(BK.el("div", { class: "thread-count" }, `${replies.length} ${BK.esc(new Intl.PluralRules((S.data.users.find((u) => u.id === S.data.me) || {}).locale || "en").select(replies.length) === "one" ? w.replies_one : w.replies_other)}`));
     for (const r of replies) thread.appendChild(messageNode(r, null));
     body.appendChild(thread);
   }
