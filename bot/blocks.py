@@ -262,6 +262,21 @@ def confirm(title: str, text: str, *, yes: str, no: str, danger: bool = False) -
     return dialog
 
 
+OVERFLOW_OPTIONS_MAX = 5
+
+
+def overflow(action_id: str, options: list[Element]) -> Element:
+    """A "⋯" menu (a section's accessory or in an actions block): 2 to 5 options, each sent back as chosen."""
+    if not 2 <= len(options) <= OVERFLOW_OPTIONS_MAX:
+        raise ValueError(f"an overflow menu holds 2 to {OVERFLOW_OPTIONS_MAX} options, got {len(options)}")
+    # Slack's overflow options take no description.
+    return {
+        "type": "overflow",
+        "action_id": action_id,
+        "options": [{k: o[k] for k in ("text", "value")} for o in options],
+    }
+
+
 def datepicker(action_id: str, *, initial_date: str | None = None, placeholder: str | None = None) -> Element:
     """A date picker; ``initial_date`` as Slack wants it, ``YYYY-MM-DD``."""
     element: Element = {"type": "datepicker", "action_id": action_id}

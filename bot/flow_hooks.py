@@ -2,7 +2,8 @@
 and from a help answer, and told about a client created from inside it.
 
 The invoices flow provides them in its register(); a flow that needs them reads ``services.invoice_modal``,
-which is None when the invoices flow is not registered (a test app with fewer flows).
+which is None when the invoices flow is not registered (a test app with fewer flows). Likewise the clients flow
+provides ``services.client_edit`` (the client edit modal) and the invoices flow ``services.refresh_invoice_message``.
 """
 
 from __future__ import annotations
@@ -48,3 +49,29 @@ class ClientCreated(Protocol):
 class InvoiceModalHooks:
     open: OpenInvoiceModal
     client_created: ClientCreated
+
+
+class OpenClientEdit(Protocol):
+    def __call__(
+        self,
+        client: WebClient,
+        *,
+        trigger_id: str,
+        team_id: str,
+        user_id: str,
+        client_id: int,
+        push: bool = False,
+    ) -> None:
+        """Open (or push, from inside a modal) the client edit modal for ``client_id``; light first, trigger-bound."""
+
+
+@dataclass(frozen=True)
+class ClientEditHooks:
+    """Set by the clients flow: how the invoice modal's "Add an email" opens a client's edit modal."""
+
+    open: OpenClientEdit
+
+
+class RefreshInvoiceMessage(Protocol):
+    def __call__(self, web: WebClient, invoice_id: int) -> bool:
+        """Re-render the invoice's message in place (its client renamed, merged or erased); False without one."""

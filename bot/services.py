@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from bot.checklist import Checklist
 from bot.db import Database
-from bot.flow_hooks import InvoiceModalHooks
+from bot.flow_hooks import ClientEditHooks, InvoiceModalHooks, RefreshInvoiceMessage
 from bot.settings import Settings
 from bot.stripe_events import StripeEvents
 from bot.stripe_gateway import StripeGateway
@@ -42,6 +42,10 @@ class Services:
     on_stripe_disconnected: list[Callable[[str, str | None, bool], None]] = field(default_factory=list)
     # The invoice modal, for the flows that open it; set by the invoices flow (bot/flow_hooks.py).
     invoice_modal: InvoiceModalHooks | None = None
+    # The client edit modal, for the invoice modal's "Add an email"; set by the clients flow.
+    client_edit: ClientEditHooks | None = None
+    # Re-render an invoice's message (its client changed); set by the invoices flow.
+    refresh_invoice_message: RefreshInvoiceMessage | None = None
 
     def close(self) -> None:
         self.work.close()

@@ -255,6 +255,25 @@ class StripeGateway:
         params: dict[str, Any] = {"name": name, "email": email or ""}
         return self._call(self._v1().customers.update, customer_id, params, self._options(account_id))
 
+    def mirror_customer(
+        self,
+        account_id: str | None,
+        customer_id: str,
+        *,
+        fields: dict[str, Any],
+        idempotency_key: str,
+    ) -> dict[str, Any]:
+        """customers.update with a client's whole contact card: name, email, phone, address, preferred_locales.
+
+        ``fields`` holds Stripe's parameters as they are sent ("" unsets an optional one); the key makes a retry
+        after a crash the same update, not a second one.
+        """
+        return self._call(self._v1().customers.update, customer_id, fields, self._options(account_id, idempotency_key))
+
+    def delete_customer(self, account_id: str | None, customer_id: str) -> dict[str, Any]:
+        """customers.delete (Stripe keeps its own records of the customer's invoices and payments)."""
+        return self._call(self._v1().customers.delete, customer_id, None, self._options(account_id))
+
     def create_invoice(
         self,
         account_id: str | None,

@@ -47,3 +47,29 @@ SERVICE_NAME = "service_name"
 SERVICE_PRICE = "service_price"
 SERVICE_TAX_RATE = "service_tax_rate"
 NO_TAX = "none"  # the tax select's "no tax" choice
+
+# -- changing a client (edit, merge, archive, forget) and their sessions ----------------------------------------
+EDIT_CLIENT_CALLBACK = "client_edit"
+MERGE_CALLBACK = "client_merge"
+MERGE_CONFIRM_CALLBACK = "client_merge_confirm"
+SESSION_DELETE_CALLBACK = "client_session_delete"
+FORGET_CALLBACK = "client_forget"
+SESSION_EDIT_CALLBACK = "client_session_edit"
+
+EDIT_CLIENT_ACTION = "client_edit_open"  # the value is the client id
+MORE_ACTION = "client_more"  # the record's overflow menu: merge, archive/unarchive, forget
+SESSION_ACTION = "client_session_menu"  # a session's overflow: edit, delete (or why not)
+ARCHIVED_WORD = "archived"  # `/client archived`: the archived clients, to open and unarchive
+
+# The overflow menus' option values: "<verb>:<id>".
+MERGE = "merge"
+ARCHIVE = "archive"
+UNARCHIVE = "unarchive"
+FORGET = "forget"
+SESSION_EDIT = "edit"
+SESSION_DELETE = "delete"
+SESSION_LOCKED = "locked"  # an invoiced session: the option explains, it does nothing
+
+LANGUAGE = "client_language"
+MERGE_DUPLICATE = "merge_duplicate"  # the duplicate to fold into the client whose record it is
+FORGET_NAME = "forget_name"

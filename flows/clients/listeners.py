@@ -28,6 +28,8 @@ from bot.services import Services
 from bot.slack_users import ensure_workspace, locale_of, member_today
 from bot.typed_numbers import whole_number
 from bot.work_queue import after_opens, trigger_bound
+from flows.clients import change_listeners
+from flows.clients import changes as change_logic
 from flows.clients import ids as f
 from flows.clients import logic as client_logic
 from flows.clients import validation as client_forms
@@ -81,8 +83,9 @@ class ClientListeners:
         if not self._sees_clients(client, team_id, user_id):
             _refuse(respond, locale)
             return
-        if not text:
-            self._show_list(respond, team_id, locale, query="", offset=0, replace=False)
+        if not text or text.lower() == f.ARCHIVED_WORD:
+            archived = bool(text)
+            self._show_list(respond, team_id, locale, query="", offset=0, replace=False, archived=archived)
             return
         with self.services.db.session() as session:
             found = client_logic.exact_match(session, team_id, text)
@@ -96,18 +99,29 @@ class ClientListeners:
             self._show_list(respond, team_id, locale, query=text, offset=0, replace=False)
 
     def _show_list(
-        self, respond: Respond, team_id: str, locale: str, *, query: str, offset: int, replace: bool
+        self,
+        respond: Respond,
+        team_id: str,
+        locale: str,
+        *,
+        query: str,
+        offset: int,
+        replace: bool,
+        archived: bool = False,
     ) -> None:
         with self.services.db.session() as session:
-            total = client_logic.count_clients(session, team_id, query)
+            total = client_logic.count_clients(session, team_id, query, archived=archived)
             if total and offset >= total:  # clients were removed since the page was drawn
                 offset = max(total - client_views.PAGE_SIZE, 0)
-            page = client_logic.search_clients(session, team_id, query, limit=client_views.PAGE_SIZE, offset=offset)
-        message = (
-            client_views.client_list(locale, page, query=query, offset=offset, total=total)
-            if page
-            else client_views.no_clients(locale, query)
-        )
+            page = client_logic.search_clients(
+                session, team_id, query, limit=client_views.PAGE_SIZE, offset=offset, archived=archived
+            )
+        if page:
+            message = client_views.client_list(locale, page, query=query, offset=offset, total=total, archived=archived)
+        elif archived:
+            message = client_views.plain_message(t(locale, "client.list.none_archived"))
+        else:
+            message = client_views.no_clients(locale, query)
         _answer(respond, message, replace=replace)
 
     def _record_message(self, team_id: str, locale: str, client_id: int) -> dict[str, Any]:
@@ -121,7 +135,19 @@ class ClientListeners:
             )
         if record is None:
             return client_views.plain_message(t(locale, "client.gone"))
-        return client_views.client_record(locale, record)
+        if record.client.merged_into_id is not None:
+            with self.services.db.session() as session:
+                kept = change_logic.merged_into(session, team_id, client_id)
+            if kept is not None and kept.id is not None and kept.id != client_id:
+                return self._record_message(team_id, locale, kept.id)  # an old button of the duplicate: the kept one
+        message = client_views.client_record(locale, record)
+        for part in self.services.client_record_parts:  # other flows' lines on the record (autopay's switch)
+            message["blocks"].extend(part(locale, record.client))
+        return message
+
+    def redraw_record(self, response_url: str, team_id: str, locale: str, client_id: int) -> None:
+        """The record the person clicked from, drawn again in place once changed (edit, archive, a session)."""
+        _post_to_response_url(response_url, self._record_message(team_id, locale, client_id), replace=True)
 
     def _sees_clients(self, client: WebClient, team_id: str, user_id: str) -> bool:
         return access(self.services.db, client, team_id, user_id).client_details
@@ -134,11 +160,12 @@ class ClientListeners:
         if parsed is None:
             return
         query, offset = parsed
+        archived = client_views.page_is_archived(body["actions"][0].get("value"))
         locale = locale_of(self.services, client, team_id, user_id)
         if not self._sees_clients(client, team_id, user_id):
             _refuse(respond, locale)
             return
-        self._show_list(respond, team_id, locale, query=query, offset=offset, replace=True)
+        self._show_list(respond, team_id, locale, query=query, offset=offset, replace=True, archived=archived)
 
     def open_clicked(self, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         team_id, user_id = body["team"]["id"], body["user"]["id"]
@@ -349,6 +376,7 @@ def register(app: App, services: Services) -> None:
     app.view(f.NEW_CLIENT_CALLBACK)(ack=listeners.validate_client, lazy=[listeners.save_client])
     app.view(f.SESSION_CALLBACK)(ack=listeners.validate_session, lazy=[listeners.save_session])
     catalogue.register(app, services)
+    change_listeners.register(app, services, listeners.redraw_record)
 
 
 def _words(command: dict[str, Any]) -> tuple[str, str]:

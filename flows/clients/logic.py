@@ -5,6 +5,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
@@ -14,6 +15,8 @@ from bot.db import Database
 from bot.models import Appointment, BillingSettings, Client, HandledRequest, Invoice, Service, TaxRate
 from flows.clients.validation import ClientForm, ServiceForm, SessionForm
 
+S = TypeVar("S", bound=Any)  # a select statement
+
 
 def fold_name(name: str) -> str:
     """How names are searched and sorted: "Élodie  Dupré" → "elodie dupre"."""
@@ -22,9 +25,19 @@ def fold_name(name: str) -> str:
     return " ".join(stripped.split())[:200]
 
 
-def search_clients(session: Session, team_id: str, query: str, *, limit: int = 100, offset: int = 0) -> list[Client]:
+def shown(statement: S, *, archived: bool = False) -> S:
+    """The clients the pickers and searches offer (the invoice modal's select, `/client`): never a forgotten or
+    merged one; archived ones only where asked for (`/client archived`)."""
+    statement = statement.where(col(Client.forgotten_at).is_(None), col(Client.merged_into_id).is_(None))
+    archived_at = col(Client.archived_at)
+    return statement.where(archived_at.is_not(None) if archived else archived_at.is_(None))
+
+
+def search_clients(
+    session: Session, team_id: str, query: str, *, limit: int = 100, offset: int = 0, archived: bool = False
+) -> list[Client]:
     """The workspace's clients whose name contains ``query`` (accents and case ignored), by name."""
-    statement = select(Client).where(Client.team_id == team_id)
+    statement = shown(select(Client).where(Client.team_id == team_id), archived=archived)
     folded = fold_name(query)
     if folded:
         escaped = folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -55,8 +68,8 @@ def active_services(session: Session, team_id: str) -> list[Service]:
     return list(session.exec(statement))
 
 
-def count_clients(session: Session, team_id: str, query: str = "") -> int:
-    statement = select(func.count()).select_from(Client).where(Client.team_id == team_id)
+def count_clients(session: Session, team_id: str, query: str = "", *, archived: bool = False) -> int:
+    statement = shown(select(func.count()).select_from(Client).where(Client.team_id == team_id), archived=archived)
     folded = fold_name(query)
     if folded:
         statement = statement.where(col(Client.name_key).like(f"%{_escape(folded)}%", escape="\\"))
@@ -74,7 +87,8 @@ def exact_match(session: Session, team_id: str, query: str) -> Client | None:
     folded = fold_name(query)
     if not folded:
         return None
-    found = list(session.exec(select(Client).where(Client.team_id == team_id, Client.name_key == folded).limit(2)))
+    statement = shown(select(Client).where(Client.team_id == team_id, Client.name_key == folded))
+    found = list(session.exec(statement.limit(2)))
     return found[0] if len(found) == 1 else None
 
 

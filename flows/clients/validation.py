@@ -177,3 +177,25 @@ def service_form(
         return None, errors
     assert name
     return ServiceForm(name, amount, tax_rate_id), {}
+
+
+# The languages a client can be written to in (Billbot's and Stripe's emails and pages): Stripe's locale codes.
+LANGUAGES = ("en", "fr")
+
+
+def edit_form(values: Values, locale: str) -> tuple[tuple[ClientForm, str] | None, Errors]:
+    """The edit modal: the new client modal's fields, with the same rules, and the client's language."""
+    form, errors = client_form(values, locale)
+    language = view_state.selected(values, f.LANGUAGE)
+    if language not in LANGUAGES:
+        errors = {**errors, f.LANGUAGE: t(locale, "common.error.required")}
+    if form is None or errors:
+        return None, errors
+    assert language is not None
+    return (form, language), {}
+
+
+def typed_name_matches(values: Values, name: str) -> bool:
+    """The forget confirmation: the client's name typed exactly (spaces at the ends and doubled ones aside)."""
+    typed = " ".join(view_state.text(values, f.FORGET_NAME).split())
+    return bool(typed) and typed == " ".join(name.split())

@@ -13,7 +13,7 @@ from typing import Any
 from bot import blocks, countries
 from bot.blocks import Block, Element, escape_mrkdwn
 from bot.i18n import format_date, format_money, t
-from bot.models import Client, Service
+from bot.models import Appointment, Client, Service
 from flows.clients import ids as f
 from flows.clients.logic import ClientRecord, SessionRow
 from flows.clients.validation import (
@@ -41,9 +41,20 @@ Message = dict[str, Any]
 # -- the list ----------------------------------------------------------------------------------------------
 
 
-def page_value(query: str, offset: int) -> str:
+def page_value(query: str, offset: int, *, archived: bool = False) -> str:
     """What a "More"/"Previous" button carries: the page is rebuilt from it, nothing is kept server-side."""
-    return json.dumps({"q": query[:QUERY_IN_VALUE_MAX], "o": max(offset, 0)}, ensure_ascii=False)
+    value: dict[str, Any] = {"q": query[:QUERY_IN_VALUE_MAX], "o": max(offset, 0)}
+    if archived:
+        value["a"] = 1  # `/client archived`'s pages
+    return json.dumps(value, ensure_ascii=False)
+
+
+def page_is_archived(value: str | None) -> bool:
+    try:
+        data = json.loads(value or "")
+    except ValueError:
+        return False
+    return isinstance(data, dict) and data.get("a") == 1
 
 
 def parse_page_value(value: str | None) -> tuple[str, int] | None:
@@ -59,8 +70,12 @@ def parse_page_value(value: str | None) -> tuple[str, int] | None:
     return query[:QUERY_IN_VALUE_MAX], offset
 
 
-def client_list(locale: str, clients: list[Client], *, query: str, offset: int, total: int) -> Message:
-    if query:
+def client_list(
+    locale: str, clients: list[Client], *, query: str, offset: int, total: int, archived: bool = False
+) -> Message:
+    if archived:
+        title = t(locale, "client.list.title_archived", count=total)
+    elif query:
         title = t(locale, "client.list.title_search", query=query, count=total)
     else:
         title = t(locale, "client.list.title", count=total)
@@ -77,12 +92,14 @@ def client_list(locale: str, clients: list[Client], *, query: str, offset: int, 
         previous = blocks.button(
             t(locale, "client.list.previous"),
             f.LIST_PREVIOUS_ACTION,
-            value=page_value(query, max(offset - PAGE_SIZE, 0)),
+            value=page_value(query, max(offset - PAGE_SIZE, 0), archived=archived),
         )
         buttons.append(previous)
     if shown_to < total:
         buttons.append(
-            blocks.button(t(locale, "client.list.more"), f.LIST_MORE_ACTION, value=page_value(query, shown_to))
+            blocks.button(
+                t(locale, "client.list.more"), f.LIST_MORE_ACTION, value=page_value(query, shown_to, archived=archived)
+            )
         )
     buttons.append(blocks.button(t(locale, "client.new"), f.NEW_CLIENT_ACTION, value=""))
     # Distinct block ids per page: Slack keeps a message's block ids unique, and this replaces the page.
@@ -126,15 +143,26 @@ def client_record(locale: str, record: ClientRecord) -> Message:
     address = address_text(client, locale)
     if address:
         contact.append(t(locale, "client.record.address", address=escape_mrkdwn(address)))
-    result: list[Block] = [
-        blocks.header(client.name),
-        blocks.section("\n".join(contact), block_id="client_contact"),
-    ]
-    buttons = [
-        blocks.button(t(locale, "client.record.add_session"), f.ADD_SESSION_ACTION, value=str(client.id)),
-        blocks.button(t(locale, "client.record.new_invoice"), f.NEW_INVOICE_ACTION, value=str(client.id)),
-    ]
-    if record.uninvoiced_ids:
+    result: list[Block] = [blocks.header(client.name)]
+    state = state_line(locale, client)
+    if state:
+        result.append(blocks.context(state))
+    result.append(blocks.section("\n".join(contact), block_id="client_contact"))
+    if client.forgotten_at is None:
+        result.append(blocks.actions(*_record_actions(locale, record), block_id="client_record_actions"))
+    _invoices_part(locale, record, result)
+    _sessions_part(locale, record, result)
+    return {"text": t(locale, "client.record.text", name=client.name), "blocks": result}
+
+
+def _record_actions(locale: str, record: ClientRecord) -> list[Element]:
+    client = record.client
+    buttons = [blocks.button(t(locale, "client.record.add_session"), f.ADD_SESSION_ACTION, value=str(client.id))]
+    if client.archived_at is None:
+        buttons.append(
+            blocks.button(t(locale, "client.record.new_invoice"), f.NEW_INVOICE_ACTION, value=str(client.id))
+        )
+    if record.uninvoiced_ids and client.archived_at is None:
         buttons.append(
             blocks.button(
                 t(locale, "client.record.invoice_sessions", count=len(record.uninvoiced_ids)),
@@ -143,8 +171,10 @@ def client_record(locale: str, record: ClientRecord) -> Message:
                 style="primary",
             )
         )
-    result.append(blocks.actions(*buttons, block_id="client_record_actions"))
+    return buttons + record_buttons(locale, client)
 
+
+def _invoices_part(locale: str, record: ClientRecord, result: list[Block]) -> None:
     result.append(blocks.divider())
     result.append(blocks.section(f"*{t(locale, 'client.record.invoices')}*", block_id="client_invoices_title"))
     if not record.invoices:
@@ -166,20 +196,25 @@ def client_record(locale: str, record: ClientRecord) -> Message:
         if totals:
             result.append(blocks.context(" · ".join(totals)))
 
+
+def _sessions_part(locale: str, record: ClientRecord, result: list[Block]) -> None:
     result.append(blocks.divider())
     result.append(blocks.section(f"*{t(locale, 'client.record.sessions')}*", block_id="client_sessions_title"))
     if not record.sessions:
         result.append(blocks.context(t(locale, "client.record.no_sessions")))
     else:
-        lines = [_session_line(locale, row) for row in record.sessions[:SESSIONS_SHOWN]]
-        result.append(blocks.section("\n".join(lines), block_id="client_sessions"))
+        # One section per session, with its menu (edit, delete, or why not): 15 of them keep under 50 blocks.
+        for row in record.sessions[:SESSIONS_SHOWN]:
+            menu = session_menu(locale, row) if record.client.forgotten_at is None else None
+            result.append(
+                blocks.section(_session_line(locale, row), accessory=menu, block_id=f"session_{row.appointment.id}")
+            )
         if record.session_count > len(record.sessions):
             result.append(
                 blocks.context(
                     t(locale, "client.record.more_sessions", shown=len(record.sessions), total=record.session_count)
                 )
             )
-    return {"text": t(locale, "client.record.text", name=client.name), "blocks": result}
 
 
 def _invoice_line(locale: str, invoice: Any) -> str:
@@ -206,6 +241,60 @@ def _session_line(locale: str, row: SessionRow) -> str:
     return " · ".join(parts)
 
 
+# -- the record's controls ---------------------------------------------------------------------------------
+
+
+def record_buttons(locale: str, client: Client) -> list[Element]:
+    """Edit, and the "More" menu (merge, archive or unarchive, forget), after the record's own buttons."""
+    value = str(client.id)
+    archive = (
+        blocks.option(t(locale, "client.change.unarchive"), f"{f.UNARCHIVE}:{value}")
+        if client.archived_at is not None
+        else blocks.option(t(locale, "client.change.archive"), f"{f.ARCHIVE}:{value}")
+    )
+    menu = [
+        blocks.option(t(locale, "client.change.merge"), f"{f.MERGE}:{value}"),
+        archive,
+        blocks.option(t(locale, "client.change.forget"), f"{f.FORGET}:{value}"),
+    ]
+    return [
+        blocks.button(t(locale, "client.change.edit"), f.EDIT_CLIENT_ACTION, value=value),
+        blocks.overflow(f.MORE_ACTION, menu),
+    ]
+
+
+def state_line(locale: str, client: Client) -> str | None:
+    """What the record says first about a client no longer in the pickers."""
+    if client.forgotten_at is not None:
+        return t(locale, "client.change.forgotten_on", date=format_date(client.forgotten_at.date(), locale))
+    if client.archived_at is not None:
+        return t(locale, "client.change.archived_on", date=format_date(client.archived_at.date(), locale))
+    return None
+
+
+def session_menu(locale: str, row: SessionRow) -> Element:
+    """A session's "⋯": Edit and Delete, or, once on an invoice, why not (correct the invoice instead)."""
+    value = str(row.appointment.id)
+    if row.invoiced:
+        # A button, not a menu of one: it says why, and a click explains (correct the invoice instead).
+        locked = t(locale, "client.session.locked", number=row.invoice_number)
+        return blocks.button(locked, f.SESSION_ACTION, value=f"{f.SESSION_LOCKED}:{value}")
+    return blocks.overflow(
+        f.SESSION_ACTION,
+        [
+            blocks.option(t(locale, "client.session.edit"), f"{f.SESSION_EDIT}:{value}"),
+            blocks.option(t(locale, "client.session.delete"), f"{f.SESSION_DELETE}:{value}"),
+        ],
+    )
+
+
+def parse_menu_value(value: str | None) -> tuple[str, int] | None:
+    verb, _, raw_id = (value or "").partition(":")
+    if not raw_id.isascii() or not raw_id.isdigit() or len(raw_id) > 18:
+        return None
+    return verb, int(raw_id)
+
+
 # -- modals -----------------------------------------------------------------------------------------------
 
 
@@ -226,24 +315,7 @@ def new_client_modal(
         metadata["channel"] = channel_id
     if response_url and len(response_url) < 1000:
         metadata["ru"] = response_url
-    content: list[Block] = [
-        _text_input(locale, f.NAME, "client.field.name", NAME_MAX, initial=initial_name),
-        _text_input(locale, f.EMAIL, "client.field.email", EMAIL_MAX, optional=True, hint="client.field.email.hint"),
-        _text_input(locale, f.PHONE, "client.field.phone", PHONE_MAX, optional=True),
-        blocks.header(t(locale, "client.section.address")),
-        blocks.context(t(locale, "client.section.address.hint")),
-        _text_input(locale, f.ADDRESS_LINE1, "client.field.line1", LINE_MAX, optional=True),
-        _text_input(locale, f.ADDRESS_LINE2, "client.field.line2", LINE_MAX, optional=True),
-        _text_input(locale, f.CITY, "client.field.city", CITY_MAX, optional=True),
-        _text_input(locale, f.REGION, "client.field.region", REGION_MAX, optional=True),
-        _text_input(locale, f.POSTAL_CODE, "client.field.postal_code", POSTAL_CODE_MAX, optional=True),
-        blocks.input_block(
-            t(locale, "client.field.country"),
-            countries.country_select(f.COUNTRY, locale, None, t(locale, "client.field.country.placeholder")),
-            block_id=f.COUNTRY,
-            optional=True,
-        ),
-    ]
+    content = client_fields(locale, None, initial_name=initial_name)
     return blocks.modal(
         t(locale, "client.new.title"),
         content,
@@ -254,6 +326,39 @@ def new_client_modal(
     )
 
 
+def client_fields(locale: str, client: Client | None, *, initial_name: str | None = None) -> list[Block]:
+    """The client's fields, empty (a new client) or holding what ``client`` has (the edit modal)."""
+    c = client
+    content: list[Block] = [
+        _text_input(locale, f.NAME, "client.field.name", NAME_MAX, initial=c.name if c else initial_name),
+        _text_input(
+            locale, f.EMAIL, "client.field.email", EMAIL_MAX, optional=True, hint="client.field.email.hint",
+            initial=c.email if c else None,
+        ),
+        _text_input(locale, f.PHONE, "client.field.phone", PHONE_MAX, optional=True, initial=c.phone if c else None),
+        blocks.header(t(locale, "client.section.address")),
+        blocks.context(t(locale, "client.section.address.hint")),
+        _text_input(locale, f.ADDRESS_LINE1, "client.field.line1", LINE_MAX, optional=True,
+                    initial=c.address_line1 if c else None),
+        _text_input(locale, f.ADDRESS_LINE2, "client.field.line2", LINE_MAX, optional=True,
+                    initial=c.address_line2 if c else None),
+        _text_input(locale, f.CITY, "client.field.city", CITY_MAX, optional=True, initial=c.city if c else None),
+        _text_input(locale, f.REGION, "client.field.region", REGION_MAX, optional=True,
+                    initial=c.region if c else None),
+        _text_input(locale, f.POSTAL_CODE, "client.field.postal_code", POSTAL_CODE_MAX, optional=True,
+                    initial=c.postal_code if c else None),
+        blocks.input_block(
+            t(locale, "client.field.country"),
+            countries.country_select(
+                f.COUNTRY, locale, c.country if c else None, t(locale, "client.field.country.placeholder")
+            ),
+            block_id=f.COUNTRY,
+            optional=True,
+        ),
+    ]  # fmt: skip
+    return content
+
+
 def session_modal(
     locale: str,
     client: Client,
@@ -262,8 +367,12 @@ def session_modal(
     today: date,
     channel_id: str | None,
     response_url: str | None,
+    appointment: Appointment | None = None,
 ) -> dict[str, Any]:
+    """The new session modal, or with ``appointment`` the same modal editing that session."""
     metadata: dict[str, Any] = {"client": client.id}
+    if appointment is not None:
+        metadata["session"] = appointment.id
     if channel_id:
         metadata["channel"] = channel_id
     if response_url and len(response_url) < 1000:
@@ -283,11 +392,16 @@ def session_modal(
         )
         for service in services[:SERVICES_IN_SELECT]
     ]
+    a = appointment
+    chosen = next((o for o in options if a is not None and o["value"] == str(a.service_id)), None)
+    if chosen is None and a is None and len(options) == 1:
+        chosen = options[0]
+    held_on = a.held_on if a is not None else today
     content: list[Block] = [
         blocks.context(t(locale, "client.session.for", name=escape_mrkdwn(client.name))),
         blocks.input_block(
             t(locale, "client.session.date"),
-            blocks.datepicker(f.SESSION_DATE, initial_date=today.isoformat()),
+            blocks.datepicker(f.SESSION_DATE, initial_date=held_on.isoformat()),
             block_id=f.SESSION_DATE,
         ),
         blocks.input_block(
@@ -295,29 +409,36 @@ def session_modal(
             blocks.static_select(
                 f.SESSION_SERVICE,
                 options=options,
-                initial_option=options[0] if len(options) == 1 else None,
+                initial_option=chosen,
                 placeholder=t(locale, "client.session.service.placeholder"),
             ),
             block_id=f.SESSION_SERVICE,
         ),
         blocks.input_block(
             t(locale, "client.session.duration"),
-            blocks.number_input(f.SESSION_DURATION, min_value="1", max_value="1440"),
+            blocks.number_input(
+                f.SESSION_DURATION,
+                min_value="1",
+                max_value="1440",
+                initial_value=str(a.duration_minutes) if a is not None and a.duration_minutes else None,
+            ),
             block_id=f.SESSION_DURATION,
             optional=True,
         ),
         blocks.input_block(
             t(locale, "client.session.notes"),
-            blocks.plain_text_input(f.SESSION_NOTES, max_length=NOTES_MAX, multiline=True),
+            blocks.plain_text_input(
+                f.SESSION_NOTES, max_length=NOTES_MAX, multiline=True, initial_value=a.notes if a is not None else None
+            ),
             block_id=f.SESSION_NOTES,
             optional=True,
             hint=t(locale, "client.session.notes.hint"),
         ),
     ]
     return blocks.modal(
-        t(locale, "client.session.title"),
+        t(locale, "client.session.edit.title" if a is not None else "client.session.title"),
         content,
-        callback_id=f.SESSION_CALLBACK,
+        callback_id=f.SESSION_EDIT_CALLBACK if a is not None else f.SESSION_CALLBACK,
         close=t(locale, "client.cancel"),
         submit=t(locale, "client.save"),
         private_metadata=json.dumps(metadata, separators=(",", ":")),

@@ -34,6 +34,7 @@ RESULT_CALLBACK = "invoice_modal_result"
 
 CLIENT_ACTION = "invoice_client"  # the external select; its options come through block_suggestion
 NEW_CLIENT_ACTION = "invoice_new_client"
+ADD_EMAIL_ACTION = "invoice_add_email"  # a client without an email: the clients flow's edit modal, pushed
 ADD_LINE_ACTION = "invoice_add_line"
 REMOVE_LINE_ACTION = "invoice_remove_line"
 RETRY_ACTION = "invoice_retry"

@@ -17,6 +17,7 @@ from bot.slack_users import locale_of, member_today
 from bot.typed_numbers import whole_number
 from flows.invoices import ids
 from flows.invoices.creation import store
+from flows.invoices.message.posting import update_invoice_message
 from flows.invoices.message.private_card import Message, card_for
 
 log = logging.getLogger(__name__)
@@ -57,4 +58,6 @@ class MessageListeners:
 
 def register(app: App, services: Services) -> None:
     listeners = MessageListeners(services)
+    # For the clients flow: a client renamed, merged or erased is shown anew on their invoices' messages.
+    services.refresh_invoice_message = lambda web, invoice_id: update_invoice_message(web, invoice_id, db=services.db)
     app.action(ids.DETAILS)(ack=ack_now, lazy=[listeners.details_clicked])

@@ -78,6 +78,8 @@ def chunks(rows: Iterable[str], limit: int = blocks.SECTION_TEXT_MAX) -> list[st
 
 def shown_name(client: Client, *, full: bool) -> str:
     """The client as this reader may see them: the full name, or the initials."""
+    if client.forgotten_at is not None:
+        return client.name  # an erased client's placeholder ("client erased"): no initials to make of it
     return client.name if full else initials(client.name)
 
 

@@ -281,6 +281,7 @@ class ModalListeners:
         team_id, user_id = body["team"]["id"], body["user"]["id"]
         locale, draft, form, _ = self._checked(body, view, client)
         if form is None:
+            self._offer_email(client, team_id, locale, view, draft)
             return  # the ack answered with these errors; the form stays open for the user to fix them
         try:
             outcome = creation.create_invoice(
@@ -299,6 +300,26 @@ class ModalListeners:
             modals.update_view(client, view["id"], views.status_modal(locale, t(locale, "invoice_modal.failed")))
             raise
         self._show_outcome(client, view["id"], locale, outcome, draft.client)
+
+    def _offer_email(self, client: WebClient, team_id: str, locale: str, view: dict[str, Any], draft: Draft) -> None:
+        """A client without an email: the modal offers "Add an email" (the clients flow's edit modal, pushed)."""
+        if self.services.client_edit is None or draft.client is None:
+            return
+        chosen = logic.client_to_invoice(team_id, draft.client.id, db=self.services.db)
+        if chosen is None or chosen.email or chosen.id is None:
+            return
+        modal = views.invoice_modal(draft, logic.load_catalog(team_id, db=self.services.db), locale)
+        modals.update_view(client, view["id"], _with_add_email(modal, locale, chosen.id, chosen.name))
+
+    @trigger_bound
+    def add_email_clicked(self, body: dict[str, Any], client: WebClient) -> None:
+        client_id = whole_number(body["actions"][0].get("value"))
+        if self.services.client_edit is None or client_id is None:
+            return
+        self.services.client_edit.open(
+            client, trigger_id=body["trigger_id"], team_id=body["team"]["id"], user_id=body["user"]["id"],
+            client_id=client_id, push=True,
+        )  # fmt: skip
 
     def retry(self, body: dict[str, Any], client: WebClient) -> None:
         team_id, user_id = body["team"]["id"], body["user"]["id"]
@@ -367,6 +388,18 @@ def _unchanged(draft: Draft, catalog: logic.Catalog, locale: str, body: dict[str
     return draft
 
 
+def _with_add_email(modal: dict[str, Any], locale: str, client_id: int, name: str) -> dict[str, Any]:
+    """The modal with "Add an email" beside "New client", and why (the clients flow opens the edit modal)."""
+    for position, block in enumerate(modal["blocks"]):
+        if block.get("block_id") == ids.CLIENT_ACTIONS_BLOCK:
+            label = t(locale, "invoice_modal.add_email")
+            block["elements"].append(blocks.button(label, ids.ADD_EMAIL_ACTION, value=str(client_id), style="primary"))
+            notice = t(locale, "invoice_modal.add_email.notice", name=blocks.escape_mrkdwn(name))
+            modal["blocks"].insert(position + 1, blocks.context(notice))
+            break
+    return modal
+
+
 def request_key(view_id: str, form: InvoiceForm) -> str:
     """Names one submission: Slack's retry or a second press of Create with the same form makes one invoice."""
     digest = hashlib.sha256(json.dumps(asdict(form), default=str, sort_keys=True).encode()).hexdigest()[:16]
@@ -397,5 +430,6 @@ def register(app: App, services: Services) -> None:
     for field in (ids.LINE_QUANTITY, ids.LINE_PRICE, ids.LINE_TAX):
         app.action(ids.line_action(field))(ack=ack_now, lazy=[listeners.amounts_changed])
     app.action(ids.NEW_CLIENT_ACTION)(ack=ack_now, lazy=[listeners.new_client_clicked])
+    app.action(ids.ADD_EMAIL_ACTION)(ack=ack_now, lazy=[listeners.add_email_clicked])
     app.view(ids.CALLBACK)(ack=listeners.validate_submission, lazy=[listeners.create])
     app.action(ids.RETRY_ACTION)(ack=ack_now, lazy=[listeners.retry])
