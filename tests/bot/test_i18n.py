@@ -147,3 +147,11 @@ def test_typed_amounts_become_minor_units(text: str, currency: str, expected: in
 def test_amounts_that_are_not_exact_money_are_refused(text: str, currency: str) -> None:
     with pytest.raises(ValueError):
         money.parse_amount(text, currency)
+
+
+def test_french_names_the_billing_admins_one_way() -> None:
+    # Four names for one group confused French readers; articles included.
+    others = re.compile(r"responsables? de (la )?facturation|chargée? de la facturation|administrateurs de facturation")
+    articles = (PROJECT_ROOT / "flows" / "help" / "articles" / "fr").glob("*.md")
+    texts = {**catalog("fr"), **{path.name: path.read_text(encoding="utf-8") for path in articles}}
+    assert not {key: text for key, text in texts.items() if others.search(text)}
