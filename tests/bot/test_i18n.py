@@ -155,3 +155,11 @@ def test_french_names_the_billing_admins_one_way() -> None:
     articles = (PROJECT_ROOT / "flows" / "help" / "articles" / "fr").glob("*.md")
     texts = {**catalog("fr"), **{path.name: path.read_text(encoding="utf-8") for path in articles}}
     assert not {key: text for key, text in texts.items() if others.search(text)}
+
+
+def test_french_cancel_is_not_void() -> None:
+    # "Annuler" was both a modal's close button and an invoice's red Void button: a modal closes with
+    # "Fermer" (or "Retour" over another), and voiding says "Annuler la facture", as Stripe's French Dashboard.
+    closers = {k: v for k, v in catalog("fr").items() if k.endswith((".cancel", ".close")) and v == "Annuler"}
+    assert not closers
+    assert t("fr", "payments.button.void") == "Annuler la facture"
