@@ -429,6 +429,93 @@ class StripeGateway:
             self._v1().invoices.void_invoice, invoice_id, None, self._options(account_id, idempotency_key)
         )
 
+    def report_payment(
+        self,
+        account_id: str | None,
+        *,
+        amount: int,
+        currency: str,
+        paid_at: int,
+        method_name: str,
+        reference: str | None,
+        customer_id: str | None,
+        metadata: dict[str, str],
+        idempotency_key: str,
+    ) -> dict[str, Any]:
+        """A payment received outside Stripe (cash, cheque, transfer), reported as a guaranteed Payment Record.
+
+        Stripe wants payment_method_details; for money that never touched Stripe its types allow only a
+        ``custom`` method, named by ``display_name``. A reference goes where Stripe keeps one for reconciling.
+        """
+        params: dict[str, Any] = {
+            "amount_requested": {"currency": currency.lower(), "value": amount},
+            "initiated_at": paid_at,
+            "outcome": "guaranteed",
+            "guaranteed": {"guaranteed_at": paid_at},
+            "payment_method_details": {"type": "custom", "custom": {"display_name": method_name}},
+            "customer_presence": "off_session",
+            "metadata": metadata,
+        }
+        if customer_id:
+            params["customer_details"] = {"customer": customer_id}
+        if reference:
+            params["processor_details"] = {"type": "custom", "custom": {"payment_reference": reference}}
+        return self._call(
+            self._v1().payment_records.report_payment, params, self._options(account_id, idempotency_key)
+        )
+
+    def attach_payment(
+        self,
+        account_id: str | None,
+        invoice_id: str,
+        *,
+        idempotency_key: str,
+        payment_record: str | None = None,
+        payment_intent: str | None = None,
+    ) -> dict[str, Any]:
+        """Attach a payment to the invoice: it lowers amount_remaining by its amount, or pays the invoice."""
+        params: dict[str, Any] = {"expand": ["payments"]}
+        if payment_record:
+            params["payment_record"] = payment_record
+        if payment_intent:
+            params["payment_intent"] = payment_intent
+        return self._call(
+            self._v1().invoices.attach_payment, invoice_id, params, self._options(account_id, idempotency_key)
+        )
+
+    def charge_part(
+        self,
+        account_id: str | None,
+        *,
+        amount: int,
+        currency: str,
+        customer_id: str,
+        payment_method: str,
+        description: str,
+        metadata: dict[str, str],
+        idempotency_key: str,
+    ) -> dict[str, Any]:
+        """A PaymentIntent for part of an invoice on the saved card, not yet confirmed: attached to the invoice
+        first (Stripe's order for partial payments), then confirmed with ``confirm_part``."""
+        params: dict[str, Any] = {
+            "amount": amount,
+            "currency": currency.lower(),
+            "customer": customer_id,
+            "payment_method": payment_method,
+            "description": description,
+            "metadata": metadata,
+        }
+        return self._call(self._v1().payment_intents.create, params, self._options(account_id, idempotency_key))
+
+    def confirm_part(self, account_id: str | None, payment_intent_id: str, *, idempotency_key: str) -> dict[str, Any]:
+        """Charge the card now, the client away (off session); the invoice is credited when it succeeds."""
+        return self._call(
+            self._v1().payment_intents.confirm,
+            payment_intent_id,
+            {"off_session": True},
+            self._options(account_id, idempotency_key),
+        )
+
     def create_setup_session(
         self,
         account_id: str | None,

@@ -20,6 +20,7 @@ from bot.i18n import format_date, format_money, format_percent, t
 from bot.initials import initials
 from bot.models import Client, Invoice, InvoiceLine, TaxRate
 from flows.invoices import ids
+from flows.invoices.payments.record_views import balance_text
 from flows.invoices.payments.views import invoice_actions
 
 # Room left for the header, totals, memo, notes, notices and buttons under Slack's 50 blocks per message.
@@ -150,7 +151,10 @@ def invoice_message(
         t(locale, "invoice.message.tax", amount=format_money(invoice.tax, currency, locale)),
         t(locale, "invoice.message.total", amount=format_money(invoice.total, currency, locale)),
     ]
-    if invoice.status in ("open", "uncollectible") and 0 < invoice.amount_remaining != invoice.total:
+    paid_part = balance_text(invoice, locale)  # "Paid 40,00 € · Balance due 80,00 €" after a part payment
+    if paid_part is not None:
+        total_rows.append(paid_part)
+    elif invoice.status in ("open", "uncollectible") and 0 < invoice.amount_remaining != invoice.total:
         total_rows.append(
             t(locale, "invoice.message.remaining", amount=format_money(invoice.amount_remaining, currency, locale))
         )

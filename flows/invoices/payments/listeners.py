@@ -32,7 +32,7 @@ from bot.stripe_gateway import GatewayError
 from bot.typed_numbers import whole_number
 from flows.invoices import ids
 from flows.invoices.message.posting import is_private, update_invoice_message
-from flows.invoices.payments import logic, pages, views
+from flows.invoices.payments import logic, pages, record_listeners, views
 from flows.invoices.payments.logic import COLLECTABLE, Change
 from flows.stripe_setup import RETURN_PAGE_PREFIX
 
@@ -195,16 +195,6 @@ class PaymentsListeners:
         if click is not None:
             self.add_payment_method(click)
 
-    def charge_card_clicked(self, body: dict[str, Any], client: WebClient) -> None:
-        click = self.begin(body, client)
-        if click is not None:
-            self.charge_card(click)
-
-    def mark_paid_clicked(self, body: dict[str, Any], client: WebClient) -> None:
-        click = self.begin(body, client)
-        if click is not None:
-            self.mark_paid(click)
-
     def void_clicked(self, body: dict[str, Any], client: WebClient) -> None:
         click = self.begin(body, client)
         if click is not None:
@@ -329,75 +319,6 @@ class PaymentsListeners:
             return
         self.tell(click, t(locale, "payments.setup_link", client=client.name, url=session.get("url") or ""))
 
-    def charge_card(self, click: _Click) -> None:
-        invoice, client, locale = click.invoice, click.client, click.locale
-        # A card saved on another Stripe account (the client's customer moved after a disconnect) cannot pay it.
-        card = client.default_payment_method if client.stripe_account_id == invoice.stripe_account_id else None
-        if not card:
-            self.tell(click, t(locale, "payments.no_card", client=client.name))
-            return
-        gateway = self.services.stripe
-        account, stripe_id = invoice.stripe_account_id, invoice.stripe_invoice_id or ""
-        try:
-            current = gateway.retrieve_invoice(account, stripe_id)
-        except GatewayError as exc:
-            self.stripe_failed(click, exc)
-            return
-        if current.get("status") not in COLLECTABLE:
-            self.catch_up(click)
-            self.tell(
-                click,
-                t(
-                    locale,
-                    "payments.not_open",
-                    number=invoice.number,
-                    status=views.status_word(str(current.get("status")), locale),
-                ),
-            )
-            return
-        attempt = int(current.get("attempt_count") or 0)
-        try:
-            # A double click reads the same attempt count, so both send this key: Stripe charges once.
-            paid = gateway.pay_invoice(
-                account,
-                stripe_id,
-                payment_method=card,
-                idempotency_key=f"billbot-invoice-{invoice.id}-charge-{card}-{attempt}",
-            )
-        except GatewayError as exc:
-            if exc.code != "card_declined" and exc.status != 402:
-                self.stripe_failed(click, exc)
-                return
-            self.tell(click, t(locale, "payments.declined", number=invoice.number, reason=str(exc)[:300]))
-            # The webhook may be first to report this attempt; whoever claims it tells the thread.
-            if logic.claim_payment_failure(self.services.db, invoice, attempt + 1):
-                self.reply(
-                    click.web, invoice, t(invoice.locale, "payments.thread.payment_failed", number=invoice.number)
-                )
-            return
-        change = logic.apply_stripe_invoice(self.services.db, paid, account)
-        if change is not None:
-            self.announce(click.web, change)
-
-    def mark_paid(self, click: _Click) -> None:
-        invoice = click.invoice
-        logic.note_marked_paid(self.services.db, invoice)
-        try:
-            paid = self.services.stripe.pay_invoice(
-                invoice.stripe_account_id,
-                invoice.stripe_invoice_id or "",
-                paid_out_of_band=True,
-                idempotency_key=f"billbot-invoice-{invoice.id}-mark-paid",
-            )
-        except GatewayError as exc:
-            logic.forget_marked_paid(self.services.db, invoice)
-            self.stripe_failed(click, exc)
-            self.catch_up(click)
-            return
-        change = logic.apply_stripe_invoice(self.services.db, paid, invoice.stripe_account_id)
-        if change is not None:
-            self.announce(click.web, change)
-
     def void(self, click: _Click) -> None:
         invoice = click.invoice
         try:
@@ -477,10 +398,10 @@ def register(app: App, services: Services) -> None:
     app.action(ids.SEND_LINK)(ack=ack_now, lazy=[listeners.send_link_clicked])
     app.view(ids.SEND_LINK_CONFIRM_CALLBACK)(ack=ack_now, lazy=[listeners.send_link_confirmed])
     app.action(ids.ADD_PAYMENT_METHOD)(ack=ack_now, lazy=[listeners.add_payment_method_clicked])
-    app.action(ids.CHARGE_CARD)(ack=ack_now, lazy=[listeners.charge_card_clicked])
-    app.action(ids.MARK_PAID)(ack=ack_now, lazy=[listeners.mark_paid_clicked])
     app.action(ids.VOID)(ack=ack_now, lazy=[listeners.void_clicked])
     app.action(ids.DOWNLOAD_PDF)(ack=ack_now, lazy=[listeners.download_pdf_clicked])
+    # "Mark as paid" opens Record payment, "Charge card on file" the amount to charge (record_listeners).
+    record_listeners.register(app, services, listeners)
 
     for event_type in INVOICE_EVENTS:
         services.stripe_events.on(event_type, listeners.on_invoice_event)

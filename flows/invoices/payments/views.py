@@ -42,24 +42,8 @@ def invoice_actions(
                 blocks.button(t(locale, "payments.button.send_link"), ids.SEND_LINK, value=value, style="primary")
             )
         if client.default_payment_method and client.stripe_account_id == invoice.stripe_account_id:
-            charge = blocks.button(t(locale, "payments.button.charge_card"), ids.CHARGE_CARD, value=value)
-            elements.append(
-                _with_confirm(
-                    charge,
-                    blocks.confirm(
-                        t(locale, "payments.confirm.charge.title"),
-                        t(
-                            locale,
-                            "payments.confirm.charge.text",
-                            number=number,
-                            amount=_amount_left(invoice, locale),
-                            client=client.name if client_name is None else client_name,
-                        ),
-                        yes=t(locale, "payments.confirm.charge.yes"),
-                        no=t(locale, "payments.confirm.no"),
-                    ),
-                )
-            )
+            # It opens the Charge modal (the amount: the balance, or a part), which is its own confirmation.
+            elements.append(blocks.button(t(locale, "payments.button.charge_card"), ids.CHARGE_CARD, value=value))
         else:
             elements.append(
                 blocks.button(t(locale, "payments.button.add_payment_method"), ids.ADD_PAYMENT_METHOD, value=value)
@@ -68,18 +52,8 @@ def invoice_actions(
         # Rendered with the practice's own template and uploaded to the clicker's DM (see payments.download_pdf).
         elements.append(blocks.button(t(locale, "payments.button.download_pdf"), ids.DOWNLOAD_PDF, value=value))
     if invoice.status in COLLECTABLE and invoice.stripe_invoice_id:
-        mark = blocks.button(t(locale, "payments.button.mark_paid"), ids.MARK_PAID, value=value)
-        elements.append(
-            _with_confirm(
-                mark,
-                blocks.confirm(
-                    t(locale, "payments.confirm.mark_paid.title"),
-                    t(locale, "payments.confirm.mark_paid.text", number=number, amount=_amount_left(invoice, locale)),
-                    yes=t(locale, "payments.confirm.mark_paid.yes"),
-                    no=t(locale, "payments.confirm.no"),
-                ),
-            )
-        )
+        # "Record payment" opens its modal (method, date, all of it or a part, a reference).
+        elements.append(blocks.button(t(locale, "payments.button.mark_paid"), ids.MARK_PAID, value=value))
         void = blocks.button(t(locale, "payments.button.void"), ids.VOID, value=value, style="danger")
         elements.append(
             _with_confirm(

@@ -209,6 +209,20 @@ def save_card(bb: Billbot, invoice: Invoice, card_number: str = "4242 4242 4242 
     return str(page.headers["location"])
 
 
+def charge_all(bb: Billbot, invoice: Invoice, *, presses: int = 1, wait_for: str = "") -> dict[str, Any]:
+    """Press Charge card on file and charge all of it (the modal's default); the modal once Billbot answered."""
+    from tests.flows.invoices.test_record_payment import charge_values, open_modal, shows, submit
+
+    view = open_modal(bb, invoice, action=action_ids.CHARGE_CARD)
+    for _ in range(presses):
+        submit(bb, view, charge_values())
+    return shows(bb, view["id"], wait_for or invoice.number)
+
+
+def text_of(view: dict[str, Any]) -> str:
+    return json.dumps(view.get("blocks", view), ensure_ascii=False)
+
+
 # -- the buttons, by status ----------------------------------------------------------------------------------
 
 
@@ -296,7 +310,7 @@ def test_confirm_dialogs_show_the_recipient_and_void_is_dangerous() -> None:
     shown = json.dumps(confirmation, ensure_ascii=False)
     assert check_view(confirmation) == [] and EMAIL in shown and "€100.00" in shown
     assert found[action_ids.VOID]["confirm"]["style"] == "danger" and found[action_ids.VOID]["style"] == "danger"
-    assert "€100.00" in found[action_ids.MARK_PAID]["confirm"]["text"]["text"]
+    assert "confirm" not in found[action_ids.MARK_PAID]  # it opens the Record payment modal, its own confirmation
     assert "url" not in found[action_ids.DOWNLOAD_PDF]  # rendered by Billbot and sent to the clicker's DM
     french = invoice_actions(invoice, client, "fr")
     assert french is not None
@@ -304,7 +318,7 @@ def test_confirm_dialogs_show_the_recipient_and_void_is_dangerous() -> None:
         "Envoyer le lien de paiement",
         "Ajouter un moyen de paiement",
     ]
-    assert "100,00\u00a0€" in french["elements"][3]["confirm"]["text"]["text"]
+    assert french["elements"][3]["text"]["text"] == "Enregistrer un paiement"
 
 
 def test_nothing_to_offer_on_a_draft_without_a_pdf() -> None:
@@ -382,7 +396,7 @@ def test_add_payment_method_then_charge_the_card_on_file(scene: tuple[Billbot, s
     saved = wait(bb, lambda: replies(bb, invoice))
     assert saved == ["É. M. saved a card: Charge card on file is now available."]  # the channel reads initials
 
-    click(bb, action_ids.CHARGE_CARD, invoice)
+    charge_all(bb, invoice)
     wait(bb, lambda: row(bb, invoice.id).status == "paid")  # type: ignore[arg-type]
     paid = row(bb, invoice.id)  # type: ignore[arg-type]
     assert (paid.amount_paid, paid.amount_remaining) == (12000, 0) and paid.paid_at is not None
@@ -399,9 +413,8 @@ def test_a_declined_card_leaves_the_invoice_open_with_one_thread_reply(
     bb, account, _, invoice = scene
     save_card(bb, invoice, "4000 0000 0000 0341")  # saves fine, declines when charged
     wait(bb, lambda: action_ids.CHARGE_CARD in buttons(message(bb, invoice)))
-    click(bb, action_ids.CHARGE_CARD, invoice)
-    declined = wait(bb, lambda: [m for m in ephemerals(bb, CREATOR) if "declined" in m])
-    assert "Your card was declined." in declined[0] and "still open" in declined[0]
+    declined = text_of(charge_all(bb, invoice, wait_for="declined"))
+    assert "Your card was declined." in declined and "still open" in declined
     settle(bb)
     failures = [r for r in replies(bb, invoice) if "failed" in r]
     assert failures == [f"A payment for invoice {invoice.number} failed. The invoice is still open."]
@@ -414,8 +427,7 @@ def test_a_double_click_on_charge_charges_once(scene: tuple[Billbot, str, int, I
     bb, account, _, invoice = scene
     save_card(bb, invoice)
     wait(bb, lambda: action_ids.CHARGE_CARD in buttons(message(bb, invoice)))
-    click(bb, action_ids.CHARGE_CARD, invoice)
-    click(bb, action_ids.CHARGE_CARD, invoice)
+    charge_all(bb, invoice, presses=2)
     wait(bb, lambda: row(bb, invoice.id).status == "paid")  # type: ignore[arg-type]
     settle(bb)
     charged = stripe_invoice(bb, account, invoice)
@@ -428,9 +440,10 @@ def test_a_double_click_on_charge_charges_once(scene: tuple[Billbot, str, int, I
 
 def test_charge_without_a_saved_card_explains(scene: tuple[Billbot, str, int, Invoice]) -> None:
     bb, account, _, invoice = scene
-    click(bb, action_ids.CHARGE_CARD, invoice)  # an old copy of the message, say
-    told = wait(bb, lambda: ephemerals(bb, CREATOR))
-    assert told == ["Élodie Martin has no saved card yet: use Add payment method first."]
+    from tests.flows.invoices.test_record_payment import open_modal, text
+
+    told = open_modal(bb, invoice, action=action_ids.CHARGE_CARD)  # an old copy of the message, say
+    assert "Élodie Martin has no saved card yet: use Add payment method first." in text(told)
     assert stripe_invoice(bb, account, invoice).attempt_count == 0
 
 
@@ -439,12 +452,13 @@ def test_charge_without_a_saved_card_explains(scene: tuple[Billbot, str, int, In
 
 def test_mark_as_paid(scene: tuple[Billbot, str, int, Invoice]) -> None:
     bb, account, _, invoice = scene
-    click(bb, action_ids.MARK_PAID, invoice)
+    from tests.flows.invoices.test_record_payment import open_modal, record, text, today_of, values
+
+    record(bb, invoice, lambda v: values(day=today_of(v)))
     wait(bb, lambda: row(bb, invoice.id).status == "paid")  # type: ignore[arg-type]
     assert stripe_invoice(bb, account, invoice).status == "paid"
-    wait(bb, lambda: set(buttons(message(bb, invoice))) == {action_ids.DOWNLOAD_PDF})
-    click(bb, action_ids.MARK_PAID, invoice)  # pressed again on a stale copy
-    wait(bb, lambda: [m for m in ephemerals(bb, CREATOR) if "is paid" in m])
+    wait(bb, lambda: action_ids.MARK_PAID not in buttons(message(bb, invoice)))
+    assert "is paid" in text(open_modal(bb, invoice))  # pressed again on a stale copy
     settle(bb)
     assert replies(bb, invoice) == [f"Invoice {invoice.number} was marked as paid (paid outside Stripe)."]
     assert len(events(bb, "invoice.paid", invoice)) == 1
@@ -484,9 +498,10 @@ def test_someone_who_neither_created_it_nor_administers_billing_is_refused(
     scene: tuple[Billbot, str, int, Invoice],
 ) -> None:
     bb, account, _, invoice = scene
-    for action in (action_ids.VOID, action_ids.MARK_PAID, action_ids.SEND_LINK, action_ids.ADD_PAYMENT_METHOD):
+    # (Record payment and Charge say it in their modal: tests/flows/invoices/test_record_payment.py.)
+    for action in (action_ids.VOID, action_ids.SEND_LINK, action_ids.ADD_PAYMENT_METHOD):
         click(bb, action, invoice, user=FRENCH_USER)
-    told = wait(bb, lambda: len(ephemerals(bb, FRENCH_USER)) == 4 and ephemerals(bb, FRENCH_USER))
+    told = wait(bb, lambda: len(ephemerals(bb, FRENCH_USER)) == 3 and ephemerals(bb, FRENCH_USER))
     assert set(told) == {
         f"Seule la personne qui a créé la facture {invoice.number} ou un administrateur de la "
         "facturation peut faire cela. Rien n’a été modifié."
@@ -517,7 +532,9 @@ def test_in_french_from_button_to_thread(billbot: Billbot) -> None:
     )
     told = wait(bb, lambda: ephemerals(bb, FRENCH_USER))
     assert told[0].startswith(f"Stripe a envoyé la facture {invoice.number} à {EMAIL}.")
-    click(bb, action_ids.MARK_PAID, invoice, user=FRENCH_USER)
+    from tests.flows.invoices.test_record_payment import record, today_of, values
+
+    record(bb, invoice, lambda v: values(day=today_of(v)), user=FRENCH_USER)
     wait(bb, lambda: row(bb, invoice.id).status == "paid")  # type: ignore[arg-type]
     settle(bb)
     assert replies(bb, invoice) == [
