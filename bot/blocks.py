@@ -128,6 +128,14 @@ def escape_mrkdwn(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def app_messages_link(team_id: str, app_id: str | None, label: str) -> str:
+    """A mrkdwn link to the app's Messages tab (Slack's deep link), where the bot's DMs land; the plain
+    label when the app's id is unknown."""
+    if not app_id:
+        return label
+    return f"<slack://app?team={team_id}&id={app_id}&tab=messages|{escape_mrkdwn(label)}>"
+
+
 def home(blocks: list[Block]) -> dict[str, Any]:
     return {"type": "home", "blocks": blocks[:VIEW_BLOCKS_MAX]}
 

@@ -10,7 +10,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot import modals
+from bot import blocks, modals
 from bot.acks import ack_now
 from bot.checklist import StepContext
 from bot.i18n import t
@@ -146,7 +146,9 @@ class InvoiceTemplateListeners:
             status = t(locale, "template.preview.failed", detail=exc.response.get("error"))
             modals.update_view(client, view["id"], views.template_modal(self._page(team_id, locale, status)))
             return
-        status = t(locale, "template.preview.sent")
+        # Said where the person clicked, with the way there: the file went to their DM, behind the modal.
+        where = blocks.app_messages_link(team_id, body.get("api_app_id"), t(locale, "template.preview.where"))
+        status = t(locale, "template.preview.sent", where=where)
         modals.update_view(client, view["id"], views.template_modal(self._page(team_id, locale, status)))
 
     def on_payments_enabled(self, team_id: str) -> None:

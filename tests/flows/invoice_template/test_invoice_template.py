@@ -370,7 +370,11 @@ def test_preview_sends_a_sample_invoice_image_by_dm_and_saves_nothing(billbot: B
     logo = upload(billbot, "logo.png", png(400, 120))
     current = {**view, "state": {"values": values(files=[logo], design="minimal")}}
     billbot.requests.click(ids.PREVIEW_ACTION, user=ADMIN, value="preview", view=current)
-    wait_notice(billbot, view["id"], "Preview sent to you")
+    notice = wait_notice(billbot, view["id"], "Preview sent to you")
+    # Said where it went, with the way there (the DM sits behind the modal).
+    assert (
+        f"<slack://app?team={billbot.workspace.team_id}&id=A_BILLBOT&tab=messages|your messages with Billbot>" in notice
+    )
     dm = billbot.workspace.dm(ADMIN)
     assert "*Minimal* invoice template" in dm[0].text
     previews = [f for f in billbot.workspace.files() if f.filename == "invoice-preview.png"]
