@@ -55,13 +55,8 @@ def item_blocks(item: DigestItem, locale: str) -> list[Block]:
     if item.emailed:
         line += "\n" + t(locale, "reminders.digest.emailed")
     value = str(item.invoice_id)
+    # The invoice's own Record payment modal (all of it preselected, or a part): it is its own confirmation.
     mark = blocks.button(t(locale, "reminders.digest.mark_paid"), MARK_PAID_ACTION, value=value)
-    mark["confirm"] = blocks.confirm(
-        t(locale, "reminders.digest.mark_paid.title"),
-        t(locale, "reminders.digest.mark_paid.text", number=item.number, amount=amount),
-        yes=t(locale, "reminders.digest.mark_paid"),
-        no=t(locale, "reminders.cancel"),
-    )
     return [
         blocks.section(line, block_id=f"reminder_{item.row_id}"),
         blocks.actions(

@@ -11,6 +11,7 @@ from bot.i18n import format_date, format_money, t
 from bot.initials import initials
 from bot.models import Invoice
 from flows.invoices.message.views import chunks, status_label
+from flows.invoices.payments.record_views import balance_text
 
 Message = dict[str, Any]
 
@@ -19,7 +20,7 @@ Row = tuple[Invoice, str, bool]  # an invoice, its client's name, and whether th
 
 
 def row_text(invoice: Invoice, client_name: str, locale: str, today: date, *, named: bool = True) -> str:
-    return t(
+    text = t(
         locale,
         "invoice.list.row",
         number=invoice.number,
@@ -28,6 +29,8 @@ def row_text(invoice: Invoice, client_name: str, locale: str, today: date, *, na
         due=format_date(invoice.due_date, locale),
         status=status_label(invoice, locale, today),
     )
+    balance = balance_text(invoice, locale)  # "Paid 40,00 € · Balance due 80,00 €" after a part payment
+    return f"{text} · {balance}" if balance else text
 
 
 def list_message(rows: list[Row], total: int, which: str | None, locale: str, today: date) -> Message:

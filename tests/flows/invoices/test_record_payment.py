@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
+from bot.documents.present import present
+from bot.documents.source import document_for_invoice
 from bot.modals import LOADING_CALLBACK_ID
 from bot.models import Invoice, InvoicePayment
 from bot.sandbox.slack import check_view
@@ -65,6 +67,14 @@ def open_modal(
 
     view: dict[str, Any] = wait(bb, opened)
     return view
+
+
+def modal_of(bb: Billbot, user: str, callback_id: str = ids.RECORD_CALLBACK) -> dict[str, Any]:
+    """The person's top modal once it is ``callback_id`` (after a click elsewhere: a reminders digest)."""
+    found: dict[str, Any] = wait(
+        bb, lambda: (s := bb.workspace.views(user)) and s[-1]["callback_id"] == callback_id and s[-1]
+    )
+    return found
 
 
 def today_of(view: dict[str, Any]) -> date:
@@ -442,3 +452,30 @@ def test_an_older_invoice_updated_never_undoes_a_newer_balance(scene: tuple[Bill
     assert older and apply_amounts(bb.app.services.db, older[0]["data"]["object"], row(bb, saved(invoice))) is None
     assert same_as_stripe(bb, account, invoice) == (7000, 5000)
     assert all(p.stripe_invoice_payment_id for p in payments(bb))
+
+
+# -- the balance wherever the invoice is shown --------------------------------------------------------------------
+
+
+def ephemeral_answer(bb: Billbot, words: str, user: str = ADMIN) -> str:
+    before = len(bb.workspace.ephemeral("C_GENERAL", user))
+    bb.requests.command("/invoice", words, user=user)
+    answers = wait(
+        bb,
+        lambda: len(bb.workspace.ephemeral("C_GENERAL", user)) > before and bb.workspace.ephemeral("C_GENERAL", user),
+    )
+    return json.dumps(answers[-1].blocks, ensure_ascii=False)
+
+
+def test_the_balance_shows_in_the_listing_the_detail_and_the_pdf(scene: tuple[Billbot, str, int, Invoice]) -> None:
+    bb, account, _, invoice = scene
+    record(bb, invoice, lambda v: values("cash", today_of(v), part="40"))
+    wait(bb, lambda: row(bb, saved(invoice)).amount_paid == 4000)
+    assert "Paid €40.00 · Balance due €80.00" in ephemeral_answer(bb, "list open")
+    assert "Paid €40.00 · Balance due €80.00" in ephemeral_answer(bb, invoice.number)
+    doc = document_for_invoice(TEAM_ID, saved(invoice), db=bb.app.services.db)
+    totals = {(total.label, total.amount) for total in present(doc, "en").totals}
+    assert {("Amount paid", "€40.00"), ("Amount due", "€80.00")} <= totals
+    french = {(total.label, total.amount) for total in present(doc, "fr").totals}
+    assert ("Montant payé", "40,00\u00a0€") in french
+    assert same_as_stripe(bb, account, invoice) == (4000, 8000)

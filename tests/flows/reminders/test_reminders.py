@@ -21,6 +21,7 @@ from flows.reminders.logic import SettingsForm, find_due, save_settings
 from flows.reminders.sweep import SweepResult, stripe_key
 from tests.conftest import ADMIN, TEAM_ID, Billbot
 from tests.flows.invoices.test_payments import CHANNEL, CREATOR, connect, make_client, make_invoice
+from tests.flows.invoices.test_record_payment import modal_of, submit, today_of, values
 
 REMINDERS = "C_REMINDERS"
 PARIS = ZoneInfo("Europe/Paris")
@@ -176,6 +177,9 @@ def test_paid_voided_and_stopped_invoices_are_never_reminded(billbot: Billbot) -
             action_id, user=CREATOR, value=str(invoice.id), channel=CHANNEL, message_ts=invoice.message_ts
         )
         assert response.status_code == 200
+        if action_id == "invoice_mark_paid":  # Record payment: all of it, as its modal preselects
+            view = modal_of(billbot, CREATOR)
+            submit(billbot, view, values(day=today_of(view)), CREATOR)
     billbot.slack.wait_for(lambda: row(billbot, paid.id).status == "paid" and row(billbot, voided.id).status == "void")  # type: ignore[arg-type]
     billbot.slack.wait_for(
         lambda: any("Reminders stopped" in (m.text or "") for m in billbot.workspace.ephemeral(CHANNEL, CREATOR))
@@ -249,8 +253,29 @@ def test_mark_as_paid_from_the_digest_uses_the_invoices_own_flow(billbot: Billbo
     billbot.requests.click(
         "invoice_mark_paid", user=ADMIN, value=str(invoice.id), channel=REMINDERS, message_ts=digest.ts
     )
+    view = modal_of(billbot, ADMIN)
+    submit(billbot, view, values(day=today_of(view)), ADMIN)
     billbot.slack.wait_for(lambda: row(billbot, invoice.id).status == "paid")  # type: ignore[arg-type]
     assert sweep(billbot, at(invoice.due_date + timedelta(days=7))).claimed == 0
+
+
+def test_after_a_part_payment_the_reminder_asks_for_the_balance(billbot: Billbot) -> None:
+    turn_on(billbot)
+    (invoice,) = invoices(billbot)
+    billbot.requests.click(
+        "invoice_mark_paid", user=ADMIN, value=str(invoice.id), channel=CHANNEL, message_ts=invoice.message_ts
+    )
+    view = modal_of(billbot, ADMIN)
+    assert submit(billbot, view, values("cash", today_of(view), part="40"), ADMIN)["response_action"] == "update"
+    billbot.slack.wait_for(lambda: row(billbot, invoice.id).amount_remaining == 6000)  # type: ignore[arg-type]
+    sweep(billbot, at(invoice.due_date))
+    digest = text_of(digests(billbot)[-1])
+    assert "€60.00" in digest and "€100.00" not in digest  # an invoice of €100.00, €40.00 paid
+    # Stripe's own reminder email asks for what its invoice has left, the same balance.
+    stripe_left = billbot.app.services.stripe.retrieve_invoice(
+        invoice.stripe_account_id, invoice.stripe_invoice_id or ""
+    )
+    assert stripe_left["amount_remaining"] == 6000
 
 
 # -- exactly once ------------------------------------------------------------------------------------------------
