@@ -551,3 +551,45 @@ class StripeGateway:
         """Make the card the one Stripe charges for this customer's invoices."""
         params = {"invoice_settings": {"default_payment_method": payment_method_id}}
         return self._call(self._v1().customers.update, customer_id, params, self._options(account_id))
+
+    # -- Refunds --------------------------------------------------------------------------------------------
+
+    def create_credit_note(
+        self,
+        account_id: str | None,
+        invoice_id: str,
+        *,
+        amount: int,
+        reason: str | None,
+        refund_amount: int = 0,
+        out_of_band_amount: int = 0,
+        metadata: dict[str, str],
+        idempotency_key: str,
+    ) -> dict[str, Any]:
+        """A credit note on a paid invoice: ``refund_amount`` refunds its payment, ``out_of_band_amount`` records
+        money given back outside Stripe (Stripe's way of refunding an invoice, so the invoice shows it)."""
+        params: dict[str, Any] = {"invoice": invoice_id, "amount": amount, "metadata": metadata}
+        if reason:
+            params["reason"] = reason
+        if refund_amount:
+            params["refund_amount"] = refund_amount
+        if out_of_band_amount:
+            params["out_of_band_amount"] = out_of_band_amount
+        return self._call(self._v1().credit_notes.create, params, self._options(account_id, idempotency_key))
+
+    def list_credit_notes(self, account_id: str | None, invoice_id: str) -> list[dict[str, Any]]:
+        """The invoice's credit notes, newest first (a practice's invoice has a handful: one page of 100)."""
+        params = {"invoice": invoice_id, "limit": 100}
+        found = self._call(self._v1().credit_notes.list, params, self._options(account_id))
+        return list(found.get("data") or [])
+
+    def retrieve_refund(self, account_id: str | None, refund_id: str) -> dict[str, Any]:
+        return self._call(self._v1().refunds.retrieve, refund_id, None, self._options(account_id))
+
+    def invoice_of_payment_intent(self, account_id: str | None, payment_intent_id: str) -> str | None:
+        """The invoice a PaymentIntent paid (its invoice payment), or None for one that paid no invoice."""
+        params = {"payment": {"type": "payment_intent", "payment_intent": payment_intent_id}, "limit": 1}
+        found = self._call(self._v1().invoice_payments.list, params, self._options(account_id))
+        data = found.get("data") or []
+        invoice = data[0].get("invoice") if data else None
+        return str(invoice) if invoice else None

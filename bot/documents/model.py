@@ -72,6 +72,7 @@ class InvoiceDocument:
     amount_paid: int
     amount_due: int
     lines: tuple[DocumentLine, ...] = ()
+    amount_refunded: int = 0  # refunds and credit for money given back outside Stripe
     taxes: tuple[TaxTotal, ...] = ()
     practice_address: Address = field(default_factory=Address)
     client_email: str | None = None

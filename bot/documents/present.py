@@ -81,6 +81,8 @@ def present(doc: InvoiceDocument, locale: str) -> Presented:
     totals.append(Total(t(locale, "document.total"), money(doc.total), strong=True))
     if doc.amount_paid:
         totals.append(Total(t(locale, "document.amount_paid"), money(doc.amount_paid)))
+    if doc.amount_refunded:
+        totals.append(Total(t(locale, "document.amount_refunded"), money(doc.amount_refunded)))
     totals.append(Total(t(locale, "document.amount_due"), money(doc.amount_due), strong=True))
     client_lines = list(address_lines(doc.client_address, locale))
     if doc.client_email:

@@ -106,6 +106,7 @@ def _document(session: Session, invoice: Invoice) -> InvoiceDocument:
         total=invoice.total,
         amount_paid=invoice.amount_paid,
         amount_due=invoice.amount_remaining,
+        amount_refunded=invoice.amount_refunded,
         payment_url=invoice.hosted_invoice_url,
         status=invoice.status,
         branding=branding(session, team_id),

@@ -10,7 +10,9 @@ One package, cut into parts; each part with listeners has one class of them, reg
   (``posting``), one invoice as one reader may see it (``private_card``) and its Details button;
 - ``payments/``: the message's buttons (payment link, payment method, charge, mark paid, void, PDF), the Stripe
   webhooks that move an invoice along, and the page a browser lands on after saving a card;
-- ``listing/``: `/invoice list [open|paid|overdue]` and `/invoice INV-0042`.
+- ``listing/``: `/invoice list [open|paid|overdue]` and `/invoice INV-0042`;
+- ``refunds/``: refunding a paid invoice (a Stripe credit note with its refund, or credit for money given back
+  outside Stripe), and the refund and credit note webhooks.
 Beside them: ``ids`` (every Block Kit id of the flow), ``forms`` (what the modal hands to creation) and
 ``totals`` (an invoice's arithmetic, for the modal and for creation).
 
@@ -45,7 +47,9 @@ def register(app: App, services: Services) -> None:
     from flows.invoices.message import listeners as message
     from flows.invoices.modal import listeners as modal
     from flows.invoices.payments import listeners as payments
+    from flows.invoices.refunds import listeners as refunds
 
     modal.register(app, services)
     payments.register(app, services)
     message.register(app, services)
+    refunds.register(app, services)

@@ -17,7 +17,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.db import Database
-from bot.models import Appointment, BillingSettings, Client, Invoice, InvoiceCounter, InvoiceLine, TaxRate, utcnow
+from bot.models import (
+    Appointment,
+    BillingSettings,
+    Client,
+    Invoice,
+    InvoiceCounter,
+    InvoiceLine,
+    InvoiceRefund,
+    TaxRate,
+    utcnow,
+)
 from bot.typed_numbers import whole_number
 from flows.invoices.forms import InvoiceForm
 from flows.invoices.totals import Rate, totals
@@ -37,6 +47,7 @@ class InvoiceBundle:
     client: Client
     rates: dict[int, TaxRate]  # the lines' tax rates, by our id
     full_cards: bool = False  # the practice shows the client's name and the lines on channel cards
+    refunds: tuple[InvoiceRefund, ...] = ()  # money given back on it (flows/invoices/refunds), oldest first
 
 
 def format_number(number: int) -> str:
@@ -212,7 +223,14 @@ def bundle_of(session: Session, invoice: Invoice) -> InvoiceBundle:
     rates = team_rates(session, invoice.team_id, {line.tax_rate_id for line in lines if line.tax_rate_id})
     settings = session.get(BillingSettings, invoice.team_id)
     full_cards = settings is not None and settings.full_channel_cards
-    return InvoiceBundle(invoice=invoice, lines=lines, client=client, rates=rates, full_cards=full_cards)
+    refunds = tuple(
+        session.exec(
+            select(InvoiceRefund).where(InvoiceRefund.invoice_id == invoice.id).order_by(col(InvoiceRefund.id))
+        ).all()
+    )
+    return InvoiceBundle(
+        invoice=invoice, lines=lines, client=client, rates=rates, full_cards=full_cards, refunds=refunds
+    )
 
 
 # -- what Stripe gave back --------------------------------------------------------------------------------

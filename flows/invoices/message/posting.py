@@ -92,7 +92,7 @@ def _post(
 ) -> tuple[str, str]:
     text, message_blocks = invoice_message(
         bundle.invoice, bundle.lines, bundle.client, bundle.rates, bundle.invoice.locale, private=private,
-        full_card=bundle.full_cards, notice=notice,
+        full_card=bundle.full_cards, notice=notice, refunds=bundle.refunds,
     )  # fmt: skip
     response = web.chat_postMessage(
         channel=channel, text=text, blocks=message_blocks, unfurl_links=False, metadata=metadata
@@ -119,7 +119,7 @@ def update_invoice_message(web: WebClient, invoice_id: int, *, db: Database) -> 
         return False
     text, message_blocks = invoice_message(
         invoice, bundle.lines, bundle.client, bundle.rates, invoice.locale, private=is_private(invoice.channel_id),
-        full_card=bundle.full_cards,
+        full_card=bundle.full_cards, refunds=bundle.refunds,
     )  # fmt: skip
     web.chat_update(channel=invoice.channel_id, ts=invoice.message_ts, text=text, blocks=message_blocks)
     return True

@@ -46,12 +46,12 @@ def card_for(
     if reader.invoice_details(invoice):
         text, blocks = invoice_message(
             invoice, bundle.lines, bundle.client, bundle.rates, locale, private=private, full_card=True,
-            notes=notes, today=today,
+            notes=notes, today=today, refunds=bundle.refunds,
         )  # fmt: skip
     else:
         text, blocks = invoice_message(
             invoice, bundle.lines, bundle.client, bundle.rates, locale, details_button=False,
-            notice=t(locale, "privacy.invoice.limited"), today=today,
+            notice=t(locale, "privacy.invoice.limited"), today=today, refunds=bundle.refunds,
         )  # fmt: skip
     if not buttons:
         blocks = [block for block in blocks if block.get("type") != "actions"]

@@ -11,17 +11,18 @@ session notes too.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 
 from bot import blocks
 from bot.blocks import escape_mrkdwn
 from bot.i18n import format_date, format_money, format_percent, t
 from bot.initials import initials
-from bot.models import Client, Invoice, InvoiceLine, TaxRate
+from bot.models import Client, Invoice, InvoiceLine, InvoiceRefund, TaxRate
 from flows.invoices import ids
 from flows.invoices.payments.record_views import balance_text
 from flows.invoices.payments.views import invoice_actions
+from flows.invoices.refunds import views as refund_views
 
 # Room left for the header, totals, memo, notes, notices and buttons under Slack's 50 blocks per message.
 LINE_SECTIONS_MAX = 30
@@ -110,6 +111,7 @@ def invoice_message(
     notes: list[tuple[date, str]] | None = None,
     notice: str | None = None,
     today: date | None = None,
+    refunds: Sequence[InvoiceRefund] = (),
 ) -> tuple[str, list[blocks.Block]]:
     """(text fallback, blocks) of the invoice's message; ``notice`` is a line shown above the buttons.
 
@@ -158,7 +160,9 @@ def invoice_message(
         total_rows.append(
             t(locale, "invoice.message.remaining", amount=format_money(invoice.amount_remaining, currency, locale))
         )
+    total_rows += [row for row in [refund_views.refunded_row(invoice, locale)] if row]  # "Refunded … of …"
     result.append(blocks.section("\n".join(total_rows)))
+    result.extend(refund_views.refund_blocks(invoice, refunds, locale, private=private))
     if private and invoice.memo:
         result.append(blocks.section(t(locale, "invoice.message.memo", memo=escape_mrkdwn(invoice.memo))))
     if private and notes:
@@ -178,6 +182,7 @@ def invoice_message(
     actions = invoice_actions(invoice, client, locale, client_name=name)
     if actions is not None:
         result.append(actions)
+    result += [block for block in [refund_views.refund_actions(invoice, refunds, locale)] if block is not None]
     # The buttons last, so trimming to Slack's limit cuts notes, never the way to act on the invoice.
     if len(result) > blocks.MESSAGE_BLOCKS_MAX:
         tail = [block for block in result if block.get("type") == "actions"]

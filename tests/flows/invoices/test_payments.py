@@ -401,7 +401,8 @@ def test_add_payment_method_then_charge_the_card_on_file(scene: tuple[Billbot, s
     paid = row(bb, invoice.id)  # type: ignore[arg-type]
     assert (paid.amount_paid, paid.amount_remaining) == (12000, 0) and paid.paid_at is not None
     assert stripe_invoice(bb, account, invoice).status == "paid"
-    wait(bb, lambda: set(buttons(message(bb, invoice))) == {action_ids.DOWNLOAD_PDF})
+    # Refund (flows.invoices.refunds) is all a paid invoice offers beside its PDF.
+    wait(bb, lambda: set(buttons(message(bb, invoice))) == {action_ids.DOWNLOAD_PDF, "invoice_refund"})
     settle(bb)
     assert replies(bb, invoice)[1:] == [f"Invoice {invoice.number} is paid: €120.00 received."]
     assert len(events(bb, "invoice.paid", invoice)) == 1

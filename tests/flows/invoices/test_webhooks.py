@@ -59,7 +59,8 @@ def test_client_pays_on_the_hosted_page(scene: tuple[Billbot, str, int, Invoice]
     wait(bb, lambda: row(bb, invoice.id).status == "paid")  # type: ignore[arg-type]
     paid = row(bb, invoice.id)  # type: ignore[arg-type]
     assert (paid.amount_paid, paid.amount_remaining) == (12000, 0) and paid.paid_at is not None
-    updated = wait(bb, lambda: set(buttons(message(bb, invoice))) == {action_ids.DOWNLOAD_PDF} and message(bb, invoice))
+    paid_buttons = {action_ids.DOWNLOAD_PDF, "invoice_refund"}  # Refund: flows.invoices.refunds
+    updated = wait(bb, lambda: set(buttons(message(bb, invoice))) == paid_buttons and message(bb, invoice))
     assert updated.edited and "Paid" in json.dumps(updated.blocks)
     settle(bb)
     assert replies(bb, invoice) == [f"Invoice {invoice.number} is paid: €120.00 received."]
