@@ -10,6 +10,8 @@ One package, cut into parts; each part with listeners has one class of them, reg
   (``posting``), one invoice as one reader may see it (``private_card``) and its Details button;
 - ``payments/``: the message's buttons (payment link, payment method, charge, mark paid, void, PDF), the Stripe
   webhooks that move an invoice along, and the page a browser lands on after saving a card;
+- ``correction/``: **Correct** and **Change due date** on an open invoice: a new invoice replacing it (Stripe's
+  revision), linked both ways;
 - ``listing/``: `/invoice list [open|paid|overdue]` and `/invoice INV-0042`;
 - ``refunds/``: refunding a paid invoice (a Stripe credit note with its refund, or credit for money given back
   outside Stripe), and the refund and credit note webhooks.
@@ -44,6 +46,7 @@ __all__ = [
 
 
 def register(app: App, services: Services) -> None:
+    from flows.invoices.correction import listeners as correction
     from flows.invoices.message import listeners as message
     from flows.invoices.modal import listeners as modal
     from flows.invoices.payments import listeners as payments
@@ -53,3 +56,4 @@ def register(app: App, services: Services) -> None:
     payments.register(app, services)
     message.register(app, services)
     refunds.register(app, services)
+    correction.register(app, services)

@@ -16,6 +16,7 @@ from slack_sdk import WebClient
 from bot.i18n import t
 from bot.models import Invoice
 from bot.services import Services
+from flows.invoices.correction import logic as correction
 from flows.invoices.creation import store
 from flows.invoices.creation.stripe import PushFailure, push
 from flows.invoices.forms import InvoiceForm
@@ -40,8 +41,12 @@ def create_invoice(
     form: InvoiceForm,
     request_key: str,
     channel_id: str | None,
+    replaces_id: int | None = None,
 ) -> Outcome:
-    """Create the invoice the modal submitted; the same ``request_key`` again resumes the same invoice."""
+    """Create the invoice the modal submitted; the same ``request_key`` again resumes the same invoice.
+
+    ``replaces_id``: a correction of that invoice (flows.invoices.correction), which it voids once made.
+    """
     invoice, created = store.create_draft(
         db=services.db,
         team_id=team_id,
@@ -50,6 +55,7 @@ def create_invoice(
         form=form,
         request_key=request_key,
         channel_id=channel_id,
+        replaces_id=replaces_id,
     )
     if created:
         log.info("invoice %s (%s) drafted for %s by %s", invoice.id, invoice.number, team_id, user_id)
@@ -73,7 +79,12 @@ def _finish(services: Services, web: WebClient, invoice_id: int, user_id: str, l
     assert bundle is not None
     if failure is not None:
         return Outcome(bundle.invoice, failure_text(failure, bundle.invoice, locale))
+    correcting = bundle.invoice.replaces_id is not None
+    if correcting:
+        correction.retire(services, invoice_id)  # the old invoice void and its sessions moved, at once
     post_invoice_message(services, web, bundle, user_id)
+    if correcting:
+        correction.announce(services, web, invoice_id)  # after the post: the old message links to the new one
     fresh = store.load(invoice_id, db=services.db)
     assert fresh is not None
     return Outcome(fresh.invoice)

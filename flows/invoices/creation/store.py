@@ -29,6 +29,7 @@ from bot.models import (
     utcnow,
 )
 from bot.typed_numbers import whole_number
+from flows.invoices.correction.claims import take_original
 from flows.invoices.forms import InvoiceForm
 from flows.invoices.totals import Rate, totals
 
@@ -110,6 +111,7 @@ def create_draft(
     request_key: str,
     channel_id: str | None,
     db: Database,
+    replaces_id: int | None = None,
 ) -> tuple[Invoice, bool]:
     """(the draft, True) when this call made it; (the invoice made earlier for ``request_key``, False)."""
     existing = find_by_request_key(team_id, request_key, db=db)
@@ -150,10 +152,13 @@ def create_draft(
                 channel_id=channel_id,
                 locale=locale,
                 created_by=user_id,
+                replaces_id=replaces_id,
             )
             session.add(invoice)
             session.flush()
             assert invoice.id is not None
+            if replaces_id is not None:
+                take_original(session, team_id, replaces_id, invoice.id)  # one correction of it at a time
             for position, (line, amounts) in enumerate(zip(form.lines, computed.lines, strict=True), start=1):
                 session.add(
                     InvoiceLine(

@@ -25,6 +25,7 @@ from bot.models import Client, Invoice, InvoiceLine, StripeAccount
 from bot.services import Services
 from bot.stripe_gateway import GatewayError
 from flows.billing_settings import mirror_pending_tax_rates
+from flows.invoices.correction import stripe as correction
 from flows.invoices.creation import store
 
 log = logging.getLogger(__name__)
@@ -52,8 +53,8 @@ def push(services: Services, invoice_id: int) -> PushFailure | None:
     bundle = store.load(invoice_id, db=services.db)
     assert bundle is not None
     invoice = bundle.invoice
-    if invoice.status != "draft" and invoice.stripe_invoice_id:
-        return None  # already done, by an earlier run
+    if invoice.status != "draft" and (invoice.stripe_invoice_id or invoice.replaced_by_id):
+        return None  # already done, by an earlier run (or a draft a correction replaced)
     started = time.perf_counter()
     try:
         _push(services, bundle)
@@ -79,27 +80,36 @@ def _push(services: Services, bundle: store.InvoiceBundle) -> None:
 
     stripe_invoice_id = invoice.stripe_invoice_id
     if stripe_invoice_id is None:
-        created = _step(
-            "invoice",
-            lambda: services.stripe.create_invoice(
-                account_id,
-                customer_id=customer_id,
-                currency=invoice.currency,
-                due_date=due_timestamp(invoice.due_date, invoice.created_at),
-                metadata={"billbot_invoice_id": str(invoice.id), "billbot_team_id": team,
-                          "billbot_number": invoice.number},
+        due = due_timestamp(invoice.due_date, invoice.created_at)
+        metadata = {"billbot_invoice_id": str(invoice.id), "billbot_team_id": team, "billbot_number": invoice.number}
+
+        # A correction is Stripe's revision of the invoice it replaces, where one applies (correction.stripe).
+        def make() -> dict[str, Any]:
+            revision = (
+                correction.create_revision(services, invoice, account_id, due_date=due, metadata=metadata)
+                if invoice.replaces_id is not None
+                else None
+            )
+            return revision or services.stripe.create_invoice(
+                account_id, customer_id=customer_id, currency=invoice.currency, due_date=due, metadata=metadata,
                 idempotency_key=f"billbot:{team}:invoice:{invoice.id}",
-            ),
-        )  # fmt: skip
+            )  # fmt: skip
+
+        created = _step("invoice", make)
         stripe_invoice_id = str(created["id"])
         store.save_invoice(
             invoice.id, stripe_invoice_id=stripe_invoice_id, stripe_account_id=account_id, db=services.db
         )
 
+    if invoice.replaces_id is not None and any(line.stripe_invoice_item_id is None for line in bundle.lines):
+        # A revision starts with its original's lines: they go, the corrected ones are added below.
+        _step("line", lambda: correction.drop_copied_lines(services, invoice, account_id, stripe_invoice_id))
     for line in bundle.lines:
         if line.stripe_invoice_item_id is None:
             _add_item(services, invoice, line, account_id, customer_id, stripe_invoice_id, tax_rates)
 
+    if invoice.replaces_id is not None:
+        _step("finalize", lambda: correction.before_finalize(services, invoice, account_id, stripe_invoice_id))
     finalized = _finalize(services, invoice, account_id, stripe_invoice_id)
     _check_totals(invoice, finalized)
     store.save_invoice(

@@ -17,6 +17,7 @@ from bot import slack_posts
 from bot.db import Database
 from bot.i18n import t
 from bot.services import Services
+from flows.invoices.correction.links import related_text
 from flows.invoices.creation import store
 from flows.invoices.message.views import invoice_message
 
@@ -50,11 +51,13 @@ def post_invoice_message(services: Services, web: WebClient, bundle: store.Invoi
     assert invoice.id is not None
     if invoice.message_ts is not None:
         return
+    related = related_text(web, invoice, db=services.db)  # a correction names the invoice it replaces
 
     def post(metadata: dict[str, Any]) -> tuple[str, str]:
         target = invoice.channel_id or user_id
         try:
-            return _post(web, bundle, target, metadata, private=target == user_id or is_private(target))
+            private = target == user_id or is_private(target)
+            return _post(web, bundle, target, metadata, private=private, related=related)
         except SlackApiError as exc:
             error = exc.response.get("error")
             if invoice.channel_id is None or error not in CANNOT_POST_IN_CHANNEL:
@@ -62,7 +65,7 @@ def post_invoice_message(services: Services, web: WebClient, bundle: store.Invoi
             log.info("invoice %s: cannot post in %s (%s), posting to %s's DM", invoice.id, invoice.channel_id, error,
                      user_id)  # fmt: skip
             notice = t(invoice.locale, "invoice.message.moved_to_dm", channel=invoice.channel_id)
-            return _post(web, bundle, user_id, metadata, private=True, notice=notice)
+            return _post(web, bundle, user_id, metadata, private=True, notice=notice, related=related)
 
     def look_in() -> list[str]:
         # Where the message may be: the channel asked for, and the creator's DM it moves to when it cannot.
@@ -89,10 +92,11 @@ def _post(
     *,
     private: bool,
     notice: str | None = None,
+    related: str | None = None,
 ) -> tuple[str, str]:
     text, message_blocks = invoice_message(
         bundle.invoice, bundle.lines, bundle.client, bundle.rates, bundle.invoice.locale, private=private,
-        full_card=bundle.full_cards, notice=notice, refunds=bundle.refunds,
+        full_card=bundle.full_cards, notice=notice, refunds=bundle.refunds, related=related,
     )  # fmt: skip
     response = web.chat_postMessage(
         channel=channel, text=text, blocks=message_blocks, unfurl_links=False, metadata=metadata
@@ -119,7 +123,7 @@ def update_invoice_message(web: WebClient, invoice_id: int, *, db: Database) -> 
         return False
     text, message_blocks = invoice_message(
         invoice, bundle.lines, bundle.client, bundle.rates, invoice.locale, private=is_private(invoice.channel_id),
-        full_card=bundle.full_cards, refunds=bundle.refunds,
+        full_card=bundle.full_cards, refunds=bundle.refunds, related=related_text(web, invoice, db=db),
     )  # fmt: skip
     web.chat_update(channel=invoice.channel_id, ts=invoice.message_ts, text=text, blocks=message_blocks)
     return True

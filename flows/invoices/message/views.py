@@ -20,6 +20,7 @@ from bot.i18n import format_date, format_money, format_percent, t
 from bot.initials import initials
 from bot.models import Client, Invoice, InvoiceLine, InvoiceRefund, TaxRate
 from flows.invoices import ids
+from flows.invoices.correction import views as correction_views
 from flows.invoices.payments.record_views import balance_text
 from flows.invoices.payments.views import invoice_actions
 from flows.invoices.refunds import views as refund_views
@@ -112,11 +113,13 @@ def invoice_message(
     notice: str | None = None,
     today: date | None = None,
     refunds: Sequence[InvoiceRefund] = (),
+    related: str | None = None,
 ) -> tuple[str, list[blocks.Block]]:
     """(text fallback, blocks) of the invoice's message; ``notice`` is a line shown above the buttons.
 
     ``notes``: the invoice's sessions' notes (date, text), shown only when ``private``. ``details_button``:
-    offered on a card that hides the name and lines (a channel's), so those allowed can read them.
+    offered on a card that hides the name and lines (a channel's), so those allowed can read them. ``related``:
+    the line under the header linking a correction and the invoice it replaces (flows.invoices.correction.links).
     """
     currency = invoice.currency
     full = private or full_card
@@ -134,6 +137,8 @@ def invoice_message(
         ),
         blocks.divider(),
     ]
+    if related:
+        result.insert(1, blocks.context(related))
     if full:
         rows = [line_text(line, currency, rates, locale) for line in lines]
         sections = chunks(rows)
@@ -179,9 +184,14 @@ def invoice_message(
         result.append(blocks.context(" · ".join(footer)))
     if notice:
         result.append(blocks.context(notice))
-    actions = invoice_actions(invoice, client, locale, client_name=name)
+    replaced = invoice.replaced_by_id is not None and invoice.status == "void"
+    # A replaced invoice keeps no buttons: everything is done on the invoice that replaced it.
+    actions = None if replaced else invoice_actions(invoice, client, locale, client_name=name)
     if actions is not None:
         result.append(actions)
+    correcting = correction_views.correction_actions(invoice, locale)
+    if correcting is not None:
+        result.append(correcting)
     result += [block for block in [refund_views.refund_actions(invoice, refunds, locale)] if block is not None]
     # The buttons last, so trimming to Slack's limit cuts notes, never the way to act on the invoice.
     if len(result) > blocks.MESSAGE_BLOCKS_MAX:

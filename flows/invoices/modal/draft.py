@@ -57,6 +57,9 @@ class Draft:
     memo: str = ""
     # Sessions left out because the modal was full: said in the modal, they stay uninvoiced.
     sessions_left_out: int = 0
+    # A correction (flows.invoices.correction): the invoice this one replaces, its id and number (the title).
+    replaces: int | None = None
+    replaces_number: str | None = None
 
     @property
     def appointment_ids(self) -> tuple[int, ...]:
@@ -71,6 +74,8 @@ class Draft:
         }
         if self.sessions_left_out:
             shape["lo"] = self.sessions_left_out
+        if self.replaces is not None:
+            shape["rp"] = [self.replaces, self.replaces_number or ""]
         return json.dumps(shape, separators=(",", ":"))
 
     def with_line(self, line: LineDraft) -> Draft:
@@ -145,7 +150,15 @@ def from_view(view: dict[str, Any], max_lines: int) -> Draft:
         due_date=_str(view_state.element(values, ids.DUE_BLOCK, ids.DUE_BLOCK).get("selected_date")),
         memo=_str(view_state.element(values, ids.MEMO_BLOCK, ids.MEMO_BLOCK).get("value")) or "",
         sessions_left_out=_int(shape.get("lo")),
+        **_replaces(shape.get("rp")),
     )
+
+
+def _replaces(value: Any) -> dict[str, Any]:
+    """The corrected invoice named in the metadata (its number only titles the modal; the id is checked on submit)."""
+    if not isinstance(value, list) or len(value) != 2 or not _int(value[0]) or not isinstance(value[1], str):
+        return {}
+    return {"replaces": _int(value[0]), "replaces_number": value[1][:16]}
 
 
 def _str(value: Any) -> str | None:

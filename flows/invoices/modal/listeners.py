@@ -34,6 +34,7 @@ from bot.typed_numbers import whole_number
 from bot.work_queue import after_opens, trigger_bound
 from flows.clients import new_client_modal
 from flows.invoices import ids
+from flows.invoices.correction import validation as correction
 from flows.invoices.creation import logic as creation
 from flows.invoices.forms import InvoiceForm
 from flows.invoices.listing import logic as listing
@@ -271,7 +272,13 @@ class ModalListeners:
         return locale, draft, form, errors
 
     def validate_submission(self, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
-        locale, _, form, errors = self._checked(body, view, client)
+        locale, draft, form, errors = self._checked(body, view, client)
+        if form is not None and draft.replaces is not None:
+            # A correction: the invoice it replaces may have been paid, or corrected by someone else, meanwhile.
+            refused = correction.refused(
+                self.services.db, client, body["team"]["id"], body["user"]["id"], draft.replaces, locale
+            )
+            form, errors = (None, {ids.client_block(draft.client_revision): refused}) if refused else (form, errors)
         if form is None:
             ack(response_action="errors", errors=errors)
             return
@@ -293,6 +300,7 @@ class ModalListeners:
                 form=form,
                 request_key=request_key(view["id"], form),
                 channel_id=draft.channel_id,
+                replaces_id=draft.replaces,
             )
         except Exception:
             # Slack or our database failing, not Stripe (creation reports that in the outcome): the work queue

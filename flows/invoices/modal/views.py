@@ -67,8 +67,13 @@ def invoice_modal(draft: Draft, catalog: Catalog, locale: str) -> dict[str, Any]
     else:
         content.append({**blocks.context(t(locale, "invoice_modal.limit", max=MAX_LINES)), "block_id": ids.LIMIT_BLOCK})
     content.append(blocks.section(totals_text(computed, catalog, locale), block_id=ids.TOTALS_BLOCK))
+    title = (
+        t(locale, "correction.modal.title", number=draft.replaces_number)
+        if draft.replaces is not None
+        else t(locale, "invoice_modal.title")
+    )
     return blocks.modal(
-        t(locale, "invoice_modal.title"),
+        title,
         content,
         callback_id=ids.CALLBACK,
         close=t(locale, "invoice_modal.cancel"),
