@@ -6,13 +6,17 @@ as "coming soon" rather than as a button that would do nothing.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from slack_sdk.errors import SlackApiError
 from sqlmodel import Session
 
 from bot import modals
+
+log = logging.getLogger(__name__)
 
 STEP_KEYS = ("stripe_setup", "billing_settings", "invoice_template", "reminders")
 # The button that opens a step (its value is the step's key): on the hub, the App Home and help answers.
@@ -58,6 +62,8 @@ class StepContext:
 
 IsDone = Callable[[Session, str], bool]
 OpenStep = Callable[[StepContext], None]
+# Redraws what shows the checklist to a user: (client, team_id, user_id, the hub's view id if one is open).
+Refresher = Callable[[Any, str, str, str | None], None]
 
 
 @dataclass(frozen=True)
@@ -76,6 +82,7 @@ class _Provided:
 class Checklist:
     def __init__(self) -> None:
         self._provided: dict[str, _Provided] = {}
+        self._refreshers: list[Refresher] = []
 
     def provide(self, key: str, *, is_done: IsDone, open_step: OpenStep) -> None:
         if key not in STEP_KEYS:
@@ -93,3 +100,17 @@ class Checklist:
     def opener(self, key: str) -> OpenStep | None:
         provided = self._provided.get(key)
         return provided.open_step if provided else None
+
+    def on_change(self, refresher: Refresher) -> None:
+        self._refreshers.append(refresher)
+
+    def step_changed(self, client: Any, team_id: str, user_id: str, view: dict[str, Any]) -> None:
+        """A step was saved from ``view``: the hub under it (a step opened from the hub is pushed on it) and the
+        App Home are redrawn, so neither still shows the step undone. Best effort: the save stands regardless."""
+        root = view.get("root_view_id")
+        hub = root if isinstance(root, str) and root and root != view.get("id") else None
+        for refresher in self._refreshers:
+            try:
+                refresher(client, team_id, user_id, hub)
+            except SlackApiError as exc:
+                log.info("redrawing the checklist for %s failed: %s", user_id, exc.response.get("error"))

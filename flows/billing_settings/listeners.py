@@ -82,18 +82,25 @@ class BillingSettingsListeners:
         values = view.get("state", {}).get("values", {})
         form, _ = validation.settings_form(values, locale, group_field=self._has_group_field(view))
         if form is not None:  # else the ack already showed the errors
-            self._save_and_show(client, team_id, user_id, locale, form, view["id"])
+            self._save_and_show(client, team_id, user_id, locale, form, view)
 
     def retry_save(self, body: dict[str, Any], client: WebClient) -> None:
         team_id, user_id = body["team"]["id"], body["user"]["id"]
         locale = locale_of(self.services, client, team_id, user_id)
         form = validation.settings_from_json(body.get("view", {}).get("private_metadata") or "", locale)
         if form is not None:
-            self._save_and_show(client, team_id, user_id, locale, form, body["view"]["id"])
+            self._save_and_show(client, team_id, user_id, locale, form, body["view"])
 
     def _save_and_show(
-        self, client: WebClient, team_id: str, user_id: str, locale: str, form: validation.SettingsForm, view_id: str
+        self,
+        client: WebClient,
+        team_id: str,
+        user_id: str,
+        locale: str,
+        form: validation.SettingsForm,
+        view: dict[str, Any],
     ) -> None:
+        view_id = view["id"]
         if not is_billing_admin(self.services.db, client, team_id, user_id):
             modals.update_view(client, view_id, views.notice_modal(locale, t(locale, "bs.forbidden")))
             return
@@ -113,6 +120,7 @@ class BillingSettingsListeners:
             return
         rates = logic.active_rates(team_id, db=self.services.db)
         modals.update_view(client, view_id, views.notice_modal(locale, views.saved_text(locale, form, rates)))
+        self.services.checklist.step_changed(client, team_id, user_id, view)
 
     # -- tax rates ----------------------------------------------------------------------------------------
 

@@ -80,7 +80,10 @@ class HomeListeners:
         services = self.services
         team_id, user_id = context["team_id"], event["user"]
         ensure_workspace(services.db, team_id)
-        locale = locale_of(services, client, team_id, user_id)
+        self._publish(client, team_id, user_id, locale_of(services, client, team_id, user_id))
+
+    def _publish(self, client: WebClient, team_id: str, user_id: str, locale: str) -> None:
+        services = self.services
         view = views.home_view(locale, self._statuses(team_id))
         if services.checklist.opener("reminders") is not None:
             from flows import reminders
@@ -109,6 +112,14 @@ class HomeListeners:
 
         after_opens(fill)
 
+    def redraw_checklist(self, client: WebClient, team_id: str, user_id: str, hub_view_id: str | None) -> None:
+        """A step was saved: the hub it was pushed on and the user's App Home show it done."""
+        locale = locale_of(self.services, client, team_id, user_id)
+        statuses = self._statuses(team_id)
+        if hub_view_id is not None:
+            modals.update_view(client, hub_view_id, views.hub_modal(locale, statuses))
+        self._publish(client, team_id, user_id, locale)
+
     def _statuses(self, team_id: str) -> list[Any]:
         with self.services.db.session() as session:
             return self.services.checklist.statuses(session, team_id)
@@ -126,6 +137,7 @@ class HomeListeners:
 
 def register(app: App, services: Services) -> None:
     listeners = HomeListeners(services)
+    services.checklist.on_change(listeners.redraw_checklist)
     app.command("/billing")(ack=ack_now, lazy=[listeners.billing_command])
     app.event("app_home_opened")(ack=ack_now, lazy=[listeners.publish_home])
     app.action(OPEN_STEP_ACTION)(ack=ack_now, lazy=[listeners.open_step_button])

@@ -76,18 +76,19 @@ class InvoiceTemplateListeners:
         locale = locale_of(self.services, client, team_id, user_id)
         form, _ = template_form(view.get("state", {}).get("values", {}), locale)
         if form is not None:  # else the ack already showed the errors
-            self._save_and_show(client, team_id, user_id, locale, form, view["id"])
+            self._save_and_show(client, team_id, user_id, locale, form, view)
 
     def retry_save(self, body: dict[str, Any], client: WebClient) -> None:
         team_id, user_id = body["team"]["id"], body["user"]["id"]
         locale = locale_of(self.services, client, team_id, user_id)
         form = TemplateForm.from_json(body.get("view", {}).get("private_metadata") or "")
         if form is not None:
-            self._save_and_show(client, team_id, user_id, locale, form, body["view"]["id"])
+            self._save_and_show(client, team_id, user_id, locale, form, body["view"])
 
     def _save_and_show(
-        self, client: WebClient, team_id: str, user_id: str, locale: str, form: TemplateForm, view_id: str
+        self, client: WebClient, team_id: str, user_id: str, locale: str, form: TemplateForm, view: dict[str, Any]
     ) -> None:
+        view_id = view["id"]
         if not is_billing_admin(self.services.db, client, team_id, user_id):
             modals.update_view(client, view_id, views.notice_modal(locale, t(locale, "template.forbidden")))
             return
@@ -113,6 +114,7 @@ class InvoiceTemplateListeners:
         modals.update_view(
             client, view_id, views.notice_modal(locale, views.saved_text(locale, saved.row, saved.stripe))
         )
+        self.services.checklist.step_changed(client, team_id, user_id, view)
 
     # -- Preview ------------------------------------------------------------------------------------------
 

@@ -89,6 +89,7 @@ class RemindersListeners:
         timezone = _timezone(self.services, client, team_id, user_id)
         logic.save_settings(self.services.db, team_id, user_id, form, timezone=timezone, locale=locale)
         modals.update_view(client, view["id"], views.notice_modal(locale, views.saved_text(locale, form, timezone)))
+        self.services.checklist.step_changed(client, team_id, user_id, view)
 
     # -- buttons on the digest and on the invoice message ------------------------------------------------------
 

@@ -177,6 +177,32 @@ def test_checklist_button_pushes_the_settings_modal(billbot: Billbot) -> None:
     assert stack[-1]["callback_id"] == ids.SETTINGS_CALLBACK
 
 
+def test_saving_from_the_checklist_redraws_the_hub_beneath_and_the_app_home(billbot: Billbot) -> None:
+    billbot.requests.command("/billing", user=ADMIN)
+    hub = filled_view(billbot.slack, billbot.workspace, ADMIN)
+    assert "0 of 4 steps done" in view_text(hub)
+    billbot.requests.click("checklist_open", user=ADMIN, value="billing_settings", view=hub)
+    settings = filled_stack(billbot.slack, billbot.workspace, ADMIN, depth=2)[-1]
+    save(billbot, settings, settings_values(line1="1 High Street", city="London", postal_code="SW1A 1AA", country="GB"))
+    wait_view(billbot, settings["id"], "Billing settings saved")
+    # Without reopening anything: the hub under the saved step, and the App Home, say the step is done.
+    redrawn = wait_view(billbot, hub["id"], "1 of 4 steps done")
+    assert [v["id"] for v in billbot.workspace.views(ADMIN)] == [hub["id"], settings["id"]]  # still stacked
+    assert "1 of 4 steps done" in view_text(redrawn)
+    home = billbot.slack.wait_for(lambda: billbot.workspace.home(ADMIN))
+    assert "1 of 4 steps done" in view_text(home)
+
+
+def test_saving_a_step_opened_alone_redraws_only_the_app_home(billbot: Billbot) -> None:
+    view = open_settings(billbot)
+    save(billbot, view, settings_values(line1="1 High Street", city="London", postal_code="SW1A 1AA", country="GB"))
+    wait_view(billbot, view["id"], "Billing settings saved")
+    home = billbot.slack.wait_for(lambda: billbot.workspace.home(ADMIN))
+    assert "1 of 4 steps done" in view_text(home)
+    assert [v["id"] for v in billbot.workspace.views(ADMIN)] == [view["id"]]  # the saved notice itself untouched
+    assert "Billing settings saved" in view_text(billbot.workspace.views(ADMIN)[0])
+
+
 def test_good_save_in_english_with_a_rate_mirrored_on_the_connected_account(billbot: Billbot) -> None:
     account = connect_stripe(billbot)
     view = open_settings(billbot)
