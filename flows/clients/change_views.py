@@ -8,7 +8,7 @@ from typing import Any
 
 from bot import blocks
 from bot.blocks import Block, Element, escape_mrkdwn
-from bot.i18n import format_date, t
+from bot.i18n import format_date, plural, t
 from bot.models import Appointment, Client
 from flows.clients import ids as f
 from flows.clients.changes import Merged
@@ -100,8 +100,8 @@ def merged_text(locale: str, merged: Merged) -> str:
         "client.merge.done",
         kept=escape_mrkdwn(merged.kept),
         duplicate=escape_mrkdwn(merged.duplicate),
-        invoices=merged.invoices,
-        sessions=merged.sessions,
+        invoices=plural(locale, "client.merge.invoices", merged.invoices),
+        sessions=plural(locale, "client.merge.sessions", merged.sessions),
     )
 
 

@@ -200,7 +200,8 @@ def test_a_member_who_sees_clients_cannot_edit_them(practice: Practice) -> None:
     click_in_message(bb, f.EDIT_CLIENT_ACTION, str(client_id), MEMBER)
     wait_top_text(bb, "Only billing admins can change clients", user=MEMBER)
     # A forged submission of the edit modal by the member writes nothing either.
-    forged = {"id": "V_FORGED", "callback_id": f.EDIT_CLIENT_CALLBACK, "private_metadata": f'{{"client":{client_id}}}',
+    forged = {"type": "modal", "id": "V_FORGED", "callback_id": f.EDIT_CLIENT_CALLBACK,
+              "private_metadata": f'{{"client":{client_id}}}',
               "blocks": []}  # fmt: skip
     bb.requests.submit(forged, edit_values(name="Hijacked"), user=MEMBER)
     settle(bb)
