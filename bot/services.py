@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from bot.checklist import Checklist
 from bot.db import Database
+from bot.models import Client
 from bot.flow_hooks import ClientEditHooks, InvoiceModalHooks, RefreshInvoiceMessage
 from bot.settings import Settings
 from bot.stripe_events import StripeEvents
@@ -40,6 +42,8 @@ class Services:
     # Called with (team id, the account id left, whether Billbot lost access to it) once a workspace stops using
     # a Stripe account (Disconnect, or Stripe's account.application.deauthorized); at least once, so idempotent.
     on_stripe_disconnected: list[Callable[[str, str | None, bool], None]] = field(default_factory=list)
+    # Blocks another flow adds to a client's record (autopay's switch): called with (locale, the Client row).
+    client_record_parts: list[Callable[[str, Client], list[dict[str, Any]]]] = field(default_factory=list)
     # The invoice modal, for the flows that open it; set by the invoices flow (bot/flow_hooks.py).
     invoice_modal: InvoiceModalHooks | None = None
     # The client edit modal, for the invoice modal's "Add an email"; set by the clients flow.

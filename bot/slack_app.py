@@ -102,6 +102,7 @@ def build_app(services: Services, flows: list[Callable[[App, Services], None]] |
 
 def default_flows() -> list[Callable[[App, Services], None]]:
     from flows import billing_settings, clients, home, invoice_template, invoices, reminders, stripe_setup, workspace
+    from flows import autopay
     from flows import help as help_flow
 
     return [
@@ -112,6 +113,7 @@ def default_flows() -> list[Callable[[App, Services], None]]:
         clients.register,
         invoices.register,
         reminders.register,
+        autopay.register,
         help_flow.register,
         workspace.register,
     ]
