@@ -162,7 +162,7 @@ def _customer(
             name=client.name,
             email=client.email,
             metadata={"billbot_client_id": str(client.id), "billbot_team_id": client.team_id},
-            preferred_locale=invoice.locale,
+            preferred_locale=client.preferred_locale or invoice.locale,  # the client's language, once chosen
             # The account is part of the key: a practice that reconnects gets a new customer on the new account.
             idempotency_key=f"billbot:{client.team_id}:client:{client.id}:customer:{account_id or 'platform'}",
         ),

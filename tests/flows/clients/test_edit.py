@@ -25,7 +25,7 @@ from tests.flows.clients.changing import (
     wait_top_text,
 )
 from tests.flows.clients.test_clients import button, let_members_see_clients
-from tests.flows.invoices.test_creation import Practice, make_practice
+from tests.flows.invoices.test_creation import Practice, line, make_practice
 from tests.harness.invoice_modal import fill_invoice
 from tests.harness.views import filled_stack
 
@@ -241,3 +241,18 @@ def test_the_invoice_modal_offers_add_an_email_which_opens_the_edit_modal(practi
     answer = bb.requests.submit(offered, values, user=ADMIN).json()
     assert answer["response_action"] == "update", answer
     bb.slack.wait_for(lambda: any(i.status == "open" for i in practice.invoices()), timeout=30)
+
+
+def test_the_language_chosen_is_the_new_stripe_customers(practice: Practice) -> None:
+    """A client edited before their first invoice: the customer the invoice makes speaks their language."""
+    bb = practice.bb
+    client_id = practice.add_client()
+    record(bb, "Jeanne Martin")
+    view = open_edit(bb, client_id)
+    bb.requests.submit(view, edit_values("fr", name="Jeanne Martin"), user=ADMIN)
+    wait_top_text(bb, "is saved")
+    assert client_row(bb, client_id).preferred_locale == "fr"
+    outcome = practice.create(practice.form(client_id, [line()]))  # the practice's invoice language: English
+    assert outcome.error is None
+    [customer] = practice.stripe_customers()
+    assert customer["preferred_locales"] == ["fr"]
