@@ -35,6 +35,9 @@ TOPICS = (
     "invoice-pdf",
     "void-invoice",
     "invoice-status",
+    # Issue 16: a payment received outside Stripe, and part payments with the balance due.
+    "record-payment",
+    "part-payments",
 )
 HUMAN = "human"
 
