@@ -16,15 +16,19 @@ OFFERED_ON = ("open", "uncollectible")  # Stripe revises these; a paid or void i
 
 
 def correction_actions(invoice: Invoice, locale: str) -> blocks.Block | None:
-    """The buttons under an open invoice's message (the old one of a correction keeps none)."""
+    """The buttons under an open invoice's message (the old one of a correction keeps none).
+
+    A draft Stripe holds too (Stripe failed at finalizing it; `/invoice INV-0042` shows it) offers only a new due
+    date, which Stripe changes in place on a draft.
+    """
+    value = str(invoice.id)
+    due = blocks.button(t(locale, "correction.button.due_date"), ids.CHANGE_DUE_DATE, value=value)
+    if invoice.status == "draft" and invoice.stripe_invoice_id and invoice.replaced_by_id is None:
+        return blocks.actions(due, block_id=ids.ACTIONS_BLOCK_ID)
     if invoice.status not in OFFERED_ON or not invoice.stripe_invoice_id or invoice.amount_paid:
         return None
-    value = str(invoice.id)
-    return blocks.actions(
-        blocks.button(t(locale, "correction.button.correct"), ids.CORRECT, value=value),
-        blocks.button(t(locale, "correction.button.due_date"), ids.CHANGE_DUE_DATE, value=value),
-        block_id=ids.ACTIONS_BLOCK_ID,
-    )
+    correct = blocks.button(t(locale, "correction.button.correct"), ids.CORRECT, value=value)
+    return blocks.actions(correct, due, block_id=ids.ACTIONS_BLOCK_ID)
 
 
 def due_date_modal(invoice: Invoice, locale: str, *, channel_id: str | None) -> dict[str, Any]:

@@ -390,3 +390,33 @@ def test_a_member_may_not_change_the_due_date_of_an_invoice_they_did_not_make(sc
     assert MEMBER == CREATOR  # the creator may: the scene's invoice is theirs
     view = open_due_date(bb, invoice, CREATOR)
     assert view["callback_id"] == ids.DUE_CALLBACK
+
+
+def test_a_draft_on_stripe_changes_its_due_date_in_place(billbot: Billbot) -> None:
+    from flows.invoices.creation.logic import create_invoice, retry_invoice
+    from flows.invoices.forms import InvoiceForm, LineForm
+
+    account = set_up(billbot)
+    client_id = make_client(billbot)
+    billbot.workspace.add_channel(CHANNEL, "payments", members=[ADMIN, FRENCH_USER, MEMBER, "U0BOT"])
+    form = InvoiceForm(
+        client_id=client_id,
+        currency="eur",
+        due_date=date.today() + timedelta(days=14),
+        lines=(LineForm(service_date=date(2026, 11, 2), description="Consultation", quantity=1, unit_amount=9000),),
+    )
+    billbot.stripe.fail_next("POST", "/v1/invoices/in_", count=3)  # Stripe fails at finalizing: a draft there
+    services, client = billbot.app.services, web(billbot)
+    kept = create_invoice(services, client, team_id=TEAM_ID, user_id=ADMIN, locale="en", form=form,
+                          request_key="draft-due", channel_id=CHANNEL).invoice  # fmt: skip
+    assert kept.status == "draft" and kept.stripe_invoice_id
+    new_due = kept.due_date + timedelta(days=5)
+    press(billbot, ids.CHANGE_DUE_DATE, kept)
+    view = filled_view(billbot.slack, billbot.workspace, ADMIN, callback_id=ids.DUE_CALLBACK)
+    assert "still a draft" in json.dumps(view)
+    submit(billbot, view, due_values(new_due))
+    wait(billbot, lambda: row(billbot, kept.id or 0).due_date == new_due)
+    assert datetime.fromtimestamp(on_stripe(billbot, account, kept).due_date, UTC).date() == new_due
+    done = retry_invoice(services, client, team_id=TEAM_ID, user_id=ADMIN, locale="en", invoice_id=kept.id or 0)
+    assert done.error is None and done.invoice.status == "open" and len(invoices(billbot)) == 1
+    assert datetime.fromtimestamp(on_stripe(billbot, account, kept).due_date, UTC).date() == new_due

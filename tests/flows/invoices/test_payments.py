@@ -338,6 +338,8 @@ def test_the_posted_invoice_message_carries_the_buttons(scene: tuple[Billbot, st
         action_ids.MARK_PAID,
         action_ids.VOID,
         "reminders_stop",  # flows.reminders
+        "invoice_correct",  # flows.invoices.correction: Correct, Change due date
+        "invoice_change_due_date",
     }
     assert check_view({"type": "modal", "title": {"type": "plain_text", "text": "x"}, "blocks": posted.blocks}) == []
 
