@@ -11,10 +11,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import stripe
 from sqlalchemy import update
 from sqlmodel import select
 
-from bot.models import AutopayCharge, Client, Invoice, table_of
+from bot.models import AutopayCharge, Client, Invoice, StripeAccount, table_of
 from bot.sandbox.slack import check_message
 from bot.sandbox.slack.records import Message
 from bot.services import Services
@@ -414,3 +415,25 @@ def test_a_declined_card_tells_the_practitioner_and_sends_the_payment_link(billb
     assert stripe_invoice(bb, account, invoice).status == "open"
     sweeper(bb)(now=charge_at + timedelta(minutes=30))  # nothing more
     assert len([m for m in bb.workspace.dm(MEMBER) if "was declined" in (m.text or "")]) == 1
+
+
+# -- the Stripe account left --------------------------------------------------------------------------------
+
+
+def test_charges_on_an_account_billbot_lost_access_to_are_cancelled(billbot: Billbot) -> None:
+    bb = billbot
+    account, client_id = with_card(bb)
+    switch_on(bb, client_id)
+    invoice = make_invoice(bb, client_id)
+    charge_at, _ = announced(bb, invoice)
+    with bb.app.services.db.session() as session:  # as if the practice had connected it by OAuth
+        session.execute(update(table_of(StripeAccount)).values(connection="oauth"))
+    api = stripe.StripeClient(
+        bb.stripe.api_key,
+        base_addresses={"api": bb.stripe.url, "connect": bb.stripe.url},
+        client_id=bb.stripe.connect_client_id,
+    )
+    api.oauth.deauthorize({"stripe_user_id": account})  # the practice disconnects Billbot from Stripe's side
+    wait_state(bb, invoice, "cancelled")
+    sweeper(bb)(now=charge_at + timedelta(minutes=1))
+    assert charge_row(bb, invoice.id or 0).state == "cancelled"
