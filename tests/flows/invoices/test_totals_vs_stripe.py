@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from flows.invoices.totals import Rate, totals
-from tests.conftest import Billbot
+from tests.conftest import ADMIN, Billbot
 from tests.flows.invoices.test_creation import line, make_practice
 
 RateSpec = tuple[str, bool] | None  # (percentage, inclusive), or no tax
@@ -88,3 +88,51 @@ def test_our_totals_equal_stripes_to_the_unit(billbot: Billbot) -> None:
         assert invoice.amount_remaining == stripe_invoice["amount_remaining"] == invoice.total, case.name
         if case.taxes is not None:
             assert tuple(row.tax_amount for row in ours) == case.taxes, case.name
+
+
+PART_CASES = ("several rates on one invoice, exclusive and inclusive", "several rates, JPY", "BHD, three decimals")
+
+
+def test_part_payments_leave_the_balance_stripe_has_to_the_unit(billbot: Billbot) -> None:
+    """A third recorded outside Stripe, then the rest: our amount_paid / amount_remaining are Stripe's each time."""
+    from bot.models import Invoice
+    from bot.money import to_decimal
+    from flows.invoices import ids as invoice_ids
+    from tests.flows.invoices.test_record_payment import modal_of, submit, today_of, values
+
+    practice = make_practice(billbot)
+    client_id = practice.add_client()
+    rate_ids: dict[tuple[str, bool], int] = {}
+    for spec in {r for case in CASES for _, _, r in case.lines if r is not None}:
+        rate_ids[spec] = practice.add_rate(f"Tax {spec[0]}{' incl' if spec[1] else ''}", spec[0], inclusive=spec[1])
+    for n, case in enumerate(c for c in CASES if c.name in PART_CASES):
+        form = practice.form(
+            client_id, [line(f"Line {i}", u, q, rate_ids[r] if r else None) for i, (q, u, r) in enumerate(case.lines)]
+        )
+        form = type(form)(**{**form.__dict__, "currency": case.currency})
+        invoice = practice.create(form, key=f"part-{n}").invoice
+        part = invoice.total // 3
+        for typed in (str(to_decimal(part, case.currency)), None):  # a third, then all that is left
+            billbot.requests.click(
+                invoice_ids.MARK_PAID, user=ADMIN, value=str(invoice.id), channel=invoice.channel_id,
+                message_ts=invoice.message_ts,
+            )  # fmt: skip
+            view = modal_of(billbot, ADMIN)
+            assert (
+                submit(billbot, view, values("cash", today_of(view), part=typed), ADMIN)["response_action"] == "update"
+            )
+            expected_paid = part if typed else invoice.total
+
+            def mirrored_row(invoice_id: int = invoice.id or 0, paid: int = expected_paid) -> Invoice | None:
+                with billbot.app.services.db.session() as session:
+                    found = session.get(Invoice, invoice_id)
+                return found if found is not None and found.amount_paid == paid else None
+
+            mirrored = billbot.slack.wait_for(mirrored_row)
+            stripe_invoice = practice.stripe_invoice(invoice.stripe_invoice_id or "")
+            assert (mirrored.amount_paid, mirrored.amount_remaining) == (
+                stripe_invoice["amount_paid"],
+                stripe_invoice["amount_remaining"],
+            ), case.name
+            assert mirrored.amount_remaining == invoice.total - expected_paid, case.name
+            billbot.workspace.close_views(ADMIN)
