@@ -100,6 +100,8 @@ class PaymentsListeners:
     def announce(self, web: WebClient, change: Change) -> None:
         invoice = change.invoice
         self.refresh_message(web, saved_id(invoice))
+        if invoice.status == "void" and invoice.replaced_by_id is not None:
+            return  # voided by its correction, whose sessions they now are: flows.invoices.correction tells the thread
         self.reply(web, invoice, views.status_reply(invoice, invoice.locale, out_of_band=change.paid_out_of_band))
 
     # -- who clicked what ----------------------------------------------------------------------------------------
