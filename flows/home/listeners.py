@@ -13,10 +13,11 @@ from bot import blocks, modals
 from bot.acks import ack_now
 from bot.checklist import OPEN_STEP_ACTION, STEP_KEYS, StepContext
 from bot.i18n import t
+from bot.permissions import is_billing_admin
 from bot.services import Services
 from bot.slack_users import ensure_workspace, locale_of
 from bot.work_queue import after_opens, trigger_bound
-from flows.home import views
+from flows.home import balances, views
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +91,11 @@ class HomeListeners:
 
             # The admin who set reminders up sees the next ones due and the last ones sent.
             extra = reminders.home_section(services, client, team_id, user_id, locale)
+            view["blocks"] = (view["blocks"] + extra)[: blocks.VIEW_BLOCKS_MAX]
+        if is_billing_admin(services.db, client, team_id, user_id):
+            # What the practice is still owed (balances are the billing admins' to see).
+            owed = balances.owed(services.db, team_id)
+            extra = views.balance_blocks(locale, owed, balances.part_paid(services.db, team_id))
             view["blocks"] = (view["blocks"] + extra)[: blocks.VIEW_BLOCKS_MAX]
         client.views_publish(user_id=user_id, view=view)
 

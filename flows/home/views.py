@@ -7,7 +7,8 @@ from typing import Any
 from bot import blocks
 from bot.blocks import Block
 from bot.checklist import OPEN_STEP_ACTION, StepStatus
-from bot.i18n import plural, t
+from bot.i18n import format_money, plural, t
+from flows.home.balances import Owed, PartPaid
 from flows.home.ids import HUB_CALLBACK
 
 
@@ -60,3 +61,24 @@ def coming_soon_modal(locale: str, feature_key: str) -> dict[str, Any]:
         callback_id="coming_soon",
         close=t(locale, "common.close"),
     )
+
+
+def balance_blocks(locale: str, owed: list[Owed], part_paid: list[PartPaid]) -> list[Block]:
+    """Billing admins' App Home: the balance due on open invoices, and those paid in part (numbers, no names)."""
+    if not owed:
+        return []
+    lines = [
+        plural(locale, "record.home.owed", row.count, amount=format_money(row.balance, row.currency, locale))
+        for row in owed
+    ]
+    lines += [
+        t(
+            locale,
+            "record.home.part",
+            number=row.number,
+            paid=format_money(row.paid, row.currency, locale),
+            due=format_money(row.balance, row.currency, locale),
+        )
+        for row in part_paid
+    ]
+    return [blocks.divider(), blocks.header(t(locale, "record.home.title")), blocks.section("\n".join(lines))]

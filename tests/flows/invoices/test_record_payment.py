@@ -479,3 +479,20 @@ def test_the_balance_shows_in_the_listing_the_detail_and_the_pdf(scene: tuple[Bi
     french = {(total.label, total.amount) for total in present(doc, "fr").totals}
     assert ("Montant payé", "40,00\u00a0€") in french
     assert same_as_stripe(bb, account, invoice) == (4000, 8000)
+
+
+def test_the_app_home_shows_billing_admins_the_balance_due(scene: tuple[Billbot, str, int, Invoice]) -> None:
+    bb, _, _, invoice = scene
+    record(bb, invoice, lambda v: values("cash", today_of(v), part="40"))
+    wait(bb, lambda: row(bb, saved(invoice)).amount_paid == 4000)
+
+    def home_of(user: str) -> str:
+        before = len(bb.slack.calls("views.publish"))
+        bb.requests.event({"type": "app_home_opened", "user": user, "channel": "D0X", "tab": "home"})
+        wait(bb, lambda: len(bb.slack.calls("views.publish")) > before)
+        return json.dumps(bb.workspace.home(user), ensure_ascii=False)
+
+    shown = home_of(ADMIN)
+    assert "€80.00 due on 1 open invoice" in shown
+    assert f"{invoice.number} · Paid €40.00 · Balance due €80.00" in shown
+    assert "Balance due" not in home_of(CREATOR)  # a member who is no billing admin: no balances
