@@ -136,3 +136,62 @@ def test_part_payments_leave_the_balance_stripe_has_to_the_unit(billbot: Billbot
             ), case.name
             assert mirrored.amount_remaining == invoice.total - expected_paid, case.name
             billbot.workspace.close_views(ADMIN)
+
+
+REFUND_CASES = ("half up, exclusive (.5 rounds up, not to even)", "JPY, zero-decimal", "several rates, JPY",
+                "several rates on one invoice, exclusive and inclusive")  # fmt: skip
+
+
+def test_refunds_and_credit_notes_leave_what_stripe_holds_to_the_unit(billbot: Billbot) -> None:
+    """Paid by card, then a third refunded through Billbot, a taxed line credited and refunded on Stripe's Dashboard,
+    then the rest: our amount_refunded and each refund equal Stripe's credit notes and refunds to the unit."""
+    import httpx
+
+    from bot.money import to_decimal
+    from tests.flows.invoices.test_payments import stripe_api
+    from tests.flows.invoices.test_refunds import credit_notes, refund, refunded_on_stripe, refunds, row
+
+    practice = make_practice(billbot)
+    client_id = practice.add_client()
+    rate_ids: dict[tuple[str, bool], int] = {}
+    for spec in {r for case in CASES for _, _, r in case.lines if r is not None}:
+        rate_ids[spec] = practice.add_rate(f"Tax {spec[0]}{' incl' if spec[1] else ''}", spec[0], inclusive=spec[1])
+    for n, case in enumerate(c for c in CASES if c.name in REFUND_CASES):
+        form = practice.form(
+            client_id, [line(f"Line {i}", u, q, rate_ids[r] if r else None) for i, (q, u, r) in enumerate(case.lines)]
+        )
+        form = type(form)(**{**form.__dict__, "currency": case.currency})
+        invoice = practice.create(form, key=f"refund-{n}").invoice
+        paid = httpx.post(invoice.hosted_invoice_url or "", data={"card_number": "4242424242424242"}, timeout=10)
+        assert paid.status_code == 200, case.name
+        billbot.slack.wait_for(lambda i=invoice: row(billbot, i.id or 0).status == "paid")  # type: ignore[misc]
+        invoice = row(billbot, invoice.id or 0)
+        refund(billbot, invoice, str(to_decimal(invoice.total // 3, case.currency)))
+        # A credit note made on Stripe's Dashboard: the last line, its tax included, refunded.
+        options = {"stripe_account": invoice.stripe_account_id}
+        stripe_lines = practice.stripe_lines(invoice.stripe_invoice_id or "")
+        preview = stripe_api(billbot).v1.credit_notes.preview(
+            {"invoice": invoice.stripe_invoice_id or "",
+             "lines": [{"type": "invoice_line_item", "invoice_line_item": stripe_lines[-1]["id"]}]},
+            options,  # type: ignore[arg-type]
+        )  # fmt: skip
+        left = invoice.total - invoice.total // 3
+        credited = min(preview.total, left)
+        if credited == preview.total:
+            stripe_api(billbot).v1.credit_notes.create(
+                {"invoice": invoice.stripe_invoice_id or "", "refund_amount": credited,
+                 "lines": [{"type": "invoice_line_item", "invoice_line_item": stripe_lines[-1]["id"]}]},
+                options,  # type: ignore[arg-type]
+            )  # fmt: skip
+            billbot.slack.wait_for(lambda i=invoice, c=credited: row(billbot, i.id or 0).amount_refunded  # type: ignore[misc]
+                                   == i.total // 3 + c)  # fmt: skip
+        rest = invoice.total - row(billbot, invoice.id or 0).amount_refunded
+        if rest:
+            refund(billbot, invoice, str(to_decimal(rest, case.currency)))
+        final = row(billbot, invoice.id or 0)
+        stripe_invoice = practice.stripe_invoice(invoice.stripe_invoice_id or "")
+        assert final.amount_refunded == refunded_on_stripe(billbot, final) == invoice.total, case.name
+        assert final.amount_refunded == stripe_invoice["post_payment_credit_notes_amount"], case.name
+        assert sorted(r.amount for r in refunds(billbot, final)) == sorted(
+            note.total for note in credit_notes(billbot, final)
+        ), case.name
