@@ -186,6 +186,7 @@ def test_a_full_refund_is_a_credit_note_with_its_refund(billbot: Billbot) -> Non
     wait(bb, lambda: "Refunded €120.00 of €120.00" in shown(bb, invoice))
     assert ids.REFUND not in buttons(message(bb, invoice))  # nothing left to refund
     assert "Client moved abroad" not in shown(bb, invoice)  # the note is the practice's, not the channel's
+    assert "Client moved abroad" in listing(bb, invoice)  # `/invoice INV-n`, to a billing admin alone
     assert replies(bb, invoice)[-1] == f"€120.00 refunded on invoice {invoice.number}. Refunded €120.00 of €120.00."
     top = bb.workspace.views(ADMIN)[-1]
     assert top["callback_id"] == ids.RESULT_CALLBACK and notes[0].number in json.dumps(top, ensure_ascii=False)
