@@ -186,7 +186,14 @@ class RecordListeners:
         row = recording.get_payment(self.services.db, payment_id) if payment_id is not None else None
         if row is None or row.team_id != body["team"]["id"] or not view_id:
             return
-        self.push(client, saved_id(row), user_id=body["user"]["id"], view_id=str(view_id))
+        user_id = body["user"]["id"]
+        locale = locale_of(self.services, client, row.team_id, user_id)
+        found = self.allowed(client, row.team_id, user_id, row.invoice_id, locale)
+        if isinstance(found, str) and row.stripe_invoice_payment_id is None:
+            # No longer open (paid another way meanwhile) or not theirs: say so rather than push a payment.
+            modals.update_view(client, str(view_id), record_views.result_modal(locale, found))
+            return
+        self.push(client, saved_id(row), user_id=user_id, view_id=str(view_id))
 
     def push(self, web: WebClient, payment_id: int, *, user_id: str, view_id: str) -> None:
         db = self.services.db
