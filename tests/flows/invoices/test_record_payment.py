@@ -496,3 +496,28 @@ def test_the_app_home_shows_billing_admins_the_balance_due(scene: tuple[Billbot,
     assert "€80.00 due on 1 open invoice" in shown
     assert f"{invoice.number} · Paid €40.00 · Balance due €80.00" in shown
     assert "Balance due" not in home_of(CREATOR)  # a member who is no billing admin: no balances
+
+
+def test_a_part_charge_failing_midway_resumes_the_same_payment_intent(scene: tuple[Billbot, str, int, Invoice]) -> None:
+    bb, account, _, invoice = scene
+    save_card(bb, invoice)
+    wait(bb, lambda: action_ids.CHARGE_CARD in buttons(message(bb, invoice)))
+    view = open_modal(bb, invoice, action=action_ids.CHARGE_CARD)
+    # The PaymentIntent is made; attaching it to the invoice fails (three times: the client retries a 500 twice).
+    bb.stripe.fail_next("POST", f"/v1/invoices/{invoice.stripe_invoice_id}/attach_payment", count=3)
+    submit(bb, view, charge_values("25"))
+    failed = shows(bb, view["id"], ids.RETRY_ACTION)
+    [pending] = payments(bb)
+    assert pending.stripe_payment_intent_id is not None
+    assert same_as_stripe(bb, account, invoice) == (0, 12000)
+    retry = next(b for b in failed["blocks"] if b["type"] == "actions")["elements"][0]
+    bb.requests.click(ids.RETRY_ACTION, user=CREATOR, value=retry["value"], view=failed)
+    shows(bb, view["id"], "Balance due: €95.00")
+    settle(bb)
+    assert same_as_stripe(bb, account, invoice) == (2500, 9500)
+    [part] = stripe_payments(bb, account, invoice)
+    assert part.payment.payment_intent == pending.stripe_payment_intent_id  # the same intent, charged once
+    intents = stripe_api(bb).v1.payment_intents.retrieve(
+        pending.stripe_payment_intent_id, None, {"stripe_account": account}
+    )  # type: ignore[arg-type]
+    assert (intents.status, intents.amount_received) == ("succeeded", 2500)
