@@ -9,8 +9,8 @@ from typing import Any
 
 from bot.checklist import Checklist
 from bot.db import Database
-from bot.models import Client
 from bot.flow_hooks import ClientEditHooks, InvoiceModalHooks, RefreshInvoiceMessage
+from bot.models import Client
 from bot.settings import Settings
 from bot.stripe_events import StripeEvents
 from bot.stripe_gateway import StripeGateway

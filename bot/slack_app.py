@@ -101,8 +101,17 @@ def build_app(services: Services, flows: list[Callable[[App, Services], None]] |
 
 
 def default_flows() -> list[Callable[[App, Services], None]]:
-    from flows import billing_settings, clients, home, invoice_template, invoices, reminders, stripe_setup, workspace
-    from flows import autopay
+    from flows import (
+        autopay,
+        billing_settings,
+        clients,
+        home,
+        invoice_template,
+        invoices,
+        reminders,
+        stripe_setup,
+        workspace,
+    )
     from flows import help as help_flow
 
     return [

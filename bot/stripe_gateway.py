@@ -460,9 +460,7 @@ class StripeGateway:
             params["customer_details"] = {"customer": customer_id}
         if reference:
             params["processor_details"] = {"type": "custom", "custom": {"payment_reference": reference}}
-        return self._call(
-            self._v1().payment_records.report_payment, params, self._options(account_id, idempotency_key)
-        )
+        return self._call(self._v1().payment_records.report_payment, params, self._options(account_id, idempotency_key))
 
     def attach_payment(
         self,

@@ -104,9 +104,7 @@ def lines(db: Database, invoice_ids: Iterable[int]) -> list[Line]:
 
 def _cas(db: Database, invoice_id: int, where: list[Any], **values: object) -> bool:
     statement = (
-        update(_CHARGES)
-        .where(_CHARGES.c.invoice_id == invoice_id, *where)
-        .values(updated_at=utcnow(), **values)
+        update(_CHARGES).where(_CHARGES.c.invoice_id == invoice_id, *where).values(updated_at=utcnow(), **values)
     )
     with db.write_lock(), db.session() as session:
         return bool(session.execute(statement).rowcount == 1)  # type: ignore[attr-defined]
