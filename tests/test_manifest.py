@@ -60,7 +60,11 @@ def test_every_declared_command_and_shortcut_is_really_handled(billbot: Billbot,
         body = {"type": kind, "user": ADMIN, "tab": "home", "channel": "C_GENERAL", "ts": "1.000001", "text": "hi"}
         response = billbot.requests.event(body | ({"channel_type": channel_type} if channel_type else {}))
         assert response.status_code == 200, event
-    assert billbot.requests.command("/undeclared", user=ADMIN).status_code == 404
+    # A command nobody declared is answered with the nearest command's help (bot/unknown_commands.py).
+    assert billbot.requests.command("/undeclared", user=ADMIN).status_code == 200
+    billbot.slack.wait_for(
+        lambda: any("`/undeclared` is not" in (m.text or "") for m in billbot.workspace.ephemeral("C_GENERAL", ADMIN))
+    )
 
 
 def test_manifest_urls_use_the_contract_routes(manifest: dict[str, Any]) -> None:

@@ -93,10 +93,13 @@ def test_unknown_payload_type_is_a_client_error(billbot: Billbot) -> None:
     _nothing_happened(billbot)
 
 
-def test_unknown_command_is_a_client_error(billbot: Billbot) -> None:
+def test_unknown_command_is_answered_with_the_commands_and_nothing_else(billbot: Billbot) -> None:
+    # Not a 404 (issue 20: Slack shows "failed with the error http_404"): the commands Billbot has, privately.
     response = billbot.requests.command("/not-ours", user=ADMIN)
-    assert response.status_code == 404
-    _nothing_happened(billbot)
+    assert response.status_code == 200
+    [answer] = billbot.slack.wait_for(lambda: billbot.workspace.ephemeral("C_GENERAL", ADMIN))
+    assert "`/not-ours` is not a Billbot command" in answer.text
+    assert billbot.slack.calls("views.open") == [] and billbot.slack.calls("chat.postMessage") == []
 
 
 def test_oversized_body_is_refused(billbot: Billbot) -> None:
