@@ -55,7 +55,7 @@ def wait_for_view(billbot: Billbot, predicate: Any, user: str = ADMIN) -> dict[s
         stack = billbot.workspace.views(user)
         return stack[-1] if stack and predicate(stack[-1]) else None
 
-    return billbot.slack.wait_for(check, timeout=10)
+    return billbot.slack.wait_for(check, timeout=30)  # the durable queue does the work; a loaded CI is slow
 
 
 def row(billbot: Billbot) -> StripeAccount | None:
