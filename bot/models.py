@@ -270,6 +270,136 @@ class Appointment(SQLModel, table=True):
     invoice_id: int | None = Field(default=None, foreign_key="invoices.id")
     created_by: str | None = Field(default=None, max_length=32)
     created_at: datetime = _timestamp()
+    # "typed" (entered in a client's record) or "calendar" (imported from a CalendarFeed; see CalendarEvent).
+    source: str = Field(default="typed", max_length=16, sa_column_kwargs={"server_default": "typed"})
+    # When it began (UTC), where known: a calendar's sessions have it; ``held_on`` is that day in the feed's zone.
+    starts_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    # The practitioner whose session it is (Slack user id); None: the practice's.
+    practitioner_id: str | None = Field(default=None, max_length=32)
+    # An invoiced session whose calendar event was then cancelled ("cancelled") or moved ("moved"): shown
+    # flagged, never changed or deleted, since its invoice stands.
+    calendar_flag: str | None = Field(default=None, max_length=16)
+
+
+class CalendarFeed(SQLModel, table=True):
+    """A practitioner's calendar, read from its secret iCalendar (ICS) address or from an uploaded file.
+
+    ``url`` is a secret (whoever has it reads the calendar): never logged, never shown back whole. The
+    scheduler re-syncs a feed once ``next_sync_at`` has passed, claiming it first (``sync_claimed_until``)
+    so that one scheduler of several does it.
+    """
+
+    __tablename__ = "calendar_feeds"
+    __table_args__ = (
+        UniqueConstraint("team_id", "user_id", name="uq_calendar_feeds_team_user"),
+        Index("ix_calendar_feeds_next_sync_at", "next_sync_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=TEAM_ID_LENGTH)
+    user_id: str = Field(max_length=32)  # the practitioner whose calendar it is, who connected it
+    source: str = Field(default="url", max_length=16)  # "url" (re-synced) or "file" (an upload, read once)
+    url: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # HTTP validators of the last body read (a 304 costs nothing) and its digest (an unchanged 200 neither).
+    etag: str | None = Field(default=None, max_length=256)
+    last_modified: str | None = Field(default=None, max_length=64)
+    body_sha256: str | None = Field(default=None, max_length=64)
+    # Sessions of events no rule matches to a service get this one (None: left for the invoice to choose).
+    default_service_id: int | None = Field(default=None, foreign_key="services.id")
+    # The session-end prompt: a DM to the practitioner this many minutes after a matched session ends.
+    prompt_on_end: bool = False
+    prompt_delay_minutes: int = 5
+    timezone: str = Field(default="UTC", max_length=64)  # the practitioner's, from Slack: days and times
+    locale: str = Field(default="en", max_length=8)  # the practitioner's: the prompt's and the failure DM's
+    # "ok", or "failing" after a sync that could not read the feed (last_error_key says why, in i18n keys).
+    status: str = Field(default="ok", max_length=16)
+    last_error_key: str | None = Field(default=None, max_length=64)
+    last_error_params: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # JSON object
+    # The failure was told to the practitioner (a DM once per run of failures, not every 15 minutes).
+    failure_told: bool = False
+    last_synced_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    next_sync_at: datetime = _timestamp()
+    sync_claimed_until: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    created_at: datetime = _timestamp()
+    updated_at: datetime = _timestamp()
+
+
+class CalendarEvent(SQLModel, table=True):
+    """One occurrence of a feed's event (a recurring event has one row per occurrence in the sync window).
+
+    ``occurrence_key`` is the occurrence's original start (its RECURRENCE-ID), "" for a single event, so a
+    moved occurrence keeps its row. Matched to a client, it has a session (``appointment_id``); unmatched,
+    it waits in the "to sort" list. ``summary`` and ``attendee_emails`` may be health information: shown
+    to the practitioner and billing admins only.
+    """
+
+    __tablename__ = "calendar_events"
+    __table_args__ = (
+        UniqueConstraint("feed_id", "uid", "occurrence_key", name="uq_calendar_events_feed_uid_occurrence"),
+        Index("ix_calendar_events_team_starts_at", "team_id", "starts_at"),
+        Index("ix_calendar_events_prompt_state_ends_at", "prompt_state", "ends_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=TEAM_ID_LENGTH)
+    feed_id: int = Field(foreign_key="calendar_feeds.id")
+    uid: str = Field(max_length=255)
+    occurrence_key: str = Field(default="", max_length=64)
+    starts_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    ends_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    all_day: bool = False
+    summary: str = Field(default="", max_length=255)
+    attendee_emails: str = Field(default="[]", sa_column=Column(Text, nullable=False, server_default="[]"))  # JSON
+    # "confirmed", "cancelled" (STATUS:CANCELLED) or "removed" (no longer in the feed).
+    status: str = Field(default="confirmed", max_length=16)
+    # A digest of what the feed says of it: an unchanged occurrence is skipped without comparing fields.
+    content_sha256: str = Field(default="", max_length=64)
+    client_id: int | None = Field(default=None, foreign_key="clients.id")
+    service_id: int | None = Field(default=None, foreign_key="services.id")
+    # How the client was found: "email", "name", "rule" (a remembered assignment) or "manual" (to-sort click).
+    matched_by: str | None = Field(default=None, max_length=16)
+    appointment_id: int | None = Field(default=None, foreign_key="appointments.id")
+    # The session-end prompt: "none" (not due or off), "claimed" (being sent), "sent", "done" (a button was
+    # pressed; ``prompt_action`` says which) or "skipped" (off, unmatched or invoiced when it came due).
+    prompt_state: str = Field(default="none", max_length=16)
+    prompt_claimed_until: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    prompt_channel: str | None = Field(default=None, max_length=32)
+    prompt_ts: str | None = Field(default=None, max_length=32)
+    prompt_action: str | None = Field(default=None, max_length=16)
+    created_at: datetime = _timestamp()
+    updated_at: datetime = _timestamp()
+
+
+class CalendarClientRule(SQLModel, table=True):
+    """ "This recurring event is this client's": remembered when an event is sorted by hand."""
+
+    __tablename__ = "calendar_client_rules"
+    __table_args__ = (UniqueConstraint("feed_id", "uid", name="uq_calendar_client_rules_feed_uid"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=TEAM_ID_LENGTH)
+    feed_id: int = Field(foreign_key="calendar_feeds.id")
+    uid: str = Field(max_length=255)
+    client_id: int = Field(foreign_key="clients.id")
+    created_by: str | None = Field(default=None, max_length=32)
+    created_at: datetime = _timestamp()
+
+
+class CalendarServiceRule(SQLModel, table=True):
+    """A keyword of an event's title that names the service: "Bilan" → the "Initial assessment" service."""
+
+    __tablename__ = "calendar_service_rules"
+    __table_args__ = (UniqueConstraint("team_id", "keyword_key", name="uq_calendar_service_rules_team_keyword"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=TEAM_ID_LENGTH)
+    keyword: str = Field(max_length=100)
+    keyword_key: str = Field(max_length=100)  # folded as client names are (lower case, no accents)
+    service_id: int = Field(foreign_key="services.id")
+    created_by: str | None = Field(default=None, max_length=32)
+    created_at: datetime = _timestamp()
 
 
 class InvoiceCounter(SQLModel, table=True):

@@ -104,6 +104,7 @@ def default_flows() -> list[Callable[[App, Services], None]]:
     from flows import (
         autopay,
         billing_settings,
+        calendar,
         clients,
         home,
         invoice_template,
@@ -123,6 +124,7 @@ def default_flows() -> list[Callable[[App, Services], None]]:
         invoices.register,
         reminders.register,
         autopay.register,
+        calendar.register,
         help_flow.register,
         workspace.register,
     ]
