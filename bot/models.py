@@ -306,6 +306,8 @@ class CalendarFeed(SQLModel, table=True):
     body_sha256: str | None = Field(default=None, max_length=64)
     # Sessions of events no rule matches to a service get this one (None: left for the invoice to choose).
     default_service_id: int | None = Field(default=None, foreign_key="services.id")
+    # The session-end prompt's "No-show fee" invoices this service (no button without one).
+    no_show_service_id: int | None = Field(default=None, foreign_key="services.id")
     # The session-end prompt: a DM to the practitioner this many minutes after a matched session ends.
     prompt_on_end: bool = False
     prompt_delay_minutes: int = 5

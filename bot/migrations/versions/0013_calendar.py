@@ -39,6 +39,7 @@ def upgrade() -> None:
         sa.Column("last_modified", _string(length=64), nullable=True),
         sa.Column("body_sha256", _string(length=64), nullable=True),
         sa.Column("default_service_id", sa.Integer(), nullable=True),
+        sa.Column("no_show_service_id", sa.Integer(), nullable=True),
         sa.Column("prompt_on_end", sa.Boolean(), nullable=False),
         sa.Column("prompt_delay_minutes", sa.Integer(), nullable=False),
         sa.Column("timezone", _string(length=64), nullable=False),
@@ -53,6 +54,7 @@ def upgrade() -> None:
         _timestamp("created_at"),
         _timestamp("updated_at"),
         sa.ForeignKeyConstraint(["default_service_id"], ["services.id"]),
+        sa.ForeignKeyConstraint(["no_show_service_id"], ["services.id"]),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("team_id", "user_id", name="uq_calendar_feeds_team_user"),
     )
