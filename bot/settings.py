@@ -23,6 +23,9 @@ DEFAULT_PUBLIC_URL = "http://localhost:3000"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 3000
 DEFAULT_WORK_LEASE_SECONDS = 60
+DEFAULT_CALENDAR_SYNC_MINUTES = 15
+DEFAULT_CALENDAR_MAX_BYTES = 10 * 1024 * 1024
+DEFAULT_CALENDAR_TIMEOUT_SECONDS = 10
 SUPPORTED_LOCALES = ("en", "fr")
 # The kind of connected account "Set up payments" creates; "none" means the platform key (STRIPE_API_KEY)
 # is the practice's own Stripe account, and set-up acts on it directly.
@@ -67,6 +70,12 @@ class Settings:
     # How long a worker holds a job it took before another worker may take it (it must outlast the
     # slowest job; a worker killed mid-job delays that job by this much, no more).
     work_lease_seconds: int = DEFAULT_WORK_LEASE_SECONDS
+    # Calendar feeds: how often the scheduler re-reads each address, the largest body read, the whole fetch's
+    # deadline, and whether http and loopback/private addresses are allowed (the test harness and playground only).
+    calendar_sync_minutes: int = DEFAULT_CALENDAR_SYNC_MINUTES
+    calendar_max_bytes: int = DEFAULT_CALENDAR_MAX_BYTES
+    calendar_timeout_seconds: int = DEFAULT_CALENDAR_TIMEOUT_SECONDS
+    calendar_local_feeds: bool = False
 
     @property
     def multi_workspace(self) -> bool:
@@ -175,6 +184,16 @@ def load_settings(mode: Mode, environ: Mapping[str, str] | None = None) -> Setti
         work_lease_seconds=read.whole_number(
             "BILLBOT_WORK_LEASE_SECONDS", DEFAULT_WORK_LEASE_SECONDS, 1, 3600, "of seconds "
         ),
+        calendar_sync_minutes=read.whole_number(
+            "BILLBOT_CALENDAR_SYNC_MINUTES", DEFAULT_CALENDAR_SYNC_MINUTES, 1, 1440, "of minutes "
+        ),
+        calendar_max_bytes=read.whole_number(
+            "BILLBOT_CALENDAR_MAX_BYTES", DEFAULT_CALENDAR_MAX_BYTES, 1024, 200 * 1024 * 1024, "of bytes "
+        ),
+        calendar_timeout_seconds=read.whole_number(
+            "BILLBOT_CALENDAR_TIMEOUT_SECONDS", DEFAULT_CALENDAR_TIMEOUT_SECONDS, 1, 120, "of seconds "
+        ),
+        calendar_local_feeds=read.whole_number("BILLBOT_CALENDAR_LOCAL_FEEDS", 0, 0, 1, "") == 1,
     )
     read.problems.extend(_missing_for(mode, settings))
     if read.problems:
