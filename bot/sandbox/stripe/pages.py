@@ -6,6 +6,7 @@ through them in the playground. Each POST has the same effect as the matching te
 
 from __future__ import annotations
 
+from decimal import Decimal
 from html import escape
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
@@ -197,7 +198,7 @@ def hosted_invoice(app: App, method: str, query: dict[str, Any], form: dict[str,
             for line in invoice["lines"]["data"]
         )
         taxes = "".join(
-            f"<tr><td>Tax ({escape(t['tax_rate_details']['tax_rate'])}, {t['tax_behavior']})</td>"
+            f"<tr><td>{escape(_tax_rate_label(app, record.account, t['tax_rate_details']['tax_rate']))}</td>"
             f"<td class='amount'>{format_amount(t['amount'], currency)}</td></tr>"
             for t in invoice["total_taxes"] or []
         )
@@ -211,6 +212,17 @@ def hosted_invoice(app: App, method: str, query: dict[str, Any], form: dict[str,
         if invoice["status"] in ("open", "uncollectible"):
             body += _card_form("Pay", error)
         return _page("Invoice", body, 402 if error else 200)
+
+
+def _tax_rate_label(app: App, account: str, rate_id: str) -> str:
+    """As Stripe's hosted page writes a tax line: the rate's display name and percentage, "VAT (20% inclusive)"."""
+    rate = app.store.find("tax_rate", rate_id, account)
+    if rate is None:
+        return "Tax"
+    state = rate.state
+    percentage = format(Decimal(str(state["percentage"])).normalize(), "f")
+    behaviour = " inclusive" if state["inclusive"] else ""
+    return f"{state['display_name']} ({percentage}%{behaviour})"
 
 
 def invoice_pdf(app: App, method: str, query: dict[str, Any], form: dict[str, Any], invoice_id: str) -> Response:

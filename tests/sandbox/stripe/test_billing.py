@@ -263,3 +263,20 @@ def test_customer_update_and_delete(
         "object": "customer",
         "deleted": True,
     }
+
+
+def test_hosted_invoice_page_names_each_tax_rate(
+    client: stripe.StripeClient, customer: stripe.Customer, http: httpx.Client
+) -> None:
+    """As Stripe's hosted page: the rate's display name and percentage, never its id."""
+    added = client.v1.tax_rates.create(params={"display_name": "TVA", "percentage": 19.6, "inclusive": False}).id
+    included = rate(client, 20, inclusive=True)
+    invoice = client.v1.invoices.create(params={"customer": customer.id, "currency": "eur"})
+    for amount, tax_rate in ((1000, added), (1200, included)):
+        client.v1.invoice_items.create(
+            params={"customer": customer.id, "invoice": invoice.id, "amount": amount, "tax_rates": [tax_rate]}
+        )
+    finalized = client.v1.invoices.finalize_invoice(invoice.id)
+    page = http.get(finalized.hosted_invoice_url or "").text
+    assert "TVA (19.6%)" in page and "VAT (20% inclusive)" in page
+    assert "txr_" not in page
