@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from slack_sdk import WebClient
+
 from bot.checklist import Checklist
 from bot.db import Database
 from bot.flow_hooks import ClientEditHooks, InvoiceModalHooks, RefreshInvoiceMessage
@@ -42,6 +44,10 @@ class Services:
     # Called with (team id, the account id left, whether Billbot lost access to it) once a workspace stops using
     # a Stripe account (Disconnect, or Stripe's account.application.deauthorized); at least once, so idempotent.
     on_stripe_disconnected: list[Callable[[str, str | None, bool], None]] = field(default_factory=list)
+    # Called with (web client, team id, the user who invoiced, the appointment ids) once an invoice that bills
+    # sessions has linked them, after the commit (e.g. to redraw a client's record); the invoices flow calls
+    # them, maybe more than once for one invoice (a retry), and logs a listener's error rather than raising it.
+    on_sessions_invoiced: list[Callable[[WebClient, str, str, tuple[int, ...]], None]] = field(default_factory=list)
     # Blocks another flow adds to a client's record (autopay's switch): called with (locale, the Client row).
     client_record_parts: list[Callable[[str, Client], list[dict[str, Any]]]] = field(default_factory=list)
     # The invoice modal, for the flows that open it; set by the invoices flow (bot/flow_hooks.py).

@@ -60,7 +60,9 @@ def create_invoice(
     if created:
         log.info("invoice %s (%s) drafted for %s by %s", invoice.id, invoice.number, team_id, user_id)
     assert invoice.id is not None
-    return _finish(services, web, invoice.id, user_id, locale)
+    outcome = _finish(services, web, invoice.id, user_id, locale)
+    _tell_sessions_invoiced(services, web, invoice.id, team_id, user_id)
+    return outcome
 
 
 def retry_invoice(
@@ -70,7 +72,25 @@ def retry_invoice(
     bundle = store.load(invoice_id, db=services.db)
     if bundle is None or bundle.invoice.team_id != team_id:
         raise ValueError(f"invoice {invoice_id} is not one of {team_id}'s")
-    return _finish(services, web, invoice_id, user_id, locale)
+    outcome = _finish(services, web, invoice_id, user_id, locale)
+    _tell_sessions_invoiced(services, web, invoice_id, team_id, user_id)
+    return outcome
+
+
+def _tell_sessions_invoiced(services: Services, web: WebClient, invoice_id: int, team_id: str, user_id: str) -> None:
+    """Run ``services.on_sessions_invoiced`` for the sessions this invoice bills (committed by now), if any.
+
+    After ``_finish`` so that a redrawn view shows the invoice as Stripe left it; on every run (a resumed
+    submission, a Retry) because a listener only redraws, and a crash may have come between linking and here.
+    """
+    ids = store.linked_session_ids(invoice_id, db=services.db)
+    if not ids:
+        return
+    for listener in services.on_sessions_invoiced:
+        try:
+            listener(web, team_id, user_id, ids)
+        except Exception:  # a redraw that fails must not fail an invoice that exists
+            log.exception("invoice %s: a sessions-invoiced listener failed", invoice_id)
 
 
 def _finish(services: Services, web: WebClient, invoice_id: int, user_id: str, locale: str) -> Outcome:

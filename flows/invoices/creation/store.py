@@ -209,6 +209,13 @@ def _link_sessions(session: Session, team_id: str, client_id: int, invoice_id: i
 # -- reading ----------------------------------------------------------------------------------------------
 
 
+def linked_session_ids(invoice_id: int, *, db: Database) -> tuple[int, ...]:
+    """The sessions (appointments) this invoice bills, by id."""
+    with db.session() as session:
+        query = select(Appointment.id).where(Appointment.invoice_id == invoice_id).order_by(col(Appointment.id))
+        return tuple(row for row in session.exec(query).all() if row is not None)
+
+
 def load(invoice_id: int, *, db: Database) -> InvoiceBundle | None:
     with db.session() as session:
         invoice = session.get(Invoice, invoice_id)
