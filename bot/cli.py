@@ -53,8 +53,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     emulator.add_argument("--webhook", help="URL to deliver signed webhook events to")
     emulator.add_argument("--webhook-secret", help="whsec_… secret to sign those deliveries with")
     playground = commands.add_parser("playground", help="everything on this machine, in a browser: no Slack or Stripe")
-    playground.add_argument("--host", default="127.0.0.1")
-    playground.add_argument("--port", type=int, default=3000, help="the page's port (default 3000)")
+    playground.add_argument("--host", default=None, help="the page's address (default: HOST, else 127.0.0.1)")
+    playground.add_argument("--port", type=int, default=None, help="the page's port (default: PORT, else 3000)")
     playground.add_argument("--database", default="billbot-playground.db", help="SQLite file, recreated at each start")
 
     args = parser.parse_args(argv)
@@ -238,7 +238,7 @@ def _stripe_emulator(host: str, port: int, webhook: str | None, webhook_secret: 
     return 0
 
 
-def _playground(host: str, port: int, database: str) -> int:
+def _playground(host: str | None, port: int | None, database: str) -> int:
     import logging
     import signal
     import threading

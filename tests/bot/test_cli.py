@@ -207,3 +207,35 @@ def test_console_script_is_installed() -> None:
     assert result.returncode == 0
     for command in ("serve", "socket", "scheduler", "db", "stripe-emulator"):
         assert command in result.stdout
+
+
+def test_the_playground_listens_on_port_as_serve_does(tmp_path: Path) -> None:
+    """`PORT=… make run` (the playground without Slack credentials) is honoured: make passes no --port of its own."""
+    run_target = (PROJECT_ROOT / "Makefile").read_text().split("\nrun:", 1)[1].split("\n\n", 1)[0]
+    assert "billbot playground" in run_target and "--port" not in run_target
+    port = free_port()
+    playground = subprocess.Popen(
+        [sys.executable, "-m", "bot", "playground", "--database", str(tmp_path / "playground.db")],
+        env=clean_env(PORT=str(port)),
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                page = httpx.get(f"http://127.0.0.1:{port}/", timeout=2)
+                break
+            except httpx.TransportError:
+                if playground.poll() is not None or time.monotonic() > deadline:
+                    playground.kill()
+                    output = playground.communicate()[0]
+                    raise AssertionError(f"the playground did not listen on {port}: {output}") from None
+                time.sleep(0.2)
+        assert page.status_code == 200 and "Billbot" in page.text
+    finally:
+        playground.terminate()
+        output = playground.communicate(timeout=20)[0]
+    assert f"open http://127.0.0.1:{port}/" in output

@@ -371,3 +371,29 @@ def test_billbot_serve_at_debug_sends_uvicorn_through_our_masked_handler(
     assert not [line for line in lines if line.startswith(("INFO:", "DEBUG:", "WARNING:"))], output  # uvicorn's own
     for secret in (SIGNING_SECRET, env["SLACK_BOT_TOKEN"], STRIPE_WEBHOOK_SECRET, "C" * 32):
         assert secret not in output, secret
+
+
+def _lines_logged_at(level: str, capture: pytest.CaptureFixture[str]) -> str:
+    log.configure(level)
+    for name in ("fontTools.subset", "httpx", "stripe", "apscheduler.scheduler", "bot.work_queue", "flows.invoices"):
+        logging.getLogger(name).setLevel(logging.DEBUG)
+        logging.getLogger(name).info("info from %s", name)
+        logging.getLogger(name).warning("warning from %s", name)
+    return capture.readouterr().err
+
+
+def test_below_debug_libraries_log_their_warnings_only_and_billbots_own_lines_stay(
+    debug_logs: pytest.CaptureFixture[str],
+) -> None:
+    logged = _lines_logged_at("INFO", debug_logs)
+    for library in ("fontTools.subset", "httpx", "stripe", "apscheduler.scheduler"):
+        assert f"info from {library}" not in logged
+        assert f"warning from {library}" in logged
+    for own in ("bot.work_queue", "flows.invoices"):
+        assert f"info from {own}" in logged and f"warning from {own}" in logged
+
+
+def test_at_debug_every_librarys_lines_are_kept(debug_logs: pytest.CaptureFixture[str]) -> None:
+    logged = _lines_logged_at("DEBUG", debug_logs)
+    for name in ("fontTools.subset", "httpx", "stripe", "bot.work_queue"):
+        assert f"info from {name}" in logged

@@ -46,11 +46,12 @@ class Options:
     default_locale: str = "en"
 
 
-def options_from_environment(host: str, port: int, database: Path) -> Options:
+def options_from_environment(host: str | None, port: int | None, database: Path) -> Options:
+    """The playground's options: the command line's host and port, else HOST and PORT as `serve` reads them."""
     user = load_settings(Mode.DATABASE)
     return Options(
-        host=host,
-        port=port,
+        host=host if host is not None else user.host,
+        port=port if port is not None else user.port,
         database=database,
         stripe_api_key=user.stripe_api_key,
         stripe_api_base=user.stripe_api_base,
@@ -115,6 +116,8 @@ class Playground:
             "PUBLIC_URL": self.url.rstrip("/"),
             "STRIPE_WEBHOOK_SECRET": self.webhook_secret,
             "BILLBOT_DEFAULT_LOCALE": self.options.default_locale,
+            # The demo calendar is served on loopback over http, which only the sandbox may read.
+            "BILLBOT_CALENDAR_LOCAL_FEEDS": "1",
         }
         if self.options.stripe_api_key:
             env["STRIPE_API_KEY"] = self.options.stripe_api_key
