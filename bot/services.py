@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 
 from bot.checklist import Checklist
 from bot.db import Database
-from bot.flow_hooks import ClientEditHooks, InvoiceModalHooks, RefreshInvoiceMessage
+from bot.flow_hooks import ClientEditHooks, InvoiceModalHooks, InvoiceSessions, RefreshInvoiceMessage
 from bot.models import Client
 from bot.settings import Settings
 from bot.stripe_events import StripeEvents
@@ -56,6 +56,9 @@ class Services:
     client_edit: ClientEditHooks | None = None
     # Re-render an invoice's message (its client changed); set by the invoices flow.
     refresh_invoice_message: RefreshInvoiceMessage | None = None
+    # An invoice for given sessions, made and sent or charged without a modal (the calendar's session-end
+    # prompt); set by the invoices flow.
+    invoice_sessions: InvoiceSessions | None = None
 
     def close(self) -> None:
         self.work.close()
