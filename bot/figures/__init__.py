@@ -1,0 +1,38 @@
+"""A period's figures (what came in, what was invoiced, what is owed and how late), computed once for the
+report, the App Home, the help channel's answers and the accountant's CSV. Pure functions over our rows."""
+
+from __future__ import annotations
+
+from bot.figures.compute import (
+    AGING,
+    CurrencyFigures,
+    Figures,
+    PractitionerFigure,
+    ServiceFigure,
+    TaxFigure,
+    day_start,
+    outstanding,
+    period_figures,
+    practice_timezone,
+    practice_today,
+)
+from bot.figures.period import Period, PeriodError, month, parse, year
+
+__all__ = [
+    "AGING",
+    "CurrencyFigures",
+    "Figures",
+    "Period",
+    "PeriodError",
+    "PractitionerFigure",
+    "ServiceFigure",
+    "TaxFigure",
+    "day_start",
+    "month",
+    "outstanding",
+    "parse",
+    "period_figures",
+    "practice_timezone",
+    "practice_today",
+    "year",
+]
