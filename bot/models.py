@@ -570,6 +570,22 @@ class InvoiceLine(SQLModel, table=True):
     stripe_invoice_item_id: str | None = Field(default=None, max_length=64)
 
 
+class ClientRecordShown(SQLModel, table=True):
+    """A client's record a person has open (an ephemeral message), and the response_url that redraws it.
+
+    Kept when the person starts invoicing the record's sessions, so that once they are invoiced the record
+    stops offering them; Slack keeps a response_url 30 minutes, so older rows are of no use.
+    """
+
+    __tablename__ = "client_records_shown"
+
+    team_id: str = Field(primary_key=True, max_length=TEAM_ID_LENGTH)
+    user_id: str = Field(primary_key=True, max_length=32)
+    client_id: int = Field(primary_key=True)
+    response_url: str = Field(sa_column=Column(Text, nullable=False))
+    shown_at: datetime = _timestamp(index=True)
+
+
 class InvoiceModalSnapshot(SQLModel, table=True):
     """An open invoice modal's shape and typed values, kept while a "New client" modal sits on top of it.
 

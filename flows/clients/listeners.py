@@ -28,7 +28,7 @@ from bot.services import Services
 from bot.slack_users import ensure_workspace, locale_of, member_today
 from bot.typed_numbers import whole_number
 from bot.work_queue import after_opens, trigger_bound
-from flows.clients import change_listeners
+from flows.clients import change_listeners, open_records
 from flows.clients import changes as change_logic
 from flows.clients import ids as f
 from flows.clients import logic as client_logic
@@ -149,6 +149,15 @@ class ClientListeners:
         """The record the person clicked from, drawn again in place once changed (edit, archive, a session)."""
         _post_to_response_url(response_url, self._record_message(team_id, locale, client_id), replace=True)
 
+    def sessions_invoiced(self, web: WebClient, team_id: str, user_id: str, appointment_ids: tuple[int, ...]) -> None:
+        """``services.on_sessions_invoiced``: the records the invoicer has open for those clients, redrawn."""
+        shown = open_records.shown_for_sessions(self.services.db, team_id, user_id, appointment_ids)
+        if not shown or not self._sees_clients(web, team_id, user_id):
+            return
+        locale = locale_of(self.services, web, team_id, user_id)
+        for client_id, response_url in shown:
+            self.redraw_record(response_url, team_id, locale, client_id)
+
     def _sees_clients(self, client: WebClient, team_id: str, user_id: str) -> bool:
         return access(self.services.db, client, team_id, user_id).client_details
 
@@ -264,6 +273,10 @@ class ClientListeners:
             text = t(locale, "client.record.nothing_to_invoice", name=found.name)
             modals.fill(client, shown, client_views.notice_modal(locale, "client.record.new_invoice", text))
             return
+        response_url = body.get("response_url")
+        if with_sessions and client_id is not None and isinstance(response_url, str) and response_url:
+            # The record stays open behind the invoice modal: redrawn once these sessions are invoiced.
+            open_records.remember(self.services.db, team_id, user_id, client_id, response_url)
         invoice_modal.open(
             client,
             trigger_id=body["trigger_id"],
@@ -375,6 +388,7 @@ def register(app: App, services: Services) -> None:
     app.action(f.INVOICE_SESSIONS_ACTION)(ack=ack_now, lazy=[listeners.invoice_sessions_clicked])
     app.view(f.NEW_CLIENT_CALLBACK)(ack=listeners.validate_client, lazy=[listeners.save_client])
     app.view(f.SESSION_CALLBACK)(ack=listeners.validate_session, lazy=[listeners.save_session])
+    services.on_sessions_invoiced.append(listeners.sessions_invoiced)
     catalogue.register(app, services)
     change_listeners.register(app, services, listeners.redraw_record)
 
