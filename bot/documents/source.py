@@ -6,7 +6,7 @@ from sqlmodel import Session, col, select
 
 from bot.db import Database
 from bot.documents.model import Address, Branding, DocumentLine, InvoiceDocument, TaxTotal
-from bot.i18n import format_percent, t
+from bot.i18n import t, tax_rate_label
 from bot.models import BillingSettings, Client, Invoice, InvoiceLine, InvoiceTemplate, TaxRate, Workspace
 
 _BABEL = {"en": "en_US", "fr": "fr_FR"}
@@ -47,9 +47,8 @@ def practice_address(session: Session, team_id: str) -> Address:
 
 
 def tax_label(rate: TaxRate, locale: str) -> str:
-    percent = format_percent(rate.percentage, locale)
     key = "document.tax_label.inclusive" if rate.inclusive else "document.tax_label"
-    return t(locale, key, name=rate.name, percent=percent)
+    return t(locale, key, rate=tax_rate_label(rate.name, rate.percentage, locale))
 
 
 def document_for_invoice(team_id: str, invoice_id: int, *, db: Database) -> InvoiceDocument:

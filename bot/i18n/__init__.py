@@ -8,6 +8,7 @@ be defined in one file only.
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 from datetime import date, datetime
 from decimal import Decimal
@@ -17,6 +18,7 @@ from pathlib import Path
 from babel import Locale
 from babel.dates import format_date as babel_format_date
 from babel.dates import format_datetime as babel_format_datetime
+from babel.dates import format_time as babel_format_time
 from babel.dates import get_timezone
 from babel.numbers import format_currency
 from babel.numbers import format_percent as babel_format_percent
@@ -91,6 +93,23 @@ def format_percent(value: Decimal, locale: str) -> str:
     return babel_format_percent(Decimal(value) / 100, format=pattern, locale=babel_locale)
 
 
+# A percentage as people write it in a rate's name: "20 %", "20%", "20,0 %", "19.6%" (any space, no-break ones too).
+_PERCENT_IN_NAME = re.compile(r"(\d+(?:[.,]\d+)?)\s*[%\uff05]")
+
+
+def names_percentage(name: str, percentage: Decimal) -> bool:
+    """Whether a tax rate's name already says its percentage ("TVA 20 %" for 20), in any common spelling."""
+    return any(Decimal(found.replace(",", ".")) == Decimal(percentage) for found in _PERCENT_IN_NAME.findall(name))
+
+
+def tax_rate_label(name: str, percentage: Decimal, locale: str) -> str:
+    """How every view names a tax rate: "VAT 20%", or the name alone when it says the percentage ("TVA 20 %"),
+    so that no label reads "TVA 20 % 20 %"."""
+    if names_percentage(name, percentage):
+        return name
+    return f"{name} {format_percent(percentage, locale)}"
+
+
 def sort_key(text: str) -> str:
     """Accents and case ignored, so "Écu" sorts under E, as a French reader expects."""
     return "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c))
@@ -103,3 +122,9 @@ def format_date(value: date, locale: str, style: str = "medium") -> str:
 def format_datetime(value: datetime, locale: str, style: str = "medium", tz: str | None = None) -> str:
     zone = get_timezone(tz) if tz is not None else None  # what babel does with a zone's name, typed
     return babel_format_datetime(value, format=style, tzinfo=zone, locale=_BABEL_LOCALE[normalise_locale(locale)])
+
+
+def format_time(value: datetime, locale: str, tz: str | None = None) -> str:
+    """A time of day in the locale's short form: ``9:00 AM`` in English, ``09:00`` in French (in ``tz``)."""
+    zone = get_timezone(tz) if tz is not None else None
+    return babel_format_time(value, format="short", tzinfo=zone, locale=_BABEL_LOCALE[normalise_locale(locale)])

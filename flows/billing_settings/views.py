@@ -15,7 +15,7 @@ from babel.numbers import format_decimal
 
 from bot import blocks, countries
 from bot.blocks import Block, Element
-from bot.i18n import format_percent, sort_key, t
+from bot.i18n import format_percent, names_percentage, sort_key, t, tax_rate_label
 from bot.models import BillingSettings, TaxRate
 from bot.slack_users import Usergroup as Group
 from flows.billing_settings import currencies
@@ -60,7 +60,9 @@ class SettingsPage:
 
 
 def rate_line(rate: TaxRate | RateForm, locale: str) -> str:
-    parts = [f"*{rate.name}*", format_percent(rate.percentage, locale)]
+    parts = [f"*{rate.name}*"]
+    if not names_percentage(rate.name, rate.percentage):
+        parts.append(format_percent(rate.percentage, locale))
     parts.append(t(locale, "bs.rate.inclusive" if rate.inclusive else "bs.rate.exclusive"))
     if rate.country:
         parts.append(countries.country_name(rate.country, locale))
@@ -314,7 +316,7 @@ def saved_text(locale: str, form: SettingsForm, rates: list[TaxRate]) -> str:
             t(
                 locale,
                 "bs.saved.rates",
-                rates=", ".join(f"{r.name} {format_percent(r.percentage, locale)}" for r in rates),
+                rates=", ".join(tax_rate_label(r.name, r.percentage, locale) for r in rates),
             )
         )
     if form.members_see_client_details is not None:

@@ -11,7 +11,7 @@ from typing import Any
 
 from bot import blocks, money
 from bot.blocks import Block, Element, escape_mrkdwn
-from bot.i18n import format_money, format_percent, t
+from bot.i18n import format_money, t, tax_rate_label
 from bot.models import Service, TaxRate
 from flows.clients import ids as f
 from flows.clients.validation import SERVICE_NAME_MAX
@@ -33,7 +33,7 @@ class CatalogPage:
 
 def rate_label(rate: TaxRate, locale: str) -> str:
     kind = t(locale, "services.tax.inclusive" if rate.inclusive else "services.tax.exclusive")
-    return f"{rate.name} {format_percent(rate.percentage, locale)} ({kind})"
+    return f"{tax_rate_label(rate.name, rate.percentage, locale)} ({kind})"
 
 
 def service_line(service: Service, rates: dict[int, TaxRate], locale: str) -> str:

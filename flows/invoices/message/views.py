@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime
 
 from bot import blocks
 from bot.blocks import escape_mrkdwn
-from bot.i18n import format_date, format_money, format_percent, t
+from bot.i18n import format_date, format_money, t, tax_rate_label
 from bot.initials import initials
 from bot.models import Client, Invoice, InvoiceLine, InvoiceRefund, TaxRate
 from flows.invoices import ids
@@ -56,8 +56,7 @@ def line_text(line: InvoiceLine, currency: str, rates: dict[int, TaxRate], local
         text += t(
             locale,
             key,
-            name=escape_mrkdwn(rate.name),
-            percent=format_percent(rate.percentage, locale),
+            rate=escape_mrkdwn(tax_rate_label(rate.name, rate.percentage, locale)),
             tax=format_money(line.tax_amount, currency, locale),
         )
     return text

@@ -7,7 +7,7 @@ from typing import Any
 
 from bot import blocks, money
 from bot.blocks import Block, Element
-from bot.i18n import format_date, format_money, format_percent, t
+from bot.i18n import format_date, format_money, t, tax_rate_label
 from bot.typed_numbers import whole_number
 from flows.invoices import ids
 from flows.invoices.modal.draft import Draft, LineDraft
@@ -210,9 +210,8 @@ def _tax_block(line: LineDraft, catalog: Catalog, locale: str) -> Block:
     rate_options = [blocks.option(t(locale, "invoice_modal.no_tax"), ids.NONE_VALUE)]
     for rate in catalog.rates[: blocks.SELECT_OPTIONS_MAX - 1]:
         kind = t(locale, "invoice_modal.inclusive" if rate.inclusive else "invoice_modal.exclusive")
-        rate_options.append(
-            blocks.option(f"{rate.name} {format_percent(rate.percentage, locale)} ({kind})", str(rate.id))
-        )
+        label = tax_rate_label(rate.name, rate.percentage, locale)
+        rate_options.append(blocks.option(f"{label} ({kind})", str(rate.id)))
     chosen_rate = next((o for o in rate_options if o["value"] == (line.tax or ids.NONE_VALUE)), rate_options[0])
     return blocks.dispatching(
         blocks.input_block(
