@@ -210,6 +210,7 @@ class _PageRoutes:
             "views": workspace.views(user_id),
             "home": workspace.home(user_id),
             "words": words(me.get("locale", "en-US")),
+            "locale": me.get("locale", "en-US"),  # the renderer's own words and times follow the viewer's Slack
             "shortcuts": sorted(GLOBAL_SHORTCUTS),
         }
         text = json.dumps(state, sort_keys=True, default=str)

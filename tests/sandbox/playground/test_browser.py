@@ -20,7 +20,7 @@ from PIL import Image
 
 from bot.i18n import t
 from bot.sandbox.playground import Options, Playground
-from bot.sandbox.playground.demo import GENERAL
+from bot.sandbox.playground.demo import GENERAL, MEMBER
 from flows.invoices import ids as action_ids
 from flows.invoices import ids as modal_ids
 from flows.stripe_setup import views as setup_views
@@ -247,3 +247,22 @@ def fill_line(page: Any, modal: str, index: int, description: str, quantity: str
         (modal_ids.LINE_PRICE, price),
     ):
         page.locator(modal + f"[data-action-id='{line(field)}']").nth(index).fill(value)
+
+
+def test_the_renderer_writes_slacks_own_words_in_the_viewers_language(
+    browser_page: Any, playground: Playground, tmp_path: Path
+) -> None:
+    """Slack itself writes "(optional)" beside an optional field's label, in the viewer's Slack language."""
+    page = browser_page
+    page.goto(playground.url)
+    page.select_option("#who", MEMBER)  # Camille, whose Slack is in French
+    page.wait_for_function("document.documentElement.lang === 'fr-FR'")
+    me = Journey(page, playground, tmp_path)
+    page.click(f"[data-channel='{GENERAL}']")
+    me.command("/client new")
+    modal = me.modal("client_new")
+    optional = page.locator(modal + ".bk-optional")
+    optional.first.wait_for()
+    assert {text.strip() for text in optional.all_inner_texts()} == {"(facultatif)"}
+    assert "(optional)" not in page.inner_text(modal.strip())
+    me.shot("client-new-in-french")

@@ -348,7 +348,11 @@ def test_the_page_and_its_state(page: httpx.Client) -> None:
     assert [c["name"] for c in state["channels"]] == ["general", "help", "Billbot"]
     assert state["channels"][-1]["kind"] == "app"
     assert state["words"]["send"] == "Send"
-    assert page.get("/api/state", params={"user": MEMBER}).json()["words"]["send"] == "Envoyer"
+    french = page.get("/api/state", params={"user": MEMBER}).json()
+    assert french["words"]["send"] == "Envoyer"
+    # What Slack writes itself beside the app's blocks, the renderer writes in the viewer's language.
+    assert (french["locale"], french["words"]["optional"]) == ("fr-FR", "(facultatif)")
+    assert (state["locale"], state["words"]["optional"]) == ("en-US", "(optional)")
     assert page.get("/api/state", params={"user": "U0NOBODY"}).status_code == 400
 
 

@@ -491,7 +491,8 @@ const BK = (() => {
       case "input": {
         node = el("div", { class: "bk-input-block" });
         const label = el("label", { class: "bk-label" }, textHtml(block.label, env));
-        if (block.optional) label.appendChild(el("span", { class: "bk-optional" }, " (optional)"));
+        // Slack writes this word itself, in the viewer's Slack language.
+        if (block.optional) label.appendChild(el("span", { class: "bk-optional" }, " " + esc(BK.words.optional || "(optional)")));
         node.appendChild(label);
         node.appendChild(block.element ? element(block.element, id, ctx, !!block.dispatch_action) : placeholder("input without element"));
         if (block.hint) node.appendChild(el("div", { class: "bk-hint" }, textHtml(block.hint, env)));
@@ -519,5 +520,6 @@ const BK = (() => {
     return frag;
   }
 
-  return { render, reconcile, mrkdwn, textHtml, plainText, esc, el, words: {}, confirm: (_, go) => go() };
+  // words and locale: the viewing member's (the page sets them from /api/state), for what Slack writes itself.
+  return { render, reconcile, mrkdwn, textHtml, plainText, esc, el, words: {}, locale: "en-US", confirm: (_, go) => go() };
 })();

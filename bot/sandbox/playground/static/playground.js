@@ -96,7 +96,7 @@ function drawSidebar() {
   const who = $("#who");
   if (who.options.length !== d.users.length) {
     who.innerHTML = "";
-    for (const u of d.users) who.appendChild(BK.el("option", { value: u.id }, BK.esc(`${u.real_name}${u.is_admin ? " (admin)" : ""} · ${u.locale}`)));
+    for (const u of d.users) who.appendChild(BK.el("option", { value: u.id }, BK.esc(`${u.real_name}${u.is_admin ? ` (${d.words.admin})` : ""} · ${u.locale}`)));
   }
   who.value = d.me;
   $("#who-label").textContent = d.words.acting_as;
@@ -135,7 +135,7 @@ function drawHeader() {
 function messageNode(m, replies) {
   const w = S.data.words;
   const node = BK.el("div", { class: `message ${m.ephemeral ? "ephemeral" : ""}`, "data-ts": m.ts });
-  const time = new Date(parseFloat(m.ts) * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  const time = new Date(parseFloat(m.ts) * 1000).toLocaleTimeString(BK.locale, { hour: "2-digit", minute: "2-digit" });
   node.appendChild(BK.el("div", { class: "avatar" }, BK.esc((m.user_name || "?").slice(0, 1))));
   const body = BK.el("div", { class: "body" });
   body.appendChild(BK.el("div", { class: "meta" },
@@ -160,7 +160,7 @@ function messageNode(m, replies) {
   }
   if (replies && replies.length) {
     const thread = BK.el("div", { class: "thread" });
-    thread.appendChild(BK.el("div", { class: "thread-count" }, `${replies.length} ${BK.esc(new Intl.PluralRules((S.data.users.find((u) => u.id === S.data.me) || {}).locale || "en").select(replies.length) === "one" ? w.replies_one : w.replies_other)}`));
+    thread.appendChild(BK.el("div", { class: "thread-count" }, `${replies.length} ${BK.esc(new Intl.PluralRules(BK.locale).select(replies.length) === "one" ? w.replies_one : w.replies_other)}`));
     for (const r of replies) thread.appendChild(messageNode(r, null));
     body.appendChild(thread);
   }
@@ -303,6 +303,8 @@ async function poll() {
     S.data = data;
     S.user = data.me;
     BK.words = data.words;
+    BK.locale = data.locale;
+    document.documentElement.lang = data.locale;
     if (!data.channels.some((c) => c.id === S.channel)) S.channel = data.channels[0].id;
     $("#banner").textContent = data.words.banner;
     draw(first);
@@ -331,8 +333,8 @@ BK.confirm = (confirm, go) => {
   box.appendChild(BK.el("div", { class: "modal-head" }, `<span class="modal-title">${BK.textHtml(confirm.title)}</span>`));
   box.appendChild(BK.el("div", { class: "modal-body" }, BK.textHtml(confirm.text, env)));
   const foot = BK.el("div", { class: "modal-foot" });
-  const no = BK.el("button", { class: "bk-button confirm-deny", type: "button" }, BK.textHtml(confirm.deny) || "Cancel");
-  const yes = BK.el("button", { class: `bk-button ${confirm.style === "danger" ? "bk-danger" : "bk-primary"} confirm-yes`, type: "button" }, BK.textHtml(confirm.confirm) || "OK");
+  const no = BK.el("button", { class: "bk-button confirm-deny", type: "button" }, BK.textHtml(confirm.deny) || BK.esc(S.data.words.confirm_deny));
+  const yes = BK.el("button", { class: `bk-button ${confirm.style === "danger" ? "bk-danger" : "bk-primary"} confirm-yes`, type: "button" }, BK.textHtml(confirm.confirm) || BK.esc(S.data.words.confirm_ok));
   no.onclick = () => { overlay.style.display = "none"; };
   yes.onclick = () => { overlay.style.display = "none"; go(); };
   foot.append(no, yes);
