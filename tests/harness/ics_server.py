@@ -63,7 +63,7 @@ class IcsServer:
                 server._handle(self)
 
         self._httpd = _Quiet(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="ics-server", daemon=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), name="ics-server", daemon=True)
 
     # -- the test's side -------------------------------------------------------------------------------------
 
