@@ -5,6 +5,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import func
@@ -12,7 +13,18 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.db import Database
-from bot.models import Appointment, BillingSettings, Client, HandledRequest, Invoice, Service, TaxRate
+from bot.models import (
+    Appointment,
+    BillingSettings,
+    CalendarEvent,
+    CalendarFeed,
+    Client,
+    HandledRequest,
+    Invoice,
+    Service,
+    TaxRate,
+    utcnow,
+)
 from flows.clients.validation import ClientForm, ServiceForm, SessionForm
 
 S = TypeVar("S", bound=Any)  # a select statement
@@ -46,16 +58,26 @@ def search_clients(
     return list(session.exec(statement))
 
 
-def uninvoiced_appointments(session: Session, team_id: str, client_id: int) -> list[Appointment]:
-    """The client's sessions not yet on an invoice, or only on one that was voided, oldest first."""
+def held(statement: S, now: datetime | None = None) -> S:
+    """Sessions that took place: a calendar's sessions still to come are not sessions yet (nor billable)."""
+    starts_at = col(Appointment.starts_at)
+    return statement.where(starts_at.is_(None) | (starts_at <= (now or utcnow())))
+
+
+def uninvoiced_appointments(
+    session: Session, team_id: str, client_id: int, now: datetime | None = None
+) -> list[Appointment]:
+    """The client's sessions not yet on an invoice, or only on one that was voided, oldest first (held ones,
+    and none cancelled in the calendar)."""
     statement = (
         select(Appointment)
         .outerjoin(Invoice, col(Invoice.id) == col(Appointment.invoice_id))
         .where(Appointment.team_id == team_id, Appointment.client_id == client_id)
         .where((col(Appointment.invoice_id).is_(None)) | (Invoice.status == "void"))
+        .where(col(Appointment.calendar_flag).is_(None) | (Appointment.calendar_flag != "cancelled"))
         .order_by(col(Appointment.held_on), col(Appointment.id))
     )
-    return list(session.exec(statement))
+    return list(session.exec(held(statement, now)))
 
 
 def active_services(session: Session, team_id: str) -> list[Service]:
@@ -138,6 +160,8 @@ class SessionRow:
     # The invoice it is on, if any (a voided one included: the record says it was freed).
     invoice_number: str | None
     invoice_status: str | None
+    # An imported session's calendar zone (its feed's): its time is shown there, as its date is.
+    timezone: str | None = None
 
     @property
     def invoiced(self) -> bool:
@@ -186,18 +210,28 @@ def load_record(
         else:
             paid_total[currency] = int(total or 0)
     rows = session.exec(
-        select(Appointment, Invoice.number, Invoice.status)
-        .outerjoin(Invoice, col(Invoice.id) == col(Appointment.invoice_id))
-        .where(Appointment.team_id == team_id, Appointment.client_id == client_id)
-        .order_by(col(Appointment.held_on).desc(), col(Appointment.id).desc())
-        .limit(sessions_shown)
+        held(
+            select(Appointment, Invoice.number, Invoice.status, CalendarFeed.timezone)
+            .outerjoin(Invoice, col(Invoice.id) == col(Appointment.invoice_id))
+            .outerjoin(CalendarEvent, col(CalendarEvent.appointment_id) == col(Appointment.id))
+            .outerjoin(CalendarFeed, col(CalendarFeed.id) == col(CalendarEvent.feed_id))
+            .where(Appointment.team_id == team_id, Appointment.client_id == client_id)
+            .order_by(
+                col(Appointment.held_on).desc(),
+                col(Appointment.starts_at).desc().nulls_last(),
+                col(Appointment.id).desc(),
+            )
+            .limit(sessions_shown)
+        )
     )
-    sessions = [SessionRow(appointment, number, status) for appointment, number, status in rows]
+    sessions = [SessionRow(appointment, number, status, tz) for appointment, number, status, tz in rows]
     session_count = int(
         session.exec(
-            select(func.count())
-            .select_from(Appointment)
-            .where(Appointment.team_id == team_id, Appointment.client_id == client_id)
+            held(
+                select(func.count())
+                .select_from(Appointment)
+                .where(Appointment.team_id == team_id, Appointment.client_id == client_id)
+            )
         ).one()
     )
     uninvoiced = tuple(a.id for a in uninvoiced_appointments(session, team_id, client_id) if a.id is not None)

@@ -7,12 +7,12 @@ details and sessions, which only the asker should see), so each stays within a m
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from bot import blocks, countries
 from bot.blocks import Block, Element, escape_mrkdwn
-from bot.i18n import format_date, format_money, t
+from bot.i18n import format_date, format_money, format_time, t
 from bot.models import Appointment, Client, Service
 from flows.clients import ids as f
 from flows.clients.logic import ClientRecord, SessionRow
@@ -231,14 +231,32 @@ def _invoice_line(locale: str, invoice: Any) -> str:
 
 def _session_line(locale: str, row: SessionRow) -> str:
     appointment = row.appointment
-    parts = [format_date(appointment.held_on, locale), escape_mrkdwn(appointment.description)]
+    when = format_date(appointment.held_on, locale)
+    if appointment.source == "calendar":
+        # Imported from the practitioner's calendar: marked, with its time in the calendar's zone.
+        if appointment.starts_at is not None:
+            when = t(
+                locale,
+                "client.session.at",
+                date=when,
+                time=format_time(_utc(appointment.starts_at), locale, row.timezone or "UTC"),
+            )
+        when = f":calendar: {when}"
+    parts = [when, escape_mrkdwn(appointment.description)]
     if appointment.duration_minutes:
         parts.append(t(locale, "client.session.minutes", minutes=appointment.duration_minutes))
     if row.invoiced:
         parts.append(t(locale, "client.session.invoiced", number=row.invoice_number))
     else:
         parts.append(t(locale, "client.session.not_invoiced"))
+    if appointment.calendar_flag in ("cancelled", "moved"):
+        parts.append(f":warning: {t(locale, f'client.session.flag.{appointment.calendar_flag}')}")
     return " · ".join(parts)
+
+
+def _utc(value: datetime) -> datetime:
+    # SQLite hands back naive datetimes even for timezone-aware columns; we store UTC.
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 # -- the record's controls ---------------------------------------------------------------------------------

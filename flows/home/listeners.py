@@ -29,6 +29,8 @@ SUBCOMMAND_STEPS = {
     "reminders": "reminders",
 }
 HELP_SUBCOMMAND = "help"
+REPORT_SUBCOMMAND = "report"
+CALENDAR_SUBCOMMAND = "calendar"
 
 
 class HomeListeners:
@@ -65,6 +67,17 @@ class HomeListeners:
             help_flow.open_settings(
                 services, client, trigger_id=command["trigger_id"], team_id=team_id, user_id=user_id, locale=locale
             )
+        elif word == CALENDAR_SUBCOMMAND:
+            from flows import calendar
+
+            calendar.open_connect(
+                services, client, trigger_id=command["trigger_id"], team_id=team_id, user_id=user_id, locale=locale
+            )
+        elif word == REPORT_SUBCOMMAND:
+            from flows import reports
+
+            period = (command.get("text") or "").strip()[len(word) :].strip()
+            reports.answer_command(services, client, command, respond, text=period, locale=locale)
         else:
             # response_url reaches the user wherever they typed, even where the bot is not a member.
             respond(text=t(locale, "billing.usage", word=word[:50]), response_type="ephemeral")
@@ -97,6 +110,11 @@ class HomeListeners:
             owed = balances.owed(services.db, team_id)
             extra = views.balance_blocks(locale, owed, balances.part_paid(services.db, team_id))
             view["blocks"] = (view["blocks"] + extra)[: blocks.VIEW_BLOCKS_MAX]
+        from flows import calendar
+
+        # This week's and last week's sessions, for their practitioner and the billing admins (private view).
+        extra = calendar.home_section(services, client, team_id, user_id, locale)
+        view["blocks"] = (view["blocks"] + extra)[: blocks.VIEW_BLOCKS_MAX]
         client.views_publish(user_id=user_id, view=view)
 
     @trigger_bound

@@ -125,10 +125,10 @@ def test_invoice_opens_the_invoice_modal_with_exactly_that_session(billbot: Bill
     first = cal.session(feed, anne, last_week(0, 9))
     cal.session(feed, anne, last_week(2, 9))
     home = open_home(billbot, ADMIN)
-    button = button_for(calendar_blocks(home), "Invoice 9:00\u202fAM · Anne Martin")
+    [button] = [b for b in buttons(calendar_blocks(home)) if b["value"] == str(first)]
+    assert button["text"]["text"] == "Invoice 9:00\u202fAM · Anne Martin"
     assert ids.INVOICE_SESSION_PATTERN.match(button["action_id"])
-    sessions = [b for b in buttons(calendar_blocks(home)) if b["value"] == str(first)]
-    view = click_on_home(billbot, ADMIN, sessions[0], home)
+    view = click_on_home(billbot, ADMIN, button, home)
     assert view["callback_id"] == invoice_ids.CALLBACK
     assert modal_sessions(view) == {first}
     assert "Anne Martin" in text_of(view["blocks"])
