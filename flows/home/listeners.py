@@ -8,11 +8,13 @@ from typing import Any
 from slack_bolt import App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlmodel import col, select
 
 from bot import blocks, modals
 from bot.acks import ack_now
 from bot.checklist import OPEN_STEP_ACTION, STEP_KEYS, StepContext
 from bot.i18n import t
+from bot.models import Appointment
 from bot.permissions import is_billing_admin
 from bot.services import Services
 from bot.slack_users import ensure_workspace, locale_of
@@ -96,6 +98,22 @@ class HomeListeners:
         ensure_workspace(services.db, team_id)
         self._publish(client, team_id, user_id, locale_of(services, client, team_id, user_id))
 
+    def sessions_invoiced(self, web: WebClient, team_id: str, user_id: str, appointment_ids: tuple[int, ...]) -> None:
+        """``services.on_sessions_invoiced``: a calendar's sessions were invoiced, so the Homes that show them
+        (the invoicer's, and each practitioner's whose sessions they are) are drawn again: no stale Invoice button."""
+        with self.services.db.session() as session:
+            practitioners = session.exec(
+                select(Appointment.practitioner_id).where(
+                    Appointment.team_id == team_id,
+                    Appointment.source == "calendar",
+                    col(Appointment.id).in_(appointment_ids),
+                )
+            ).all()
+        if not practitioners:
+            return  # typed sessions only: the week view shows none of them
+        for user in sorted({user_id, *(p for p in practitioners if p)}):
+            self._publish(web, team_id, user, locale_of(self.services, web, team_id, user))
+
     def _publish(self, client: WebClient, team_id: str, user_id: str, locale: str) -> None:
         services = self.services
         view = views.home_view(locale, self._statuses(team_id))
@@ -162,6 +180,7 @@ class HomeListeners:
 def register(app: App, services: Services) -> None:
     listeners = HomeListeners(services)
     services.checklist.on_change(listeners.redraw_checklist)
+    services.on_sessions_invoiced.append(listeners.sessions_invoiced)
     app.command("/billing")(ack=ack_now, lazy=[listeners.billing_command])
     app.event("app_home_opened")(ack=ack_now, lazy=[listeners.publish_home])
     app.action(OPEN_STEP_ACTION)(ack=ack_now, lazy=[listeners.open_step_button])
