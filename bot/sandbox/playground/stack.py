@@ -19,7 +19,7 @@ from bot.sandbox.slack import SlackStandIn, Workspace
 from bot.sandbox.stripe import StripeEmulator
 from bot.settings import Mode, Settings, load_settings
 
-from . import demo
+from . import calendar_demo, demo
 from .page import build_page_app
 from .slack_client import SlackClient
 
@@ -91,6 +91,7 @@ class Playground:
         self.slack = SlackStandIn()
         self.workspace: Workspace = demo.add_demo_workspace(self.slack)
         self.stripe: StripeEmulator | None = None
+        self.calendar: calendar_demo.DemoCalendarServer | None = None
         self.app_port = free_port(options.host)
         # Port 0 (tests) picks a free one, so several playgrounds can run side by side.
         self.port = options.port or free_port(options.host)
@@ -160,6 +161,10 @@ class Playground:
         app_server = _Served(http_app, self.options.host, self.app_port, "billbot-app")
         app_server.start()
         self._parts.append(app_server)
+        # The demo calendar, served locally and connected as the admin's: the App Home's week view is filled.
+        self.calendar = calendar_demo.DemoCalendarServer(self.options.host).start()
+        self._parts.append(self.calendar)
+        calendar_demo.connect_demo_calendar(services, self.calendar.url)
         if self.stripe is not None:
             self.stripe.add_webhook_endpoint(f"{self.app_url}/stripe/webhook", self.webhook_secret)
         scheduler = build_scheduler(services, blocking=False)
