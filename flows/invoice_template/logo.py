@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import io
-import urllib.request
 from dataclasses import dataclass
-from urllib.error import URLError
-from urllib.parse import urlsplit
 
 from PIL import Image, ImageOps, UnidentifiedImageError
+
+from bot.slack_files import SlackFileError, download
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 JPEG_MAGIC = b"\xff\xd8\xff"
@@ -24,7 +23,6 @@ MAX_SIDE = 1200  # plenty for a logo printed 60 mm wide, and keeps PDFs small
 STRIPE_MAX_BYTES = 512 * 1024  # Stripe's limit for purpose=business_logo
 DOWNLOAD_MAX_BYTES = 25 * 1024 * 1024
 DOWNLOAD_TIMEOUT = 2.0  # the ack that checks the logo must answer Slack within 3 s
-SLACK_FILES_HOST = "files.slack.com"
 
 
 class LogoProblem(Exception):
@@ -101,25 +99,11 @@ def _encode(image: Image.Image, mime: str) -> bytes:
     return out.getvalue()
 
 
-def may_fetch(url: str, slack_api_url: str) -> bool:
-    """The bot token goes only to Slack's file host (or the stand-in that plays Slack in tests)."""
-    target = urlsplit(url)
-    api = urlsplit(slack_api_url)
-    if target.scheme == "https" and target.hostname == SLACK_FILES_HOST:
-        return True
-    return (target.scheme, target.netloc) == (api.scheme, api.netloc)
-
-
 def fetch(url: str, token: str | None, slack_api_url: str) -> bytes:
     """A file's bytes from url_private_download (needs the files:read scope)."""
-    if not may_fetch(url, slack_api_url):
-        raise LogoProblem("template.error.logo_fetch")
-    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"} if token else {})
     try:
-        with urllib.request.urlopen(request, timeout=DOWNLOAD_TIMEOUT) as response:
-            data: bytes = response.read(DOWNLOAD_MAX_BYTES + 1)
-    except (URLError, OSError, ValueError) as exc:
+        return download(url, token, slack_api_url, max_bytes=DOWNLOAD_MAX_BYTES, timeout=DOWNLOAD_TIMEOUT)
+    except SlackFileError as exc:
+        if exc.reason == "too_large":
+            raise LogoProblem("template.error.logo_unusable", detail="over 25 MB") from exc
         raise LogoProblem("template.error.logo_fetch") from exc
-    if len(data) > DOWNLOAD_MAX_BYTES:
-        raise LogoProblem("template.error.logo_unusable", detail="over 25 MB")
-    return data
