@@ -751,3 +751,10 @@ Index(
     table_of(Invoice).c.due_date,
     table_of(Invoice).c.team_id,
 )
+
+# A period's figures (bot.figures) read one workspace's rows by the day they belong to.
+Index("ix_invoices_team_created_at", table_of(Invoice).c.team_id, table_of(Invoice).c.created_at)
+Index("ix_invoices_team_paid_at", table_of(Invoice).c.team_id, table_of(Invoice).c.paid_at)
+Index("ix_invoice_payments_team_paid_on", table_of(InvoicePayment).c.team_id, table_of(InvoicePayment).c.paid_on)
+Index("ix_invoice_refunds_team_created_at", table_of(InvoiceRefund).c.team_id, table_of(InvoiceRefund).c.created_at)
+Index("ix_appointments_team_held_on", table_of(Appointment).c.team_id, table_of(Appointment).c.held_on)

@@ -110,6 +110,7 @@ def default_flows() -> list[Callable[[App, Services], None]]:
         invoice_template,
         invoices,
         reminders,
+        reports,
         stripe_setup,
         workspace,
     )
@@ -125,6 +126,7 @@ def default_flows() -> list[Callable[[App, Services], None]]:
         reminders.register,
         autopay.register,
         calendar.register,
+        reports.register,
         help_flow.register,
         workspace.register,
     ]

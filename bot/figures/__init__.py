@@ -17,17 +17,22 @@ from bot.figures.compute import (
     practice_today,
 )
 from bot.figures.period import Period, PeriodError, month, parse, year
+from bot.figures.rows import LineRow, MoneyRow, line_rows, money_rows
 
 __all__ = [
     "AGING",
     "CurrencyFigures",
     "Figures",
+    "LineRow",
+    "MoneyRow",
     "Period",
     "PeriodError",
     "PractitionerFigure",
     "ServiceFigure",
     "TaxFigure",
     "day_start",
+    "line_rows",
+    "money_rows",
     "month",
     "outstanding",
     "parse",

@@ -153,7 +153,7 @@ def _counted(invoice: Any = _INV) -> ColumnElement[bool]:
     return and_(invoice.c.status.in_(FINALIZED), or_(invoice.c.replaced_by_id.is_(None), ~taken))
 
 
-def _in_period(column: Any, period: Period, tz: str) -> ColumnElement[bool]:
+def in_period(column: Any, period: Period, tz: str) -> ColumnElement[bool]:
     return and_(column >= day_start(period.start, tz), column < day_start(period.end, tz))
 
 
@@ -220,7 +220,7 @@ def _collected(session: Session, team_id: str, period: Period, tz: str, found: d
         _figures_of(found, str(currency)).collected += int(amount or 0)
     rows = session.execute(
         select(_INV.c.currency, func.sum(stripe_rest()))
-        .where(_INV.c.team_id == team_id, _INV.c.status == "paid", _in_period(_INV.c.paid_at, period, tz))
+        .where(_INV.c.team_id == team_id, _INV.c.status == "paid", in_period(_INV.c.paid_at, period, tz))
         .group_by(_INV.c.currency)
     ).all()
     for currency, amount in rows:
@@ -230,7 +230,7 @@ def _collected(session: Session, team_id: str, period: Period, tz: str, found: d
         .where(
             _REFUND.c.team_id == team_id,
             _REFUND.c.status == "succeeded",
-            _in_period(_REFUND.c.created_at, period, tz),
+            in_period(_REFUND.c.created_at, period, tz),
         )
         .group_by(_REFUND.c.currency)
     ).all()
@@ -239,7 +239,7 @@ def _collected(session: Session, team_id: str, period: Period, tz: str, found: d
 
 
 def invoiced_filter(team_id: str, period: Period, tz: str) -> ColumnElement[bool]:
-    return and_(_INV.c.team_id == team_id, _counted(), _in_period(_INV.c.created_at, period, tz))
+    return and_(_INV.c.team_id == team_id, _counted(), in_period(_INV.c.created_at, period, tz))
 
 
 def _invoiced(session: Session, team_id: str, period: Period, tz: str, found: dict[str, CurrencyFigures]) -> None:

@@ -1,13 +1,14 @@
-"""What the practice is still owed, for the App Home: open invoices' balance due per currency, and the invoices
-paid in part. Read from our rows (mirrored from Stripe after each payment and webhook)."""
+"""What the practice is still owed, for the App Home: open invoices' balance due per currency (bot.figures'
+outstanding figure, the one `/billing report` shows), and the invoices paid in part. Read from our rows
+(mirrored from Stripe after each payment and webhook)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func
 from sqlmodel import col, select
 
+from bot import figures
 from bot.db import Database
 from bot.models import Invoice
 
@@ -31,13 +32,8 @@ class PartPaid:
 
 def owed(db: Database, team_id: str) -> list[Owed]:
     with db.session() as session:
-        rows = session.exec(
-            select(Invoice.currency, func.count(), func.sum(Invoice.amount_remaining))
-            .where(Invoice.team_id == team_id, col(Invoice.status).in_(OPEN))
-            .group_by(Invoice.currency)
-            .order_by(Invoice.currency)
-        ).all()
-    return [Owed(str(currency), int(count), int(balance or 0)) for currency, count, balance in rows]
+        found = figures.outstanding(session, team_id, figures.practice_today(session, team_id))
+    return [Owed(currency, row.outstanding_count, row.outstanding) for currency, row in sorted(found.items())]
 
 
 def part_paid(db: Database, team_id: str, limit: int = 5) -> list[PartPaid]:
