@@ -34,6 +34,8 @@ class OAuthState:
     user_id: str
     locale: str
     nonce: str
+    # The set-up modal the link was shown in, redrawn once the account is connected (None: not known).
+    view_id: str | None = None
 
 
 class Links:
@@ -87,13 +89,16 @@ class Links:
 
     # -- OAuth ----------------------------------------------------------------------------------------------
 
-    def oauth_state(self, team_id: str, user_id: str, locale: str, *, now: float | None = None) -> str:
-        payload = {"t": team_id, "u": user_id, "l": locale, "n": secrets.token_urlsafe(16)}
+    def oauth_state(
+        self, team_id: str, user_id: str, locale: str, view_id: str | None = None, *, now: float | None = None
+    ) -> str:
+        payload = {"t": team_id, "u": user_id, "l": locale, "n": secrets.token_urlsafe(16), "v": view_id or ""}
         return signed.sign(self._key, signed.OAUTH_STATE, payload, ttl_seconds=OAUTH_STATE_SECONDS, now=now)
 
     def read_oauth_state(self, state: str | None) -> OAuthState:
         payload = signed.verify(self._key, signed.OAUTH_STATE, state)
         try:
-            return OAuthState(str(payload["t"]), str(payload["u"]), str(payload["l"]), str(payload["n"]))
+            view_id = str(payload.get("v") or "") or None  # states signed before it carried one have none
+            return OAuthState(str(payload["t"]), str(payload["u"]), str(payload["l"]), str(payload["n"]), view_id)
         except KeyError as exc:
             raise signed.TokenError("invalid") from exc

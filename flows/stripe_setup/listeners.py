@@ -44,16 +44,28 @@ class StripeSetupListeners:
     def platform(self) -> bool:
         return logic.platform_mode(self.services.settings)
 
-    def _oauth_url(self, team_id: str, user_id: str, locale: str) -> str | None:
-        if self.platform or not self.services.stripe.oauth_configured:
+    @property
+    def _offers_oauth(self) -> bool:
+        return not self.platform and self.services.stripe.oauth_configured
+
+    def _oauth_url(self, team_id: str, user_id: str, locale: str, view_id: str | None) -> str | None:
+        if not self._offers_oauth:
             return None
-        state = self.links.oauth_state(team_id, user_id, locale)
+        # The modal's view id rides in the state: the callback redraws that modal once connected.
+        state = self.links.oauth_state(team_id, user_id, locale, view_id)
         return self.services.stripe.oauth_authorize_url(state=state, redirect_uri=self.links.oauth_redirect_uri)
 
     def _modal(
-        self, locale: str, row: StripeAccount | None, team_id: str, user_id: str, **kwargs: Any
+        self,
+        locale: str,
+        row: StripeAccount | None,
+        team_id: str,
+        user_id: str,
+        view_id: str | None = None,
+        **kwargs: Any,
     ) -> dict[str, Any]:
-        oauth_url = self._oauth_url(team_id, user_id, locale) if row is None else None
+        """The set-up modal; ``view_id``: the view it is (or will be) shown in, if known."""
+        oauth_url = self._oauth_url(team_id, user_id, locale, view_id) if row is None else None
         return views.status_modal(locale, row, platform=self.platform, oauth_url=oauth_url, **kwargs)
 
     def _refuse(self, step: StepContext) -> bool:
@@ -74,9 +86,15 @@ class StripeSetupListeners:
         if self._refuse(step):
             return
         row = logic.get_row(self.services.db, step.team_id)
-        view = self._modal(step.locale, row, step.team_id, step.user_id)
+        known = step.shown.view_id if step.shown is not None else None
+        view = self._modal(step.locale, row, step.team_id, step.user_id, known)
         view_id = step.open(view)  # the fresh status below replaces the modal in place
         if row is None:
+            if known is None and self._offers_oauth:
+                # Its OAuth link now names this view, so that connecting an existing account redraws it.
+                self.notifier.update_modal(
+                    step.client, view_id, self._modal(step.locale, row, step.team_id, step.user_id, view_id)
+                )
             return
         # A webhook can go missing (a server without a public address, say); opening the modal catches up.
         try:
@@ -86,7 +104,7 @@ class StripeSetupListeners:
             return
         self.notifier.announce(fresh, change)
         if logic.AccountStatus.of(fresh) != logic.AccountStatus.of(row):
-            view = self._modal(step.locale, fresh, step.team_id, step.user_id)
+            view = self._modal(step.locale, fresh, step.team_id, step.user_id, view_id)
             self.notifier.update_modal(step.client, view_id, view)
 
     def start_setup(self, body: dict[str, Any], client: WebClient) -> None:
@@ -104,7 +122,8 @@ class StripeSetupListeners:
         def show(**kwargs: Any) -> None:
             if view_id is not None:
                 current = logic.get_row(services.db, team_id)
-                self.notifier.update_modal(client, view_id, self._modal(locale, current, team_id, user_id, **kwargs))
+                view = self._modal(locale, current, team_id, user_id, view_id, **kwargs)
+                self.notifier.update_modal(client, view_id, view)
 
         show(working=True)
         try:
@@ -244,14 +263,16 @@ class StripeSetupListeners:
             log.warning("disconnecting %s from %s failed at Stripe: %s", account_id, team_id, exc)
             if isinstance(parent, str):
                 error = self._error_text(locale, exc, "stripe_setup.disconnect.failed")
-                self.notifier.update_modal(client, parent, self._modal(locale, before, team_id, user_id, error=error))
+                view = self._modal(locale, before, team_id, user_id, parent, error=error)
+                self.notifier.update_modal(client, parent, view)
             return
         if removed is not None:  # to one caller; Stripe's deauthorized event tells the hooks again, for OAuth
             self._disconnected(team_id, account_id, revoked=revoked)
         if isinstance(parent, str):
             current = logic.get_row(self.services.db, team_id)
             notice = views.disconnected_notice(locale, account_id, revoked=revoked) if current is None else None
-            self.notifier.update_modal(client, parent, self._modal(locale, current, team_id, user_id, notice=notice))
+            view = self._modal(locale, current, team_id, user_id, parent, notice=notice)
+            self.notifier.update_modal(client, parent, view)
 
 
 def register(app: App, services: Services) -> None:

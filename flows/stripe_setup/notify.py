@@ -72,14 +72,15 @@ class Notifier:
             # The change is recorded either way; retrying the whole event would not bring this DM back.
             log.warning("could not DM %s about payments set-up: %s", row.started_by, exc.response.get("error"))
 
-    def update_modal(self, client: WebClient | None, view_id: str, view: dict[str, Any]) -> bool:
-        """Replace an open set-up modal; False when it has been closed meanwhile (or Slack refused), or when there
-        is no client (Billbot uninstalled from the workspace)."""
+    def update_modal(self, client: WebClient | None, view_id: str, view: dict[str, Any]) -> dict[str, Any] | None:
+        """Replace an open set-up modal; the view as Slack now has it, or None when it has been closed meanwhile
+        (or Slack refused), or when there is no client (Billbot uninstalled from the workspace)."""
         if client is None:
-            return False
+            return None
         try:
-            client.views_update(view_id=view_id, view=view)
+            updated = client.views_update(view_id=view_id, view=view)
         except SlackApiError as exc:
             log.info("set-up modal %s not updated: %s", view_id, exc.response.get("error"))
-            return False
-        return True
+            return None
+        shown = updated.get("view")
+        return shown if isinstance(shown, dict) else {"id": view_id}

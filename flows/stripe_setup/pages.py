@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
@@ -18,7 +19,7 @@ from bot.services import Services
 from bot.slack_clients import client_for
 from bot.stripe_gateway import GatewayError
 from flows.stripe_setup import logic, views
-from flows.stripe_setup.links import Links, Onboarding
+from flows.stripe_setup.links import Links, OAuthState, Onboarding
 from flows.stripe_setup.notify import Notifier
 from flows.stripe_setup.signed import TokenError
 
@@ -152,6 +153,19 @@ class SetupPages:
 
     # -- /stripe/oauth/callback -------------------------------------------------------------------------------
 
+    def _redraw_after_connect(self, state: OAuthState, row: StripeAccount) -> None:
+        """The set-up modal the person connected from shows the account, and their checklists the step done."""
+        client = client_for(self._services, state.team_id)
+        if client is None:
+            return
+        shown: dict[str, Any] = {}
+        if state.view_id:
+            platform = logic.platform_mode(self._services.settings)
+            view = views.status_modal(state.locale, row, platform=platform)
+            shown = self._notifier.update_modal(client, state.view_id, view) or {}
+        # The hub the modal was pushed on (if any) and the App Home; best effort, the connection stands.
+        self._services.checklist.step_changed(client, state.team_id, state.user_id, shown)
+
     def oauth_callback(self, query: dict[str, str]) -> Page:
         services = self._services
         locale = services.settings.default_locale
@@ -192,6 +206,7 @@ class SetupPages:
             log.warning("status of %s not read after OAuth: %s", state.team_id, exc)
             change = logic.Change.NONE
         self._notifier.announce(row, change)
+        self._redraw_after_connect(state, row)
         paragraphs, items = self._status_paragraphs(locale, row)
         content = _Content(
             t(locale, "stripe_setup.page.connected.title"),
