@@ -38,6 +38,8 @@ TOPICS = (
     # Issue 16: a payment received outside Stripe, and part payments with the balance due.
     "record-payment",
     "part-payments",
+    # Issue 17: the App Home's calendar week view and its Invoice buttons.
+    "calendar-week",
 )
 HUMAN = "human"
 
