@@ -35,6 +35,7 @@ def block(view: dict[str, Any], block_id: str) -> dict[str, Any]:
 
 
 def open_calendar(bb: Billbot, user: str = ADMIN, callback_id: str | None = None) -> dict[str, Any]:
+    bb.workspace.close_views(user)  # else a modal already open would pass for the one the command opens
     response = bb.requests.command("/billing", "calendar", user=user)
     assert response.status_code == 200
     view = filled_view(bb.slack, bb.workspace, user, callback_id=callback_id, timeout=10)
