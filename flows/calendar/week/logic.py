@@ -63,7 +63,8 @@ class Week:
 class WeekView:
     this_week: Week
     last_week: Week
-    to_sort: int  # events of these two weeks matched to no client
+    to_sort: int  # events of these two weeks in the viewer's own calendar matched to no client
+    to_sort_others: int  # the same in other practitioners' calendars (a billing admin's view)
     several_practitioners: bool  # the lines name whose session each is
 
 
@@ -93,7 +94,7 @@ def status_of(invoice_number: str | None, invoice_status: str | None, *, started
     return PAID if invoice_status == "paid" else INVOICED
 
 
-def load_week_view(db: Database, team_id: str, scope: Scope, tz: str, now: datetime) -> WeekView:
+def load_week_view(db: Database, team_id: str, user_id: str, scope: Scope, tz: str, now: datetime) -> WeekView:
     """This week's and last week's sessions (weeks start on Monday where the viewer is), oldest first."""
     this_monday = week_monday(now.astimezone(zone(tz)).date())
     last_monday = this_monday - timedelta(days=7)
@@ -101,11 +102,13 @@ def load_week_view(db: Database, team_id: str, scope: Scope, tz: str, now: datet
     with db.session() as session:
         sessions = _sessions(session, team_id, scope, start, end, tz, now)
         to_sort = _unmatched(session, team_id, scope, start, end)
+    own = to_sort.pop(user_id, 0)
     practitioners = {s.practitioner_id for s in sessions}
     return WeekView(
         this_week=Week(this_monday, [s for s in sessions if s.day >= this_monday]),
         last_week=Week(last_monday, [s for s in sessions if s.day < this_monday]),
-        to_sort=to_sort,
+        to_sort=own,
+        to_sort_others=sum(to_sort.values()),
         several_practitioners=scope.practitioners is None and len(practitioners) > 1,
     )
 
@@ -155,18 +158,20 @@ def _sessions(
     return list(found.values())
 
 
-def _unmatched(session: Session, team_id: str, scope: Scope, start: datetime, end: datetime) -> int:
+def _unmatched(session: Session, team_id: str, scope: Scope, start: datetime, end: datetime) -> dict[str, int]:
+    """Events of the window matched to no client, per practitioner (whose feed they are in)."""
     statement = (
-        select(func.count())
+        select(CalendarFeed.user_id, func.count())
         .select_from(CalendarEvent)
         .join(CalendarFeed, col(CalendarFeed.id) == col(CalendarEvent.feed_id))
         .where(CalendarEvent.team_id == team_id, col(CalendarEvent.client_id).is_(None))
         .where(CalendarEvent.status == "confirmed")
         .where(col(CalendarEvent.starts_at) >= start, col(CalendarEvent.starts_at) < end)
+        .group_by(col(CalendarFeed.user_id))
     )
     if scope.practitioners is not None:
         statement = statement.where(col(CalendarFeed.user_id).in_(sorted(scope.practitioners)))
-    return int(session.exec(statement).one())
+    return {user: int(count) for user, count in session.exec(statement)}
 
 
 def aware(value: datetime) -> datetime:

@@ -39,13 +39,17 @@ def home_section(services: Services, client: WebClient, team_id: str, user_id: s
     if scope is None:
         return []
     tz = zone(member(services.db, client, team_id, user_id).tz).key
-    return home_blocks(locale, tz, logic.load_week_view(services.db, team_id, scope, tz, utcnow()))
+    return home_blocks(locale, tz, logic.load_week_view(services.db, team_id, user_id, scope, tz, utcnow()))
 
 
 def home_blocks(locale: str, tz: str, view: WeekView) -> list[Block]:
     result: list[Block] = [blocks.divider(), blocks.header(t(locale, "calendar.week.title"))]
-    if view.to_sort:
-        result.append(blocks.context(plural(locale, "calendar.week.to_sort", view.to_sort)))
+    # The to-sort list is in `/billing calendar` (the calendar's own modal): here only how many, and where.
+    sort_lines = [plural(locale, "calendar.week.to_sort", view.to_sort)] if view.to_sort else []
+    if view.to_sort_others:
+        sort_lines.append(plural(locale, "calendar.week.to_sort_others", view.to_sort_others))
+    if sort_lines:
+        result.append(blocks.context(*sort_lines))
     result += _week_blocks(locale, tz, view.this_week, "calendar.week.this_week", view.several_practitioners)
     result += _week_blocks(locale, tz, view.last_week, "calendar.week.last_week", view.several_practitioners)
     return result[:BLOCKS_MAX]

@@ -62,6 +62,10 @@ def test_a_billing_admin_sees_every_practitioners_sessions_with_their_status(bil
     inv1 = cal.invoice(bruno, [invoiced])
     inv2 = cal.invoice(chloe, [paid], status="paid", paid=8000)
     inv3 = cal.invoice(denis, [part_paid], paid=3000)
+    cal.unmatched(mine, last_week(0, 12))
+    cal.unmatched(claire, last_week(1, 12))
+    cal.unmatched(claire, last_week(2, 12))
+    cal.unmatched(claire, last_week(0, 12) - timedelta(days=7))  # the week before: not counted
 
     found = calendar_blocks(open_home(billbot, ADMIN))
     text = text_of(found)
@@ -73,6 +77,9 @@ def test_a_billing_admin_sees_every_practitioners_sessions_with_their_status(bil
     assert "`9:00\u202fAM` Anne Martin · Consultation · 50 min" in text
     assert f"<@{FRENCH_USER}>" in text  # several practitioners: each line says whose
     assert "Last week" in text and "This week" in text
+    assert "1 event of these two weeks is matched to no client: sort it in `/billing calendar`." in text
+    assert "2 events in other practitioners' calendars are matched to no client" in text
+    assert "Rendez-vous" not in text  # an unmatched event's title is the to-sort list's
     assert format_date(this_monday() - timedelta(days=7), "en", "full") in text
     # Only the session still to invoice has a button (Élodie's too: an admin invoices anyone's).
     labels = [b["text"]["text"] for b in buttons(found)]
