@@ -18,7 +18,9 @@ from urllib.parse import urlencode
 from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.webhook import WebhookClient
 
+from bot import blocks
 from bot.acks import ack_now
 from bot.documents.upload import upload_invoice_pdf
 from bot.i18n import normalise_locale, t
@@ -189,8 +191,8 @@ class PaymentsListeners:
 
     def download_pdf_clicked(self, body: dict[str, Any], client: WebClient) -> None:
         click = self.begin(body, client, needs_open=False)
-        if click is not None:
-            self.download_pdf(click)
+        if click is not None and self.download_pdf(click):
+            self.say_where_the_pdf_went(click, body)
 
     def add_payment_method_clicked(self, body: dict[str, Any], client: WebClient) -> None:
         click = self.begin(body, client)
@@ -233,8 +235,10 @@ class PaymentsListeners:
         except SlackApiError as exc:
             log.warning("send-link confirmation not opened: %s", exc.response.get("error"))
 
-    def download_pdf(self, click: _Click) -> None:
-        """The invoice as the practice's template renders it, in the clicker's DM: it holds the client's address."""
+    def download_pdf(self, click: _Click) -> bool:
+        """The invoice as the practice's template renders it, in the clicker's DM: it holds the client's address.
+
+        True once sent; False when Slack refused it (the person is told why)."""
         invoice, locale = click.invoice, click.locale
         try:
             dm = click.web.chat_postMessage(
@@ -252,6 +256,27 @@ class PaymentsListeners:
         except SlackApiError as exc:
             log.warning("PDF of invoice %s not uploaded: %s", invoice.id, exc.response.get("error"))
             self.tell(click, t(locale, "payments.pdf.failed", number=invoice.number, reason=exc.response.get("error")))
+            return False
+        return True
+
+    def say_where_the_pdf_went(self, click: _Click, body: dict[str, Any]) -> None:
+        """Where the person clicked, only to them: the file went to their DM, with the way there."""
+        where = blocks.app_messages_link(click.team_id, body.get("api_app_id"), t(click.locale, "payments.pdf.where"))
+        text = t(click.locale, "payments.pdf.sent_where", number=click.invoice.number, where=where)
+        response_url = body.get("response_url")
+        if not isinstance(response_url, str) or not response_url:
+            self.tell(click, text)
+            return
+        # The response_url reaches the clicker even in a channel Billbot has left since the card was posted.
+        try:
+            answered = WebhookClient(response_url).send(text=text, response_type="ephemeral", replace_original=False)
+        except OSError as exc:
+            log.info("response_url post failed: %s", exc)
+            self.tell(click, text)
+            return
+        if answered.status_code != 200:
+            log.info("response_url answered %s: %s", answered.status_code, answered.body)
+            self.tell(click, text)
 
     def send_link(self, click: _Click) -> None:
         invoice, client, locale = click.invoice, click.client, click.locale
