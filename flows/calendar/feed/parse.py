@@ -48,11 +48,16 @@ def parse_feed(body: bytes, *, window_start: datetime, window_end: datetime, zon
         recurring = _recurring_uids(calendar)
         query = recurring_ical_events.of(calendar, skip_bad_series=True)
         found: dict[tuple[str, str], Occurrence] = {}
-        for component in _components(query, window_start, window_end):
-            occurrence = _occurrence(component, recurring=recurring, zone=zone)
-            if occurrence is not None:
-                # A feed that repeats a UID for two single events: the first one stands.
-                found.setdefault((occurrence.uid, occurrence.occurrence_key), occurrence)
+        described: dict[int, _Said | None] = {}
+        for start, end, component in _occurrences(query, window_start, window_end):
+            said = described.get(id(component))
+            if id(component) not in described:
+                said = described[id(component)] = _said(component)
+            if said is None:
+                continue
+            occurrence = _occurrence(start, end, said, recurring=recurring, zone=zone)
+            # A feed that repeats a UID for two single events: the first one stands.
+            found.setdefault((occurrence.uid, occurrence.occurrence_key), occurrence)
     except FeedProblem:
         raise
     except Exception as error:  # the libraries raise many kinds on a mangled body; all mean one thing here
@@ -79,8 +84,14 @@ def _recurring_uids(calendar: Any) -> set[str]:
     return uids
 
 
-def _components(query: Any, window_start: datetime, window_end: datetime) -> Iterator[Any]:
-    """The occurrences as components, series by series, stopping at MAX_OCCURRENCES instead of unfolding all."""
+def _occurrences(query: Any, window_start: datetime, window_end: datetime) -> Iterator[tuple[Any, Any, Any]]:
+    """(start, end, the VEVENT it comes from) of each occurrence, series by series, stopping at MAX_OCCURRENCES
+    instead of unfolding a rule without end.
+
+    The library's own ``as_component`` copies the whole VEVENT for each occurrence, which is most of the time
+    of a large feed; its occurrences carry their start, end and source component, which is all that is read
+    here (the source's RECURRENCE-ID, when it has one, names a moved occurrence).
+    """
     count = 0
     for series in query.series:
         try:
@@ -88,9 +99,41 @@ def _components(query: Any, window_start: datetime, window_end: datetime) -> Ite
                 count += 1
                 if count > MAX_OCCURRENCES:
                     raise FeedProblem("calendar.error.too_many", limit=f"{MAX_OCCURRENCES:,}")
-                yield occurrence.as_component(False)
+                source = getattr(getattr(occurrence, "_adapter", None), "_component", None)
+                if source is None:  # another version of the library: the slow, public way
+                    component = occurrence.as_component(False)
+                    end = component.get("DTEND")
+                    yield component["DTSTART"].dt, end.dt if end is not None else None, component
+                else:
+                    yield occurrence.start, occurrence.end, source
         except query._skip_errors:
             continue  # one bad series (an unreadable RRULE) is left out, as the library would
+
+
+@dataclass(frozen=True)
+class _Said:
+    """What one VEVENT says, read once for all its occurrences."""
+
+    uid: str
+    summary: str
+    attendee_emails: tuple[str, ...]
+    cancelled: bool
+    original: date | datetime | None  # its RECURRENCE-ID: it is a moved (or changed) occurrence
+    start: date | datetime  # its own DTSTART
+
+
+def _said(component: Any) -> _Said | None:
+    if component.get("DTSTART") is None:
+        return None
+    original = component.get("RECURRENCE-ID")
+    return _Said(
+        uid=_uid(component),
+        summary=" ".join(str(component.get("SUMMARY", "")).split())[:SUMMARY_LENGTH],
+        attendee_emails=_emails(component.get("ATTENDEE")),
+        cancelled=str(component.get("STATUS", "")).strip().upper() == "CANCELLED",
+        original=original.dt if original is not None else None,
+        start=component["DTSTART"].dt,
+    )
 
 
 def _uid(event: Any) -> str:
@@ -112,35 +155,27 @@ def _utc(value: date | datetime, zone: ZoneInfo) -> datetime:
     return moment.astimezone(UTC)
 
 
-def _occurrence(component: Any, *, recurring: set[str], zone: ZoneInfo) -> Occurrence | None:
-    start_prop = component.get("DTSTART")
-    if start_prop is None:
-        return None
-    start = start_prop.dt
-    end_prop = component.get("DTEND")
+def _occurrence(start: date | datetime, end: Any, said: _Said, *, recurring: set[str], zone: ZoneInfo) -> Occurrence:
     all_day = not isinstance(start, datetime)
-    if end_prop is not None:
-        end = end_prop.dt
-    elif all_day:
-        end = start + timedelta(days=1)
-    else:
-        end = start
+    if end is None or isinstance(end, timedelta):
+        end = start + (end if isinstance(end, timedelta) else timedelta(days=1) if all_day else timedelta(0))
     starts_at = _utc(start, zone)
     ends_at = max(_utc(end, zone), starts_at)
-    uid = _uid(component)
     key = ""
-    if uid in recurring:
-        original = component.get("RECURRENCE-ID")
-        key = _utc(original.dt, zone).isoformat() if original is not None else starts_at.isoformat()
+    if said.uid in recurring:
+        # An occurrence of the rule is known by its start; a moved one by the start it was moved from (the
+        # later occurrences of a "this and future" change, which share its VEVENT, by their own start).
+        moved_from = said.original if said.original is not None and start == said.start else None
+        key = (_utc(moved_from, zone) if moved_from is not None else starts_at).isoformat()
     return Occurrence(
-        uid=uid,
+        uid=said.uid,
         occurrence_key=key,
         starts_at=starts_at,
         ends_at=ends_at,
         all_day=all_day,
-        summary=" ".join(str(component.get("SUMMARY", "")).split())[:SUMMARY_LENGTH],
-        attendee_emails=_emails(component.get("ATTENDEE")),
-        cancelled=str(component.get("STATUS", "")).strip().upper() == "CANCELLED",
+        summary=said.summary,
+        attendee_emails=said.attendee_emails,
+        cancelled=said.cancelled,
     )
 
 

@@ -16,7 +16,7 @@ import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -42,6 +42,8 @@ from flows.calendar.feed.fetch import check_address, fetch_feed, limits_from, no
 from flows.calendar.feed.parse import Occurrence, parse_feed
 from flows.calendar.feed.problems import FeedProblem
 from flows.calendar.sync.matching import ClientRow, Matcher, ServiceRule
+from flows.calendar.sync.reconcile import DESCRIPTION_LENGTH, Reconciler, held_on, to_sort
+from flows.calendar.sync.reconcile import aware as _aware
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +54,6 @@ WINDOW_AHEAD = timedelta(days=120)
 # An unchanged body is read again after this long anyway, so an endless weekly rule's occurrences keep
 # entering the window's far end although the feed itself never changes.
 REREAD_AFTER = timedelta(hours=12)
-DESCRIPTION_LENGTH = 100
 
 
 @dataclass(frozen=True)
@@ -289,19 +290,6 @@ def _digest(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()
 
 
-def _content_digest(o: Occurrence) -> str:
-    """What the feed says of one occurrence: equal digests, nothing to compare."""
-    said = [
-        o.starts_at.isoformat(),
-        o.ends_at.isoformat(),
-        o.all_day,
-        o.summary,
-        list(o.attendee_emails),
-        o.cancelled,
-    ]
-    return hashlib.sha256(json.dumps(said, ensure_ascii=False).encode()).hexdigest()
-
-
 def _apply(
     session: Session,
     feed: CalendarFeed,
@@ -310,175 +298,13 @@ def _apply(
     window: tuple[datetime, datetime],
 ) -> SyncResult:
     """Bring the feed's rows in line with ``occurrences``, in the caller's transaction."""
-    assert feed.id is not None
-    zone = zone_named(feed.timezone)
-    existing = {
-        (row.uid, row.occurrence_key): row
-        for row in session.exec(select(CalendarEvent).where(CalendarEvent.feed_id == feed.id)).all()
-    }
-    appointments = _appointments(session, [r.appointment_id for r in existing.values() if r.appointment_id])
-    invoiced = _invoiced(session, appointments.values())
-    matcher = _matcher(session, feed)
-    service_names = _service_names(session, feed.team_id)
-    locale = feed.locale
-    counts = {"added": 0, "changed": 0, "removed": 0, "unchanged": 0, "flagged": 0}
-    new_rows: list[tuple[CalendarEvent, Occurrence]] = []
-    seen: set[tuple[str, str]] = set()
-
-    def session_of(row: CalendarEvent) -> Appointment | None:
-        return appointments.get(row.appointment_id) if row.appointment_id is not None else None
-
-    def drop_session(row: CalendarEvent, why: str) -> None:
-        """The event is gone (cancelled, removed, no longer this client's): its session goes, unless invoiced."""
-        appointment = session_of(row)
-        if appointment is None:
-            row.appointment_id = None
-            return
-        if appointment.id in invoiced:
-            if appointment.calendar_flag != why:
-                appointment.calendar_flag = why
-                session.add(appointment)
-                counts["flagged"] += 1
-            return
-        row.appointment_id = None
-        session.add(row)
-        session.flush()  # the row lets go of its session before the session is deleted (the foreign key)
-        session.delete(appointment)
-
-    for o in occurrences:
-        key = (o.uid, o.occurrence_key)
-        seen.add(key)
-        digest = _content_digest(o)
-        row = existing.get(key)
-        if row is not None and row.content_sha256 == digest and row.status != "removed":
-            if row.client_id is None and row.status == "confirmed" and _sort_now(row, o, matcher):
-                _give_session(session, feed, row, o, matcher, service_names, locale, zone, now)
-                row.updated_at = now
-                session.add(row)
-                counts["changed"] += 1
-            else:
-                counts["unchanged"] += 1
-            continue
-        if row is None:
-            row = CalendarEvent(
-                team_id=feed.team_id, feed_id=feed.id, uid=o.uid, occurrence_key=o.occurrence_key,
-                starts_at=o.starts_at, ends_at=o.ends_at,
-            )  # fmt: skip
-            _fill(row, o, digest, now)
-            client_id, matched_by = matcher.client_for(o.uid, o.summary, o.attendee_emails)
-            row.client_id, row.matched_by = client_id, matched_by
-            new_rows.append((row, o))
-            counts["added"] += 1
-            continue
-        counts["changed"] += 1
-        moved = row.starts_at is None or _aware(row.starts_at) != o.starts_at or _aware(row.ends_at) != o.ends_at
-        _fill(row, o, digest, now)
-        if row.matched_by not in ("manual", "rule"):
-            # What the event says changed: who it is may have too (a by-hand choice stands).
-            client_id, matched_by = matcher.client_for(o.uid, o.summary, o.attendee_emails)
-            appointment = session_of(row)
-            if client_id != row.client_id and not (appointment is not None and appointment.id in invoiced):
-                if appointment is not None:
-                    drop_session(row, "cancelled")
-                row.client_id, row.matched_by = client_id, matched_by
-        if o.cancelled:
-            drop_session(row, "cancelled")
-        else:
-            appointment = session_of(row)
-            if appointment is None and row.client_id is not None:
-                _give_session(session, feed, row, o, matcher, service_names, locale, zone, now)
-            elif appointment is not None and moved:
-                if appointment.id in invoiced:
-                    if appointment.calendar_flag != "moved":
-                        appointment.calendar_flag = "moved"
-                        session.add(appointment)
-                        counts["flagged"] += 1
-                else:
-                    _place(appointment, o, zone)
-                    session.add(appointment)
-        session.add(row)
-
-    window_start, window_end = window
-    for key, row in existing.items():
-        if key in seen or row.status == "removed":
-            continue
-        if not (window_start <= _aware(row.starts_at) < window_end):
-            continue  # out of the window: the feed is not asked about it any more; it stays as it was
-        row.status = "removed"
-        row.updated_at = now
-        drop_session(row, "cancelled")
-        session.add(row)
-        counts["removed"] += 1
-
-    _insert_new(session, feed, new_rows, matcher, service_names, locale, zone, now)
-    session.flush()
-    to_sort = _to_sort(session, feed.id)
-    return SyncResult(not_modified=False, to_sort=to_sort, **counts)
-
-
-def _sort_now(row: CalendarEvent, o: Occurrence, matcher: Matcher) -> bool:
-    """An unsorted, unchanged event the matcher now places (a client added since, a rule made by hand)."""
-    client_id, matched_by = matcher.client_for(o.uid, o.summary, o.attendee_emails)
-    if client_id is None:
-        return False
-    row.client_id, row.matched_by = client_id, matched_by
-    return True
-
-
-def _fill(row: CalendarEvent, o: Occurrence, digest: str, now: datetime) -> None:
-    row.starts_at, row.ends_at, row.all_day = o.starts_at, o.ends_at, o.all_day
-    row.summary = o.summary
-    row.attendee_emails = json.dumps(list(o.attendee_emails))
-    row.status = "cancelled" if o.cancelled else "confirmed"
-    row.content_sha256 = digest
-    row.updated_at = now
-
-
-def _insert_new(
-    session: Session,
-    feed: CalendarFeed,
-    new_rows: list[tuple[CalendarEvent, Occurrence]],
-    matcher: Matcher,
-    service_names: dict[int, str],
-    locale: str,
-    zone: Any,
-    now: datetime,
-) -> None:
-    """New occurrences in two batched INSERTs: their sessions first (for the ids), then the events."""
-    sessions: list[tuple[CalendarEvent, Appointment]] = []
-    for row, o in new_rows:
-        if row.client_id is not None and not o.cancelled:
-            service_id = matcher.service_for(o.summary)
-            row.service_id = service_id
-            appointment = _new_appointment(feed, row, row.client_id, service_id, service_names, now, locale=locale)
-            _place(appointment, o, zone)
-            sessions.append((row, appointment))
-    if sessions:
-        session.add_all([appointment for _, appointment in sessions])
-        session.flush()
-        for row, appointment in sessions:
-            row.appointment_id = appointment.id
-    session.add_all([row for row, _ in new_rows])
-
-
-def _give_session(
-    session: Session,
-    feed: CalendarFeed,
-    row: CalendarEvent,
-    o: Occurrence,
-    matcher: Matcher,
-    service_names: dict[int, str],
-    locale: str,
-    zone: Any,
-    now: datetime,
-) -> None:
-    assert row.client_id is not None
-    service_id = matcher.service_for(o.summary)
-    appointment = _new_appointment(feed, row, row.client_id, service_id, service_names, now, locale=locale)
-    _place(appointment, o, zone)
-    session.add(appointment)
-    session.flush()
-    row.appointment_id, row.service_id = appointment.id, service_id
+    counts = Reconciler(session, feed, _matcher(session, feed), _service_names(session, feed.team_id), now).run(
+        occurrences, window
+    )
+    return SyncResult(
+        not_modified=False, added=counts.added, changed=counts.changed, removed=counts.removed,
+        unchanged=counts.unchanged, to_sort=counts.to_sort, flagged=counts.flagged,
+    )  # fmt: skip
 
 
 def _new_appointment(
@@ -488,60 +314,32 @@ def _new_appointment(
     service_id: int | None,
     service_names: dict[int, str],
     now: datetime,
-    *,
-    locale: str | None = None,
 ) -> Appointment:
+    """A session for an event sorted by hand (the sync itself writes its sessions in batches)."""
     # The service's name, never the event's title (which may say why the client comes).
     name = service_names.get(service_id) if service_id is not None else None
-    description = (name or t(locale or feed.locale, "calendar.sync.session"))[:DESCRIPTION_LENGTH]
-    appointment = Appointment(
+    starts_at = _aware(row.starts_at)
+    return Appointment(
         team_id=feed.team_id,
         client_id=client_id,
-        held_on=_aware(row.starts_at).astimezone(zone_named(feed.timezone)).date(),
+        held_on=held_on(starts_at, zone_named(feed.timezone)),
         service_id=service_id,
-        description=description,
+        description=(name or t(feed.locale, "calendar.sync.session"))[:DESCRIPTION_LENGTH],
+        duration_minutes=None if row.all_day else max(0, int((_aware(row.ends_at) - starts_at).total_seconds() // 60)),
         created_by=feed.user_id,
         created_at=now,
         source="calendar",
+        starts_at=starts_at,
         practitioner_id=feed.user_id,
     )
-    appointment.starts_at = _aware(row.starts_at)
-    appointment.duration_minutes = _minutes(row)
-    return appointment
-
-
-def _place(appointment: Appointment, o: Occurrence, zone: Any) -> None:
-    appointment.starts_at = o.starts_at
-    appointment.held_on = o.starts_at.astimezone(zone).date()
-    appointment.duration_minutes = None if o.all_day else max(0, int((o.ends_at - o.starts_at).total_seconds() // 60))
-
-
-def _minutes(row: CalendarEvent) -> int | None:
-    if row.all_day:
-        return None
-    return max(0, int((_aware(row.ends_at) - _aware(row.starts_at)).total_seconds() // 60))
 
 
 def _unchanged(session: Session, feed_id: int) -> SyncResult:
     total = session.exec(select(func.count()).select_from(CalendarEvent).where(CalendarEvent.feed_id == feed_id)).one()
     return SyncResult(
-        not_modified=True, added=0, changed=0, removed=0, unchanged=int(total), to_sort=_to_sort(session, feed_id),
+        not_modified=True, added=0, changed=0, removed=0, unchanged=int(total), to_sort=to_sort(session, feed_id),
         flagged=0,
     )  # fmt: skip
-
-
-def _to_sort(session: Session, feed_id: int) -> int:
-    return int(
-        session.exec(
-            select(func.count())
-            .select_from(CalendarEvent)
-            .where(
-                CalendarEvent.feed_id == feed_id,
-                CalendarEvent.status == "confirmed",
-                col(CalendarEvent.client_id).is_(None),
-            )
-        ).one()
-    )
 
 
 # -- rows loaded once per sync -----------------------------------------------------------------------------
@@ -649,11 +447,6 @@ def _mark_failing(services: Services, feed_id: int, problem: FeedProblem) -> Non
 
 def _active(client: Client) -> bool:
     return client.archived_at is None and client.forgotten_at is None and client.merged_into_id is None
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes for what was stored in UTC."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _rowcount(result: Any) -> int:
