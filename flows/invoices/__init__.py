@@ -15,6 +15,8 @@ One package, cut into parts; each part with listeners has one class of them, reg
 - ``listing/``: `/invoice list [open|paid|overdue]` and `/invoice INV-0042`;
 - ``refunds/``: refunding a paid invoice (a Stripe credit note with its refund, or credit for money given back
   outside Stripe), and the refund and credit note webhooks.
+``session_billing`` sets ``services.invoice_sessions``: an invoice for given sessions, made and sent or charged
+without a modal (the calendar's session-end prompt), through the parts above.
 Beside them: ``ids`` (every Block Kit id of the flow), ``forms`` (what the modal hands to creation) and
 ``totals`` (an invoice's arithmetic, for the modal and for creation).
 
@@ -51,9 +53,11 @@ def register(app: App, services: Services) -> None:
     from flows.invoices.modal import listeners as modal
     from flows.invoices.payments import listeners as payments
     from flows.invoices.refunds import listeners as refunds
+    from flows.invoices.session_billing import register as session_billing
 
     modal.register(app, services)
     payments.register(app, services)
     message.register(app, services)
     refunds.register(app, services)
     correction.register(app, services)
+    session_billing(app, services)  # services.invoice_sessions, for the calendar's session-end prompt
