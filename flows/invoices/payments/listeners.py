@@ -35,6 +35,7 @@ from bot.typed_numbers import whole_number
 from flows.invoices import ids
 from flows.invoices.message.posting import is_private, update_invoice_message
 from flows.invoices.payments import logic, pages, record_listeners, views
+from flows.invoices.payments.emailing import email_once
 from flows.invoices.payments.logic import COLLECTABLE, Change
 from flows.stripe_setup import RETURN_PAGE_PREFIX
 
@@ -284,19 +285,13 @@ class PaymentsListeners:
             self.tell(click, t(locale, "payments.no_email", client=client.name))
             return
         # One email per invoice from this button; the reminders re-send later ones on their schedule.
-        first = self.services.db.claim_once(click.team_id, "invoice_link_sent", str(invoice.id))
-        if first:
-            try:
-                sent = self.services.stripe.send_invoice(
-                    invoice.stripe_account_id,
-                    invoice.stripe_invoice_id or "",
-                    idempotency_key=f"billbot-invoice-{invoice.id}-send",
-                )
-            except GatewayError as exc:
-                self.services.db.release(click.team_id, "invoice_link_sent", str(invoice.id))
-                self.stripe_failed(click, exc)
-                self.catch_up(click)
-                return
+        try:
+            sent = email_once(self.services, invoice)
+        except GatewayError as exc:
+            self.stripe_failed(click, exc)
+            self.catch_up(click)
+            return
+        if sent is not None:
             url = sent.get("hosted_invoice_url") or invoice.hosted_invoice_url or ""
             self.reply(
                 click.web,
