@@ -140,7 +140,7 @@ class IcsServer:
         elif path == "/big-declared":
             self._big(request, declare=True)
         elif path == "/to-private":
-            self._redirect(request, "http://169.254.169.254/latest/meta-data/")
+            self._redirect(request, "https://169.254.169.254/latest/meta-data/")
         elif path == "/to-file":
             self._redirect(request, "file:///etc/passwd")
         elif path == "/html":

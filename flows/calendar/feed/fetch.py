@@ -22,6 +22,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import httpx
 
+from bot import log as secrets
 from bot.settings import Settings
 from flows.calendar.feed.problems import FeedProblem
 
@@ -148,6 +149,22 @@ def _pinned(url: str, address: IPAddress) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
 
 
+_masked: set[str] = set()
+
+
+def _mask(url: str) -> None:
+    """The address's path and query are the calendar's secret: masked in every log line from now on, httpx's
+    own "HTTP Request: GET …" at DEBUG included."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return
+    secret = parts.path + (f"?{parts.query}" if parts.query else "")
+    if len(secret) >= secrets.MIN_EXACT_SECRET and secret not in _masked:
+        _masked.add(secret)
+        secrets.mask_values([secret])
+
+
 def _host_header(url: str) -> str:
     parts = urlsplit(url)
     host = parts.hostname or ""
@@ -173,6 +190,7 @@ def fetch_feed(url: str, *, etag: str | None, last_modified: str | None, limits:
         headers["If-Modified-Since"] = last_modified
     with httpx.Client(follow_redirects=False, trust_env=False, verify=True) as client:
         for _hop in range(limits.max_redirects + 1):
+            _mask(current)
             local_ok = limits.allow_local or _origin(current) in limits.trusted_origins
             scheme, host, port = _split(current, allow_local=local_ok)
             address = _resolve(host, port, allow_local=local_ok, deadline=deadline)

@@ -75,6 +75,22 @@ def test_a_slow_host_ends_at_the_deadline(ics_server: IcsServer, path: str) -> N
     assert time.monotonic() - began < LOCAL.timeout_seconds + 1.5
 
 
+def test_the_secret_part_of_an_address_never_reaches_a_log_line(
+    ics_server: IcsServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    from bot.log import RedactSecrets
+
+    caplog.handler.addFilter(RedactSecrets())  # as the app's own handlers mask every record
+    url = ics_server.set_feed("private-a1b2c3d4e5f6", fixture("weekly.ics"))
+    with caplog.at_level(logging.DEBUG):
+        fetch_feed(url, etag=None, last_modified=None, limits=LOCAL)
+        problem_of(url.replace("/feeds/", "/missing/"))
+    assert "private-a1b2c3d4e5f6" not in caplog.text
+    assert "HTTP Request" in caplog.text  # httpx did log the request, masked
+
+
 def test_nothing_listening_is_unreachable() -> None:
     import socket
 
@@ -95,8 +111,13 @@ def test_a_redirect_to_a_private_address_is_refused_at_that_hop(ics_server: IcsS
     )
     ics_server.set_feed("weekly", fixture("weekly.ics"))
     assert fetch_feed(ics_server.feed_url("weekly"), etag=None, last_modified=None, limits=public_only).body
-    assert problem_of(ics_server.url("/to-private"), public_only).key == "calendar.error.scheme"  # http, first
+    assert problem_of(ics_server.url("/to-private"), public_only).key == "calendar.error.private_address"
     assert ics_server.hits("/to-private") == 1
+    # With the sandbox's allowance, the same hop is followed (and then times out: nothing answers there).
+    assert problem_of(ics_server.url("/to-private"), LOCAL).key in (
+        "calendar.error.timeout",
+        "calendar.error.unreachable",
+    )
 
 
 @pytest.mark.parametrize(
