@@ -40,6 +40,9 @@ TOPICS = (
     "part-payments",
     # Issue 17: the App Home's calendar week view and its Invoice buttons.
     "calendar-week",
+    # Issue 17: connecting a calendar (`/billing calendar`), and sorting its events (to sort, service rules).
+    "calendar-connect",
+    "calendar-sort",
 )
 HUMAN = "human"
 

@@ -63,6 +63,7 @@ DOMAIN_WORDS = word_set(
     patientes seance seances rendezvous rdv recu recus telecharger annuler annulation annulee
     remboursement statut compte banque virement tarif tarifs prestation prestations ligne lignes montant
     acompte argent
+    calendar calendars agenda agendas ical ics webcal calendrier calendriers
     """
 )
 
