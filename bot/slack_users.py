@@ -113,6 +113,25 @@ def locale_of(services: Services, client: WebClient, team_id: str, user_id: str 
     return locale_for(services.db, client, team_id, user_id, services.settings.default_locale)
 
 
+def workspace_locale(db: Database, team_id: str, default: str) -> str:
+    """The language of what the bot addresses to a channel (invoice cards, their thread replies, reminder
+    digests): the workspace's setting (/billing settings), else ``default`` (BILLBOT_DEFAULT_LOCALE). Read from
+    the database each time, not the memory: a card posted just after the setting changed follows it."""
+    with db.session() as session:
+        workspace = session.get(Workspace, team_id)
+    chosen = workspace.default_locale if workspace is not None and workspace.default_locale else default
+    return normalise_locale(chosen, normalise_locale(default))
+
+
+def set_workspace_locale(db: Database, team_id: str, locale: str) -> None:
+    """Save the workspace's language (one of bot.i18n.LOCALES), creating its row if the install did not."""
+    with db.write_lock(), db.session() as session:
+        workspace = session.get(Workspace, team_id) or Workspace(team_id=team_id)
+        workspace.default_locale = normalise_locale(locale)
+        session.add(workspace)
+    _workspaces.put((db.identity, team_id), None)  # this process reads it back next time
+
+
 @dataclass(frozen=True)
 class Usergroup:
     id: str

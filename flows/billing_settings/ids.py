@@ -24,6 +24,7 @@ COUNTRY = "country"
 ADMIN_GROUP = "billing_admin_group"
 CLIENT_DETAILS = "privacy_client_details"  # who sees client details and balances: ADMINS_ONLY or MEMBERS
 CHANNEL_CARDS = "privacy_channel_cards"  # what a channel's invoice card shows: INITIALS or FULL_CARDS
+CHANNEL_LANGUAGE = "channel_language"  # the language of what Billbot posts to channels: one of bot.i18n.LOCALES
 
 RATE_NAME = "rate_name"
 RATE_PERCENTAGE = "rate_percentage"

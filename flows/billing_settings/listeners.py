@@ -18,7 +18,7 @@ from bot.i18n import t
 from bot.models import TaxRate
 from bot.permissions import is_billing_admin
 from bot.services import Services
-from bot.slack_users import locale_of, member, usergroups
+from bot.slack_users import locale_of, member, usergroups, workspace_locale
 from bot.stripe_gateway import GatewayError
 from bot.work_queue import trigger_bound
 from flows.billing_settings import currencies, ids, logic, validation, views
@@ -52,6 +52,7 @@ class BillingSettingsListeners:
             groups=groups if self._may_change_group(client, team_id, user_id) else None,
             current_group=next((g for g in groups if g.id == current), None),
             banner=banner,
+            channel_locale=workspace_locale(self.services.db, team_id, self.services.settings.default_locale),
         )
 
     def open_step(self, step: StepContext) -> None:

@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 from bot.db import Database
 from bot.models import BillingSettings, HandledRequest, StripeAccount, TaxRate, utcnow
 from bot.services import Services
+from bot.slack_users import set_workspace_locale
 from flows.billing_settings.validation import RateForm, SettingsForm
 
 log = logging.getLogger(__name__)
@@ -94,6 +95,8 @@ def save_settings(services: Services, team_id: str, user_id: str, form: Settings
         row.updated_by = user_id
         row.updated_at = utcnow()
         session.add(row)
+    if form.channel_locale is not None:
+        set_workspace_locale(services.db, team_id, form.channel_locale)
 
 
 # -- tax rates --------------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from bot import countries, view_state
-from bot.i18n import t
+from bot.i18n import LOCALES, t
 from flows.billing_settings import currencies
 from flows.billing_settings import ids as f
 
@@ -45,6 +45,8 @@ class SettingsForm:
     members_see_client_details: bool | None = None
     # Channel invoice cards show the client's name and the lines, not just initials.
     full_channel_cards: bool | None = None
+    # The language of invoice cards, their thread replies and reminder digests in channels (None: not in the form).
+    channel_locale: str | None = None
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), separators=(",", ":"))
@@ -125,10 +127,17 @@ def settings_form(values: Values, locale: str, *, group_field: bool) -> tuple[Se
             errors[f.ADMIN_GROUP] = t(locale, "bs.error.unknown_group")
     members = _choice(values, f.CLIENT_DETAILS, {f.ADMINS_ONLY: False, f.MEMBERS: True}, errors, locale)
     full_cards = _choice(values, f.CHANNEL_CARDS, {f.INITIALS: False, f.FULL_CARDS: True}, errors, locale)
+    channel_locale: str | None = None
+    if f.CHANNEL_LANGUAGE in values:
+        channel_locale = view_state.selected(values, f.CHANNEL_LANGUAGE)
+        if channel_locale not in LOCALES:
+            errors[f.CHANNEL_LANGUAGE] = t(locale, "common.error.required")
     if errors:
         return None, errors
     assert currency and line1 and city and country
-    form = SettingsForm(currency, line1, line2, city, region, postal_code, country, group, members, full_cards)
+    form = SettingsForm(
+        currency, line1, line2, city, region, postal_code, country, group, members, full_cards, channel_locale
+    )
     return form, {}
 
 
@@ -185,6 +194,8 @@ def settings_from_json(text: str, locale: str) -> SettingsForm | None:
         ):
             if isinstance(data.get(name), bool):
                 values[block_id] = {block_id: _as_value(yes if data[name] else no, True)}
+        if data.get("channel_locale") is not None:
+            values[f.CHANNEL_LANGUAGE] = {f.CHANNEL_LANGUAGE: _as_value(data["channel_locale"], True)}
     except (ValueError, AttributeError, TypeError):
         return None
     form, _ = settings_form(values, locale, group_field=group is not None)

@@ -15,7 +15,7 @@ from babel.numbers import format_decimal
 
 from bot import blocks, countries
 from bot.blocks import Block, Element
-from bot.i18n import format_percent, names_percentage, sort_key, t, tax_rate_label
+from bot.i18n import LOCALES, format_percent, names_percentage, sort_key, t, tax_rate_label
 from bot.models import BillingSettings, TaxRate
 from bot.slack_users import Usergroup as Group
 from flows.billing_settings import currencies
@@ -57,6 +57,7 @@ class SettingsPage:
     groups: list[Group] | None
     current_group: Group | None = None
     banner: Banner | None = None
+    channel_locale: str = "en"  # the workspace's language (bot.slack_users.workspace_locale)
 
 
 def rate_line(rate: TaxRate | RateForm, locale: str) -> str:
@@ -116,6 +117,7 @@ def settings_modal(page: SettingsPage) -> dict[str, Any]:
         ]
     )
     result.extend(_group_blocks(page))
+    result.append(_language_block(page))
     result.extend(_privacy_blocks(page))
     return blocks.modal(
         t(locale, "bs.title"),
@@ -182,6 +184,20 @@ def _group_blocks(page: SettingsPage) -> list[Block]:
         )
     )
     return result
+
+
+def _language_block(page: SettingsPage) -> Block:
+    """What everyone in a channel reads (invoice cards, their replies, reminder digests) is in one language, the
+    workspace's; what Billbot tells one member alone stays in that member's own Slack language."""
+    locale = page.locale
+    options = [blocks.option(t(locale, f"bs.language.{code}"), code) for code in LOCALES]
+    initial = next((o for o in options if o["value"] == page.channel_locale), options[0])
+    return blocks.input_block(
+        t(locale, "bs.language"),
+        blocks.static_select(f.CHANNEL_LANGUAGE, options=options, initial_option=initial),
+        block_id=f.CHANNEL_LANGUAGE,
+        hint=t(locale, "bs.language.hint"),
+    )
 
 
 def _privacy_blocks(page: SettingsPage) -> list[Block]:
@@ -323,6 +339,8 @@ def saved_text(locale: str, form: SettingsForm, rates: list[TaxRate]) -> str:
         lines.append(t(locale, f"privacy.saved.details.{'members' if form.members_see_client_details else 'admins'}"))
     if form.full_channel_cards is not None:
         lines.append(t(locale, f"privacy.saved.cards.{'full' if form.full_channel_cards else 'initials'}"))
+    if form.channel_locale is not None:
+        lines.append(t(locale, "bs.saved.language", language=t(locale, f"bs.language.{form.channel_locale}")))
     return "\n".join(lines)
 
 

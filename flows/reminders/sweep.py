@@ -26,6 +26,7 @@ from bot.i18n import t
 from bot.models import Client, Invoice, InvoiceReminderHold, ReminderSent, ReminderSettings, saved_id, utcnow
 from bot.services import Services
 from bot.slack_clients import client_for
+from bot.slack_users import workspace_locale
 from bot.stripe_gateway import GatewayError
 from bot.workspace_status import uninstalled_teams
 from flows.reminders import claims
@@ -247,7 +248,9 @@ class Sweeper:
             log.info("reminder digest for %s not posted: Billbot is uninstalled there", settings.team_id)
             return
         items = self._not_posted_yet(web, channel, items, now, result)
-        parts = digest_parts(items, settings.locale) if items else []
+        # The channel's digest is in the workspace's language (everyone there reads it), not its saver's.
+        locale = workspace_locale(self.db, settings.team_id, self.services.settings.default_locale)
+        parts = digest_parts(items, locale) if items else []
         for index, part in enumerate(parts):
             claims.mark_digest_attempted(self.db, part.row_ids, now)
             try:

@@ -28,8 +28,9 @@ def linked(web: WebClient, invoice: Invoice) -> str:
     return f"<{url}|{invoice.number}>" if url else invoice.number
 
 
-def related_text(web: WebClient, invoice: Invoice, *, db: Database) -> str | None:
-    """The line under the invoice's header naming what it replaces, or what replaced it; None for neither."""
+def related_text(web: WebClient, invoice: Invoice, *, db: Database, locale: str | None = None) -> str | None:
+    """The line under the invoice's header naming what it replaces, or what replaced it; None for neither.
+    ``locale``: the message's (a channel's card follows the workspace's language), else the invoice's."""
     replaced = invoice.replaced_by_id is not None and invoice.status == "void"
     other_id = invoice.replaced_by_id if replaced else invoice.replaces_id
     if other_id is None:
@@ -39,4 +40,4 @@ def related_text(web: WebClient, invoice: Invoice, *, db: Database) -> str | Non
     if other is None:
         return None
     key = "correction.message.replaced_by" if replaced else "correction.message.replaces"
-    return t(invoice.locale, key, number=invoice.number, other=linked(web, other))
+    return t(locale or invoice.locale, key, number=invoice.number, other=linked(web, other))

@@ -22,7 +22,7 @@ from flows.invoices.correction.claims import CORRECTABLE
 from flows.invoices.creation import store
 from flows.invoices.creation.stripe import due_timestamp
 from flows.invoices.forms import InvoiceForm, LineForm
-from flows.invoices.message.posting import is_private, update_invoice_message
+from flows.invoices.message.posting import is_private, thread_locale, update_invoice_message
 from flows.invoices.modal.draft import ClientChoice, Draft, LineDraft
 from flows.invoices.modal.logic import Catalog, price_text
 
@@ -168,7 +168,9 @@ def _tell_old_message(services: Services, web: WebClient, invoice: Invoice) -> N
     """The old message shows "Replaced by" and loses its buttons; its thread is told once."""
     assert invoice.replaces_id is not None
     try:
-        update_invoice_message(web, invoice.replaces_id, db=services.db)
+        update_invoice_message(
+            web, invoice.replaces_id, db=services.db, default_locale=services.settings.default_locale
+        )
     except SlackApiError as exc:
         log.warning("invoice message %s not updated: %s", invoice.replaces_id, exc.response.get("error"))
     with services.db.session() as session:
@@ -177,7 +179,9 @@ def _tell_old_message(services: Services, web: WebClient, invoice: Invoice) -> N
         return
     if not services.db.claim_once(old.team_id, REPLIED, str(old.id)):
         return
-    text = t(old.locale, "correction.thread.replaced", number=old.number, new=links.linked(web, invoice))
+    text = t(
+        thread_locale(services, old), "correction.thread.replaced", number=old.number, new=links.linked(web, invoice)
+    )
     try:
         web.chat_postMessage(channel=old.channel_id, thread_ts=old.message_ts, text=text)
     except SlackApiError as exc:

@@ -59,5 +59,7 @@ class MessageListeners:
 def register(app: App, services: Services) -> None:
     listeners = MessageListeners(services)
     # For the clients flow: a client renamed, merged or erased is shown anew on their invoices' messages.
-    services.refresh_invoice_message = lambda web, invoice_id: update_invoice_message(web, invoice_id, db=services.db)
+    services.refresh_invoice_message = lambda web, invoice_id: update_invoice_message(
+        web, invoice_id, db=services.db, default_locale=services.settings.default_locale
+    )
     app.action(ids.DETAILS)(ack=ack_now, lazy=[listeners.details_clicked])

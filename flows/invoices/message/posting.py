@@ -16,7 +16,9 @@ from slack_sdk.errors import SlackApiError
 from bot import slack_posts
 from bot.db import Database
 from bot.i18n import t
+from bot.models import Invoice
 from bot.services import Services
+from bot.slack_users import workspace_locale
 from flows.invoices.correction.links import related_text
 from flows.invoices.creation import store
 from flows.invoices.message.views import invoice_message
@@ -45,19 +47,37 @@ def is_private(channel_id: str | None) -> bool:
     return channel_id is None or channel_id.startswith("D")
 
 
+def card_locale(invoice: Invoice, *, db: Database, default_locale: str, channel_id: str | None = None) -> str:
+    """The language of the invoice's message and its thread replies where they are posted: a channel's follow
+    the workspace's language (everyone there reads them); the creator's DM follows the creator's."""
+    where = channel_id or invoice.channel_id
+    if is_private(where):
+        return invoice.locale
+    return workspace_locale(db, invoice.team_id, default_locale)
+
+
+def thread_locale(services: Services, invoice: Invoice) -> str:
+    """The language of a reply in the invoice message's thread: the message's own (card_locale)."""
+    return card_locale(invoice, db=services.db, default_locale=services.settings.default_locale)
+
+
 def post_invoice_message(services: Services, web: WebClient, bundle: store.InvoiceBundle, user_id: str) -> None:
     """Post the invoice where it was asked for, once; in the creator's DM when the bot cannot post there."""
     invoice = bundle.invoice
     assert invoice.id is not None
     if invoice.message_ts is not None:
         return
-    related = related_text(web, invoice, db=services.db)  # a correction names the invoice it replaces
+    default = services.settings.default_locale
+
+    def related(locale: str) -> str | None:
+        return related_text(web, invoice, db=services.db, locale=locale)  # a correction names what it replaces
 
     def post(metadata: dict[str, Any]) -> tuple[str, str]:
         target = invoice.channel_id or user_id
         try:
             private = target == user_id or is_private(target)
-            return _post(web, bundle, target, metadata, private=private, related=related)
+            locale = invoice.locale if private else card_locale(invoice, db=services.db, default_locale=default)
+            return _post(web, bundle, target, metadata, locale, private=private, related=related(locale))
         except SlackApiError as exc:
             error = exc.response.get("error")
             if invoice.channel_id is None or error not in CANNOT_POST_IN_CHANNEL:
@@ -65,7 +85,8 @@ def post_invoice_message(services: Services, web: WebClient, bundle: store.Invoi
             log.info("invoice %s: cannot post in %s (%s), posting to %s's DM", invoice.id, invoice.channel_id, error,
                      user_id)  # fmt: skip
             notice = t(invoice.locale, "invoice.message.moved_to_dm", channel=invoice.channel_id)
-            return _post(web, bundle, user_id, metadata, private=True, notice=notice, related=related)
+            return _post(web, bundle, user_id, metadata, invoice.locale, private=True, notice=notice,
+                         related=related(invoice.locale))  # fmt: skip
 
     def look_in() -> list[str]:
         # Where the message may be: the channel asked for, and the creator's DM it moves to when it cannot.
@@ -89,13 +110,14 @@ def _post(
     bundle: store.InvoiceBundle,
     channel: str,
     metadata: dict[str, Any],
+    locale: str,
     *,
     private: bool,
     notice: str | None = None,
     related: str | None = None,
 ) -> tuple[str, str]:
     text, message_blocks = invoice_message(
-        bundle.invoice, bundle.lines, bundle.client, bundle.rates, bundle.invoice.locale, private=private,
+        bundle.invoice, bundle.lines, bundle.client, bundle.rates, locale, private=private,
         full_card=bundle.full_cards, notice=notice, refunds=bundle.refunds, related=related,
     )  # fmt: skip
     response = web.chat_postMessage(
@@ -113,17 +135,19 @@ def posting_takes_at_most(services: Services) -> timedelta:
     return services.work.lease / 2
 
 
-def update_invoice_message(web: WebClient, invoice_id: int, *, db: Database) -> bool:
-    """Re-render the invoice's message in place (after a payment, a void…); False when it has none yet."""
+def update_invoice_message(web: WebClient, invoice_id: int, *, db: Database, default_locale: str) -> bool:
+    """Re-render the invoice's message in place (after a payment, a void…), in the language it was posted in
+    (card_locale); False when it has none yet. ``default_locale``: BILLBOT_DEFAULT_LOCALE."""
     bundle = store.load(invoice_id, db=db)
     if bundle is None:
         return False
     invoice = bundle.invoice
     if invoice.message_ts is None or invoice.channel_id is None:
         return False
+    locale = card_locale(invoice, db=db, default_locale=default_locale)
     text, message_blocks = invoice_message(
-        invoice, bundle.lines, bundle.client, bundle.rates, invoice.locale, private=is_private(invoice.channel_id),
-        full_card=bundle.full_cards, refunds=bundle.refunds, related=related_text(web, invoice, db=db),
+        invoice, bundle.lines, bundle.client, bundle.rates, locale, private=is_private(invoice.channel_id),
+        full_card=bundle.full_cards, refunds=bundle.refunds, related=related_text(web, invoice, db=db, locale=locale),
     )  # fmt: skip
     web.chat_update(channel=invoice.channel_id, ts=invoice.message_ts, text=text, blocks=message_blocks)
     return True

@@ -33,7 +33,7 @@ from bot.slack_users import locale_of
 from bot.stripe_gateway import GatewayError
 from bot.typed_numbers import whole_number
 from flows.invoices import ids
-from flows.invoices.message.posting import is_private, update_invoice_message
+from flows.invoices.message.posting import is_private, thread_locale, update_invoice_message
 from flows.invoices.payments import logic, pages, record_listeners, views
 from flows.invoices.payments.emailing import email_once
 from flows.invoices.payments.logic import COLLECTABLE, Change
@@ -96,7 +96,9 @@ class PaymentsListeners:
     def refresh_message(self, web: WebClient, invoice_id: int) -> None:
         """Re-render the invoice message in place: its status and the buttons left."""
         try:
-            update_invoice_message(web, invoice_id, db=self.services.db)
+            update_invoice_message(
+                web, invoice_id, db=self.services.db, default_locale=self.services.settings.default_locale
+            )
         except SlackApiError as exc:
             log.warning("invoice message %s not updated: %s", invoice_id, exc.response.get("error"))
 
@@ -105,7 +107,11 @@ class PaymentsListeners:
         self.refresh_message(web, saved_id(invoice))
         if invoice.status == "void" and invoice.replaced_by_id is not None:
             return  # voided by its correction, whose sessions they now are: flows.invoices.correction tells the thread
-        self.reply(web, invoice, views.status_reply(invoice, invoice.locale, out_of_band=change.paid_out_of_band))
+        self.reply(
+            web,
+            invoice,
+            views.status_reply(invoice, thread_locale(self.services, invoice), out_of_band=change.paid_out_of_band),
+        )
 
     # -- who clicked what ----------------------------------------------------------------------------------------
 
@@ -296,7 +302,12 @@ class PaymentsListeners:
             self.reply(
                 click.web,
                 invoice,
-                t(invoice.locale, "payments.thread.link_sent", number=invoice.number, user=click.user_id),
+                t(
+                    thread_locale(self.services, invoice),
+                    "payments.thread.link_sent",
+                    number=invoice.number,
+                    user=click.user_id,
+                ),
             )
             self.tell(click, t(locale, "payments.link_sent", number=invoice.number, email=client.email, url=url))
             return
@@ -374,7 +385,11 @@ class PaymentsListeners:
         # A failure reported after the invoice was paid or voided changes nothing (claim_payment_failure).
         if logic.claim_payment_failure(self.services.db, invoice, int(obj.get("attempt_count") or 0)):
             web = self.client_for(invoice.team_id)
-            self.reply(web, invoice, t(invoice.locale, "payments.thread.payment_failed", number=invoice.number))
+            self.reply(
+                web,
+                invoice,
+                t(thread_locale(self.services, invoice), "payments.thread.payment_failed", number=invoice.number),
+            )
 
     def on_checkout_completed(self, event: dict[str, Any]) -> None:
         """A client saved a card through "Add payment method": it becomes their default for invoices."""
@@ -412,7 +427,9 @@ class PaymentsListeners:
             # The thread is the channel's to read: initials, as on the card, unless the practice shows names.
             named = is_private(asked_from.channel_id) or privacy(services.db, client.team_id).full_channel_cards
             shown = client.name if named else initials(client.name)
-            self.reply(web, asked_from, t(asked_from.locale, "payments.thread.card_saved", client=shown))
+            self.reply(
+                web, asked_from, t(thread_locale(self.services, asked_from), "payments.thread.card_saved", client=shown)
+            )
 
 
 def register(app: App, services: Services) -> None:

@@ -28,6 +28,7 @@ from bot.timezones import zone
 from bot.typed_numbers import whole_number
 from bot.work_queue import after_opens, trigger_bound
 from flows.invoices import ids as invoice_ids
+from flows.invoices.message.posting import thread_locale
 from flows.invoices.payments import ids, logic, record_views, recording
 from flows.invoices.payments.logic import COLLECTABLE, Change
 from flows.invoices.payments.record_validation import Limits, read_charge, read_record
@@ -255,7 +256,11 @@ class RecordListeners:
             attached = self.services.stripe.retrieve_invoice(invoice.stripe_account_id, invoice.stripe_invoice_id or "")
         fresh = self.apply(web, attached, invoice)
         if fresh.status != "paid" and db.claim_once(row.team_id, "invoice_payment_told", str(row.id)):
-            self.payments.reply(web, fresh, record_views.recorded_text(fresh, row.amount, row.method, fresh.locale))
+            self.payments.reply(
+                web,
+                fresh,
+                record_views.recorded_text(fresh, row.amount, row.method, thread_locale(self.services, fresh)),
+            )
         return fresh
 
     def attach_outside(self, row: InvoicePayment, invoice: Invoice) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from bot.slack_clients import web_client
 from bot.slack_users import locale_of
 from bot.typed_numbers import whole_number
 from bot.work_queue import after_opens, trigger_bound
-from flows.invoices.message.posting import update_invoice_message
+from flows.invoices.message.posting import thread_locale, update_invoice_message
 from flows.invoices.refunds import ids, logic, validation, views
 from flows.invoices.refunds.logic import Transition
 
@@ -60,7 +60,9 @@ class RefundListeners:
 
     def refresh(self, web: WebClient, invoice_id: int) -> None:
         try:
-            update_invoice_message(web, invoice_id, db=self.services.db)
+            update_invoice_message(
+                web, invoice_id, db=self.services.db, default_locale=self.services.settings.default_locale
+            )
         except SlackApiError as exc:
             log.warning("invoice message %s not updated: %s", invoice_id, exc.response.get("error"))
 
@@ -73,7 +75,7 @@ class RefundListeners:
                 self.refresh(web, saved_id(invoice))
                 refreshed.add(saved_id(invoice))
             rows = logic.refunds_of(saved_id(invoice), db=self.services.db)
-            text = views.thread_reply(invoice, change.refund, rows, invoice.locale)
+            text = views.thread_reply(invoice, change.refund, rows, thread_locale(self.services, invoice))
             if text is not None:
                 self.reply(web, invoice, text)
 
@@ -207,7 +209,9 @@ class RefundListeners:
         if pushed.error is not None:
             # Shown on the message with Retry, and said in the thread: the practice sees nothing was refunded.
             self.refresh(web, saved_id(invoice))
-            self.reply(web, invoice, views.thread_error(invoice, refund, pushed.error, invoice.locale))
+            self.reply(
+                web, invoice, views.thread_error(invoice, refund, pushed.error, thread_locale(self.services, invoice))
+            )
         text = views.outcome_text(invoice, refund, locale, pushed.error, pushed.note_number)
         retry = saved_id(refund) if pushed.error is not None else None
         if view_id:

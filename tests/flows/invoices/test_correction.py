@@ -12,6 +12,7 @@ from sqlmodel import select
 
 from bot.models import Appointment, BillingSettings, Invoice
 from bot.sandbox.slack.limits import check_blocks
+from bot.slack_users import set_workspace_locale
 from flows.invoices import ids as invoice_ids
 from flows.invoices.correction import ids
 from flows.reminders import claims
@@ -311,6 +312,9 @@ def test_sessions_billed_on_the_old_invoice_move_to_the_new_one(billbot: Billbot
 
 
 def test_in_french(billbot: Billbot) -> None:
+    set_workspace_locale(
+        billbot.app.services.db, TEAM_ID, "fr"
+    )  # a French practice: what its channels read is French too
     account = set_up(billbot)
     invoice = make_invoice(billbot, make_client(billbot), user=FRENCH_USER, locale="fr")  # its creator may
     view = open_correction(billbot, invoice, FRENCH_USER)

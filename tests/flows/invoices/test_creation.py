@@ -342,7 +342,10 @@ def test_update_invoice_message_rerenders_in_place(practice: Practice) -> None:
     client_id = practice.add_client()
     outcome = practice.create(practice.form(client_id, [line()]))
     creation_store.save_invoice(outcome.invoice.id or 0, db=practice.services.db, status="paid", amount_remaining=0)
-    assert update_invoice_message(practice.web(), outcome.invoice.id or 0, db=practice.services.db) is True
+    assert (
+        update_invoice_message(practice.web(), outcome.invoice.id or 0, db=practice.services.db, default_locale="en")
+        is True
+    )
     [message] = practice.bb.workspace.messages(CHANNEL)
     assert message.edited and "Paid" in message_text(message)
 

@@ -17,6 +17,7 @@ from bot.models import Appointment, Client, Invoice, StripeAccount
 from bot.sandbox.slack import check_view
 from bot.sandbox.slack.limits import check_blocks
 from bot.sandbox.slack.records import Message
+from bot.slack_users import set_workspace_locale
 from flows.clients.logic import fold_name, uninvoiced_appointments
 from flows.invoices import ids as action_ids
 from flows.invoices.creation.logic import create_invoice
@@ -524,6 +525,7 @@ def test_a_billing_admin_who_did_not_create_it_may_act(scene: tuple[Billbot, str
 
 def test_in_french_from_button_to_thread(billbot: Billbot) -> None:
     bb = billbot
+    set_workspace_locale(bb.app.services.db, TEAM_ID, "fr")  # a French practice: what its channels read is French too
     connect(bb)
     client_id = make_client(bb, "Chloé Dubois")
     invoice = make_invoice(bb, client_id, user=FRENCH_USER, locale="fr")

@@ -16,6 +16,7 @@ from bot.initials import initials
 from bot.models import Appointment, BillingSettings
 from bot.sandbox.slack import check_message
 from bot.sandbox.slack.state import Message
+from bot.slack_users import set_workspace_locale
 from flows.billing_settings import ids as bs_ids
 from flows.billing_settings import validation as bs_validation
 from flows.clients import ids as client_f
@@ -207,7 +208,9 @@ def test_full_channel_cards_setting_shows_name_and_lines_and_back_to_initials(pr
     assert details_button(channel_card(practice)) is None
 
     set_privacy(practice.bb, full_channel_cards=False)
-    assert update_invoice_message(practice.web(), invoice_id, db=practice.services.db) is True  # e.g. after a payment
+    assert (
+        update_invoice_message(practice.web(), invoice_id, db=practice.services.db, default_locale="en") is True
+    )  # e.g. after a payment
     text = text_of(channel_card(practice))
     assert "J. D." in text and "Jeanne" not in text and "Therapy session" not in text
     assert details_button(channel_card(practice)) is not None
@@ -222,6 +225,7 @@ def test_a_card_in_the_creators_dm_stays_full_and_private(practice: Practice) ->
 
 
 def test_a_french_channel_card(practice: Practice) -> None:
+    set_workspace_locale(practice.services.db, TEAM_ID, "fr")  # a French practice: what its channels read is French too
     client_id = practice.add_client("Ève-Marie Lefèvre")
     outcome = practice.create(practice.form(client_id, [line("Séance", 9000)]), user=FRENCH_USER, locale="fr")
     assert outcome.error is None

@@ -16,6 +16,7 @@ from bot.documents.source import document_for_invoice
 from bot.modals import LOADING_CALLBACK_ID
 from bot.models import Invoice, InvoicePayment
 from bot.sandbox.slack import check_view
+from bot.slack_users import set_workspace_locale
 from flows.invoices import ids as action_ids
 from flows.invoices.creation.logic import create_invoice
 from flows.invoices.forms import InvoiceForm, LineForm
@@ -348,6 +349,7 @@ def test_jpy_has_no_decimals_and_equals_stripe_to_the_yen(billbot: Billbot) -> N
 
 def test_in_french(billbot: Billbot) -> None:
     bb = billbot
+    set_workspace_locale(bb.app.services.db, TEAM_ID, "fr")  # a French practice: what its channels read is French too
     account = connect(bb)
     invoice = make_invoice(bb, make_client(bb, "Chloé Dubois"), user=FRENCH_USER, locale="fr")
     assert buttons(message(bb, invoice))[action_ids.MARK_PAID]["text"]["text"] == "Enregistrer un paiement"

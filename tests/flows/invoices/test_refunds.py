@@ -15,6 +15,7 @@ from bot.documents.present import present
 from bot.documents.source import document_for_invoice
 from bot.i18n import format_money
 from bot.models import Invoice, InvoiceRefund
+from bot.slack_users import set_workspace_locale
 from flows.invoices.creation.logic import create_invoice
 from flows.invoices.forms import InvoiceForm, LineForm
 from flows.invoices.refunds import ids
@@ -388,6 +389,7 @@ def test_an_invoice_paid_outside_stripe_is_credited_out_of_band(billbot: Billbot
 
 def test_in_french(billbot: Billbot) -> None:
     bb = billbot
+    set_workspace_locale(bb.app.services.db, TEAM_ID, "fr")  # a French practice: what its channels read is French too
     bb.workspace.add_user(user_id=FRENCH_ADMIN, name="hélène", locale="fr-FR", is_admin=True)
     invoice = paid_invoice(bb, locale="fr")
     view = open_refund(bb, invoice, FRENCH_ADMIN)

@@ -16,6 +16,7 @@ from bot.models import Invoice, InvoiceReminderHold, ReminderSent
 from bot.sandbox.slack.limits import check_blocks
 from bot.sandbox.slack.records import Message
 from bot.services import Services
+from bot.slack_users import set_workspace_locale
 from flows.reminders import claims, sweeper_for
 from flows.reminders.logic import SettingsForm, find_due, save_settings
 from flows.reminders.sweep import SweepResult, stripe_key
@@ -396,12 +397,16 @@ def test_a_channel_the_bot_is_not_in_is_reported_to_the_admin(billbot: Billbot) 
     assert [(r.state, r.last_error) for r in sent_rows(billbot)] == [("sent", "slack: not_in_channel")]
 
 
-def test_the_digest_speaks_the_admins_language(billbot: Billbot) -> None:
-    turn_on(billbot, locale="fr")
+def test_the_digest_speaks_the_workspaces_language_not_its_savers(billbot: Billbot) -> None:
+    """A channel's digest is read by everyone there: it follows the workspace's language (/billing settings)."""
+    turn_on(billbot, locale="fr")  # saved by someone whose Slack is in French
     (invoice,) = invoices(billbot)
     sweep(billbot, at(invoice.due_date - timedelta(days=3)))
+    assert "Payment reminders" in text_of(digests(billbot)[-1])  # the workspace's language: English by default
+    set_workspace_locale(billbot.app.services.db, TEAM_ID, "fr")
+    sweep(billbot, at(invoice.due_date))
     text = text_of(digests(billbot)[-1])
-    assert "Relances de paiement" in text and "Bientôt dues" in text and "Relancer maintenant" in text
+    assert "Relances de paiement" in text and "Relancer maintenant" in text
     assert "100,00" in text
 
 
