@@ -258,8 +258,8 @@ def test_in_french_the_form_its_errors_and_the_connected_view(billbot: Billbot, 
     connected = wait_view(billbot, view["id"], ids.CONNECTED_CALLBACK)
     text = text_of(connected)
     assert "Votre agenda est connecté." in text
-    assert "2 séances importées" in text and "1 événement à trier" in text
-    assert "À trier (1)" in text and "Synchroniser" in text
+    assert "2 séances importées" in text and "1 rendez-vous à classer" in text
+    assert "À classer (1)" in text and "Synchroniser" in text
     assert connected["submit"]["text"] == "Enregistrer"
 
 

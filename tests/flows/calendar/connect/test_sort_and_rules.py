@@ -120,9 +120,9 @@ def test_nobody_else_sorts_a_practitioners_events(billbot: Billbot, ics_server: 
 
 def test_the_list_in_french(billbot: Billbot, ics_server: IcsServer) -> None:
     connected = connect(billbot, feed_to_sort(ics_server, "claire"), FRENCH_USER)
-    assert "3 événements à trier" in text_of(connected)  # no client yet to find
+    assert "3 rendez-vous à classer" in text_of(connected)  # no client yet to find
     listing = open_pushed(billbot, connected, ids.OPEN_SORT_ACTION, ids.SORT_CALLBACK, FRENCH_USER)
-    assert listing["title"]["text"] == "À trier" and listing["close"]["text"] == "Retour"
+    assert listing["title"]["text"] == "À classer" and listing["close"]["text"] == "Retour"
     text = text_of(listing)
     assert "3 occurrences" in text and "prochaine le " in text and "Attribuer" in text
     assert "Aucun client pour l'instant" in text  # no client yet: the picker says where they are made
