@@ -116,12 +116,22 @@ def sort_key(text: str) -> str:
 
 
 def format_date(value: date, locale: str, style: str = "medium") -> str:
+    """A day as every message writes it: ``Dec 25, 2026`` in English, ``25 déc. 2026`` in French (Babel's medium
+    form; another ``style`` only where a day is not shown alone: a report's "MMMM y", a week view's heading)."""
     return babel_format_date(value, format=style, locale=_BABEL_LOCALE[normalise_locale(locale)])
 
 
 def format_datetime(value: datetime, locale: str, style: str = "medium", tz: str | None = None) -> str:
+    """A moment, in one form per locale, the day written as format_date writes it and the time of day as
+    format_time: ``Dec 25, 2026, 9:00 AM``, ``25 déc. 2026, 09:00`` (in ``tz``). Never Babel's "short"
+    ``12/25/26, 9:00 AM``: ``style`` is kept for older callers, and every style gives this one form."""
     zone = get_timezone(tz) if tz is not None else None  # what babel does with a zone's name, typed
-    return babel_format_datetime(value, format=style, tzinfo=zone, locale=_BABEL_LOCALE[normalise_locale(locale)])
+    babel_locale = Locale.parse(_BABEL_LOCALE[normalise_locale(locale)])
+    local = babel_format_datetime(value, format="yyyy-MM-dd", tzinfo=zone, locale=babel_locale)
+    day = format_date(date.fromisoformat(local), locale)
+    time_of_day = babel_format_time(value, format="short", tzinfo=zone, locale=babel_locale)
+    pattern = babel_locale.datetime_formats["medium"]  # how the locale joins a day and a time: "{1}, {0}"
+    return str(pattern).format(time_of_day, day)
 
 
 def format_time(value: datetime, locale: str, tz: str | None = None) -> str:

@@ -27,7 +27,7 @@ def _who(client: Client) -> str:
 
 def line_text(locale: str, tz: str, line: Line) -> str:
     invoice, charge = line.invoice, line.charge
-    when = format_datetime(aware(charge.charge_at), locale, "short", tz=tz)
+    when = format_datetime(aware(charge.charge_at), locale, tz=tz)
     text = t(
         locale,
         "autopay.dm.line",

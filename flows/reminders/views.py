@@ -132,7 +132,7 @@ def saved_text(locale: str, form: SettingsForm, timezone: str) -> str:
 
 def _home_line(line: HomeLine, locale: str, timezone: str) -> str:
     amount = format_money(line.amount, line.currency, locale)
-    when = format_datetime(line.at, locale, "short", tz=timezone)
+    when = format_datetime(line.at, locale, tz=timezone)
     return f"• {when} · *{line.client}* · {line.number} · {amount} · {rule_name(line.rule, locale)}"
 
 

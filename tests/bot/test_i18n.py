@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
 from bot import money
-from bot.i18n import LOCALES, catalog, format_date, format_money, normalise_locale, plural, t
+from bot.i18n import LOCALES, catalog, format_date, format_datetime, format_money, normalise_locale, plural, t
 from tests.paths import PROJECT_ROOT
 
 NNBSP, NBSP = "\u202f", "\u00a0"
@@ -106,6 +106,14 @@ def test_money_is_formatted_from_minor_units(amount: int, currency: str, locale:
 def test_dates_follow_the_locale() -> None:
     assert format_date(date(2026, 11, 25), "fr") == "25 nov. 2026"
     assert format_date(date(2026, 11, 25), "en") == "Nov 25, 2026"
+
+
+def test_a_moment_is_written_with_the_same_day_as_a_date_and_the_short_time() -> None:
+    moment = datetime(2026, 12, 25, 8, 0, tzinfo=UTC)
+    assert format_datetime(moment, "en", tz="Europe/Paris") == "Dec 25, 2026, 9:00\u202fAM"
+    assert format_datetime(moment, "fr", tz="Europe/Paris") == "25 déc. 2026, 09:00"
+    # Babel's short style ("12/25/26, 9:00 AM") is never what a member reads, whatever a caller asks for.
+    assert format_datetime(moment, "en", "short", tz="Europe/Paris") == "Dec 25, 2026, 9:00\u202fAM"
 
 
 @pytest.mark.parametrize(
