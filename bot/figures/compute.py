@@ -243,60 +243,61 @@ def invoiced_filter(team_id: str, period: Period, tz: str) -> ColumnElement[bool
 
 
 def _invoiced(session: Session, team_id: str, period: Period, tz: str, found: dict[str, CurrencyFigures]) -> None:
+    """Two statements: the invoices per currency and maker, then their lines per currency, service and rate
+    (a few dozen groups, folded here into the per-rate and per-service figures)."""
     where = invoiced_filter(team_id, period, tz)
     rows = session.execute(
-        select(_INV.c.currency, func.count(), func.sum(_INV.c.total), func.sum(_INV.c.tax))
-        .where(where)
-        .group_by(_INV.c.currency)
-    ).all()
-    for currency, count, total, tax in rows:
-        figures = _figures_of(found, str(currency))
-        figures.invoiced_count, figures.invoiced, figures.invoiced_tax = int(count), int(total or 0), int(tax or 0)
-    rows = session.execute(
-        select(_INV.c.currency, _INV.c.created_by, func.count(), func.sum(_INV.c.total))
+        select(_INV.c.currency, _INV.c.created_by, func.count(), func.sum(_INV.c.total), func.sum(_INV.c.tax))
         .where(where)
         .group_by(_INV.c.currency, _INV.c.created_by)
-        .order_by(func.sum(_INV.c.total).desc())
     ).all()
-    for currency, user_id, count, total in rows:
-        _figures_of(found, str(currency)).practitioners.append(PractitionerFigure(user_id, int(count), int(total or 0)))
-    lines = _LINE.join(_INV, _INV.c.id == _LINE.c.invoice_id).outerjoin(_RATE, _RATE.c.id == _LINE.c.tax_rate_id)
-    exclusive_tax = case((_RATE.c.inclusive.is_(False), _LINE.c.tax_amount), else_=0)
-    rows = session.execute(
-        select(_INV.c.currency, _LINE.c.tax_rate_id, func.sum(_LINE.c.amount), func.sum(_LINE.c.tax_amount))
-        .select_from(lines)
-        .where(where, _LINE.c.tax_rate_id.is_not(None))
-        .group_by(_INV.c.currency, _LINE.c.tax_rate_id)
-    ).all()
-    rate_ids = {int(row[1]) for row in rows}
-    rates = {r.id: r for r in session.execute(select(TaxRate).where(_RATE.c.id.in_(rate_ids))).scalars()}
-    for currency, rate_id, amount, tax in rows:
-        rate = rates[int(rate_id)]
-        base = int(amount or 0) - (int(tax or 0) if rate.inclusive else 0)
-        _figures_of(found, str(currency)).taxes.append(
-            TaxFigure(int(rate_id), rate.name, Decimal(rate.percentage), rate.inclusive, base, int(tax or 0))
-        )
+    for currency, user_id, count, total, tax in rows:
+        figures = _figures_of(found, str(currency))
+        figures.invoiced_count += int(count)
+        figures.invoiced += int(total or 0)
+        figures.invoiced_tax += int(tax or 0)
+        figures.practitioners.append(PractitionerFigure(user_id, int(count), int(total or 0)))
     rows = session.execute(
         select(
             _INV.c.currency,
             _LINE.c.service_id,
+            _LINE.c.tax_rate_id,
             func.sum(_LINE.c.quantity),
-            func.sum(_LINE.c.amount + func.coalesce(exclusive_tax, 0)),
+            func.sum(_LINE.c.amount),
+            func.sum(_LINE.c.tax_amount),
         )
-        .select_from(lines)
+        .select_from(_LINE.join(_INV, _INV.c.id == _LINE.c.invoice_id))
         .where(where)
-        .group_by(_INV.c.currency, _LINE.c.service_id)
-        .order_by(func.sum(_LINE.c.amount).desc())
+        .group_by(_INV.c.currency, _LINE.c.service_id, _LINE.c.tax_rate_id)
     ).all()
+    rate_ids = {int(row[2]) for row in rows if row[2] is not None}
     service_ids = {int(row[1]) for row in rows if row[1] is not None}
+    rates = {r.id: r for r in session.execute(select(TaxRate).where(_RATE.c.id.in_(rate_ids))).scalars()}
     names = dict(session.execute(select(_SERVICE.c.id, _SERVICE.c.name).where(_SERVICE.c.id.in_(service_ids))).all())
-    for currency, service_id, quantity, amount in rows:
+    taxes: dict[tuple[str, int], list[int]] = {}
+    services: dict[tuple[str, int | None], list[int]] = {}
+    for currency, service_id, rate_id, quantity, amount, tax in rows:
+        rate = rates.get(rate_id) if rate_id is not None else None
+        amount, tax = int(amount or 0), int(tax or 0)
+        if rate is not None:
+            sums = taxes.setdefault((str(currency), int(rate_id)), [0, 0])
+            sums[0] += amount - tax if rate.inclusive else amount
+            sums[1] += tax
+        # A line's amount is tax included where its rate is inclusive; an exclusive rate's tax is added.
+        gross = amount + (tax if rate is not None and not rate.inclusive else 0)
+        sums = services.setdefault((str(currency), service_id), [0, 0])
+        sums[0] += int(quantity or 0)
+        sums[1] += gross
+    for (currency, rate_id), (base, tax) in taxes.items():
+        rate = rates[rate_id]
+        found[currency].taxes.append(TaxFigure(rate_id, rate.name, Decimal(rate.percentage), rate.inclusive, base, tax))
+    for (currency, service_id), (quantity, gross) in services.items():
         name = names.get(service_id) if service_id is not None else None
-        _figures_of(found, str(currency)).services.append(
-            ServiceFigure(service_id, name, int(quantity or 0), int(amount or 0))
-        )
+        found[currency].services.append(ServiceFigure(service_id, name, quantity, gross))
     for figures in found.values():
         figures.taxes.sort(key=lambda row: (row.percentage, row.name))
+        figures.services.sort(key=lambda row: (-row.amount, row.name or ""))
+        figures.practitioners.sort(key=lambda row: (-row.amount, row.user_id or ""))
 
 
 def _happened(today: date, now: datetime) -> ColumnElement[bool]:

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal
+from functools import cache
+from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import case, func, select
 from sqlmodel import Session
 
-from bot.figures.compute import FINALIZED, counted_payment, in_period, stripe_rest
+from bot.figures.compute import FINALIZED, counted_payment, in_period
 from bot.figures.period import Period
 from bot.models import Client, Invoice, InvoiceLine, InvoicePayment, InvoiceRefund, TaxRate, table_of
 from bot.timezones import zone
@@ -66,19 +68,40 @@ def _local(moment: datetime | None, tz: str) -> date | None:
     if moment is None:
         return None
     aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return aware.astimezone(zone(tz)).date()
+    return aware.astimezone(_zone(tz)).date()
+
+
+@cache
+def _zone(tz: str) -> tzinfo:
+    return zone(tz)
+
+
+def _payments_by_invoice(team_id: str) -> Any:
+    """Each invoice's counted payment rows, summed once (a join, not a subquery per line)."""
+    return (
+        select(
+            _PAY.c.invoice_id.label("invoice_id"),
+            func.sum(_PAY.c.amount).label("amount"),
+            func.max(_PAY.c.paid_on).label("last_paid_on"),
+            func.min(_PAY.c.method).label("low_method"),
+            func.max(_PAY.c.method).label("high_method"),
+        )
+        .where(_PAY.c.team_id == team_id, counted_payment())
+        .group_by(_PAY.c.invoice_id)
+        .subquery("paid_rows")
+    )
+
+
+def _stripe_part(paid_rows: Any) -> Any:
+    """What Stripe collected on a paid invoice beyond Billbot's rows (as bot.figures.compute.stripe_rest)."""
+    paid = case((_INV.c.amount_paid > 0, _INV.c.amount_paid), else_=_INV.c.total)
+    return case((_INV.c.status == "paid", paid - func.coalesce(paid_rows.c.amount, 0)), else_=0)
 
 
 def line_rows(session: Session, team_id: str, period: Period, tz: str) -> Iterator[LineRow]:
     """Every line of the invoices made in the period (voided ones too, marked void, for an unbroken sequence of
     numbers), in the order they were made."""
-    pay = _PAY.alias("p")
-    mine = and_(pay.c.team_id == _INV.c.team_id, pay.c.invoice_id == _INV.c.id, or_(
-        pay.c.source == "outside", pay.c.stripe_invoice_payment_id.is_not(None)))  # fmt: skip
-    last_paid = select(func.max(pay.c.paid_on)).where(mine).correlate(_INV).scalar_subquery()
-    low = select(func.min(pay.c.method)).where(mine).correlate(_INV).scalar_subquery()
-    high = select(func.max(pay.c.method)).where(mine).correlate(_INV).scalar_subquery()
-    rest = case((_INV.c.status == "paid", stripe_rest()), else_=0)
+    paid_rows = _payments_by_invoice(team_id)
     statement = (
         select(
             _INV.c.created_at,
@@ -97,15 +120,16 @@ def line_rows(session: Session, team_id: str, period: Period, tz: str) -> Iterat
             _INV.c.paid_at,
             _INV.c.amount_refunded,
             _INV.c.id,
-            last_paid,
-            low,
-            high,
-            rest,
+            paid_rows.c.last_paid_on,
+            paid_rows.c.low_method,
+            paid_rows.c.high_method,
+            _stripe_part(paid_rows),
         )
         .select_from(
             _LINE.join(_INV, _INV.c.id == _LINE.c.invoice_id)
             .join(_CLIENT, _CLIENT.c.id == _INV.c.client_id)
             .outerjoin(_RATE, _RATE.c.id == _LINE.c.tax_rate_id)
+            .outerjoin(paid_rows, paid_rows.c.invoice_id == _INV.c.id)
         )
         .where(
             _INV.c.team_id == team_id,
@@ -169,9 +193,21 @@ def money_rows(session: Session, team_id: str, period: Period, tz: str) -> Itera
     )
     for day, number, client, method, amount, currency, reference in session.execute(payments):
         yield MoneyRow(day, str(number), str(client), "payment", str(method), int(amount), str(currency), reference)
+    paid_rows = _payments_by_invoice(team_id)
     stripe = (
-        select(_INV.c.paid_at, _INV.c.number, _CLIENT.c.name, stripe_rest(), _INV.c.currency, _INV.c.stripe_number)
-        .select_from(_INV.join(_CLIENT, _CLIENT.c.id == _INV.c.client_id))
+        select(
+            _INV.c.paid_at,
+            _INV.c.number,
+            _CLIENT.c.name,
+            _stripe_part(paid_rows),
+            _INV.c.currency,
+            _INV.c.stripe_number,
+        )
+        .select_from(
+            _INV.join(_CLIENT, _CLIENT.c.id == _INV.c.client_id).outerjoin(
+                paid_rows, paid_rows.c.invoice_id == _INV.c.id
+            )
+        )
         .where(_INV.c.team_id == team_id, _INV.c.status == "paid", in_period(_INV.c.paid_at, period, tz))
         .order_by(_INV.c.paid_at, _INV.c.id)
         .execution_options(yield_per=BATCH)
