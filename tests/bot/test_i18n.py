@@ -171,3 +171,32 @@ def test_french_cancel_is_not_void() -> None:
     closers = {k: v for k, v in catalog("fr").items() if k.endswith((".cancel", ".close")) and v == "Annuler"}
     assert not closers
     assert t("fr", "payments.button.void") == "Annuler la facture"
+
+
+# The placeholders that stand for a person (or a named thing whose gender French cannot know: a service, a rate).
+_PERSON = r"\{(?:client|name|who|user|member|person|practitioner)\}"
+# Narrow on purpose: the placeholder as the subject (a clause's first word, bold or a mention maybe), then
+# "est / a été / n'a pas été / sera" and a past participle agreeing with it ("Marie-Ève Lefèvre est enregistré").
+# A noun carries the agreement instead: "Fiche de Marie-Ève Lefèvre enregistrée", "Le taux TVA n'a pas été…".
+_AGREES_WITH_PERSON = re.compile(
+    r"(?:^|[.!?:]\s*)[*<@]*" + _PERSON
+    + r"[*>]*\s+(?:est|a été|n['’]a pas été|sera|était)\s+\w+(?:é|ée|és|ées|i|ie|is|ies|u|ue|us|ues)\b"
+)  # fmt: skip
+
+
+def test_french_messages_about_a_person_need_no_gender() -> None:
+    agreeing = {key: text for key, text in catalog("fr").items() if _AGREES_WITH_PERSON.search(text)}
+    assert not agreeing
+    person = "Marie-Ève Lefèvre"
+    assert t("fr", "client.saved", name=person).startswith(f":white_check_mark: Fiche de *{person}* enregistrée.")
+    assert t("fr", "client.change.saved", name=person) == f":white_check_mark: Fiche de *{person}* enregistrée."
+    # "Montant dû : 58,00 $US, par Marie-Ève…" read as if Marie-Ève were owed: the debtor is named with the debt.
+    amount = format_money(5800, "usd", "fr")
+    assert t("fr", "payments.confirm.send_link.amount", amount=amount, client=person).startswith(
+        f"Montant dû par {person} : {amount}."
+    )
+    assert t("fr", "services.added", name="Bilan") == ":white_check_mark: Prestation ajoutée : *Bilan*."
+    # The rule catches what it is for.
+    assert _AGREES_WITH_PERSON.search("*{name}* est enregistré.")
+    assert _AGREES_WITH_PERSON.search("{client} a été prévenu")
+    assert not _AGREES_WITH_PERSON.search("La carte de {client} sera débitée")

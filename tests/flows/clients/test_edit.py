@@ -187,7 +187,7 @@ def test_french_edit(practice: Practice) -> None:
     answer = bb.requests.submit(view, edit_values("fr", email="pas-un-email"), user=FRENCH_USER).json()
     assert answer["errors"][f.EMAIL].startswith("Ce n’est pas une adresse e-mail")
     bb.requests.submit(view, edit_values("fr", name="Jeanne Dupont"), user=FRENCH_USER)
-    wait_top_text(bb, "est enregistré", user=FRENCH_USER)
+    wait_top_text(bb, "Fiche de *Jeanne Dupont* enregistrée", user=FRENCH_USER)
 
 
 def test_a_member_who_sees_clients_cannot_edit_them(practice: Practice) -> None:

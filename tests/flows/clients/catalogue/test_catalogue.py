@@ -272,7 +272,7 @@ def test_catalogue_in_french(billbot: Billbot) -> None:
         f.SERVICE_PRICE: "Ce n’est pas un prix (par exemple 120,00\u00a0€).",
     }
     billbot.requests.submit(form, service_values("Séance", "1 234,5"), user=FRENCH_USER)
-    listed = wait_view(billbot, catalog["id"], "*Séance* ajoutée")
+    listed = wait_view(billbot, catalog["id"], "Prestation ajoutée : *Séance*")
     assert "1\u202f234,50\u00a0€ · Sans taxe" in text_of(listed)
     [row] = db_services(billbot)
     assert row.unit_amount == 123450
