@@ -50,6 +50,19 @@ POSTAL_CODE_EXAMPLES: dict[str, str] = {
 }  # fmt: skip
 
 
+# Countries whose addresses need a postal code to be delivered (their postal services, and Stripe's address checks,
+# refuse one without): the form's postal code field is required for them and optional elsewhere.
+POSTAL_CODE_REQUIRED: frozenset[str] = frozenset(
+    {"AT", "AU", "BE", "CA", "CH", "DE", "DK", "ES", "FR", "GB", "IT", "JP", "LU", "MC", "NL", "NO", "PL", "PT",
+     "SE", "US"}
+)  # fmt: skip
+
+
+def postal_code_required(country: str | None) -> bool:
+    """True when an address in ``country`` is incomplete without its postal code."""
+    return country is not None and country in POSTAL_CODE_REQUIRED
+
+
 @cache
 def country_codes() -> tuple[str, ...]:
     territories = Locale.parse("en").territories

@@ -20,7 +20,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.webhook import WebhookClient
 
-from bot import modals
+from bot import countries, modals, view_state
 from bot.acks import ack_now
 from bot.i18n import t
 from bot.permissions import access
@@ -289,6 +289,21 @@ class ClientListeners:
             shown=shown,
         )
 
+    # -- the client form's country -------------------------------------------------------------------------
+
+    def country_chosen(self, body: dict[str, Any], client: WebClient) -> None:
+        """A country chosen in a client form (new or edit): its postal code field redrawn as required or not."""
+        view = body.get("view") or {}
+        if view.get("type") != "modal" or not view.get("id"):
+            return
+        locale = locale_of(self.services, client, body["team"]["id"], body["user"]["id"])
+        country = view_state.selected(view.get("state", {}).get("values", {}), f.COUNTRY)
+        if country is not None and not countries.is_country(country):
+            country = None  # a forged value: the form says so on Save
+        redrawn = client_views.with_country(view, locale, country)
+        # The hash: a modal changed meanwhile (Save pressed, another choice) is not overwritten with this one.
+        modals.update_view(client, view["id"], redrawn, view_hash=view.get("hash"))
+
     # -- the new client modal -------------------------------------------------------------------------------
 
     def validate_client(self, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
@@ -386,6 +401,7 @@ def register(app: App, services: Services) -> None:
     app.action(f.ADD_SESSION_ACTION)(ack=ack_now, lazy=[listeners.add_session_clicked])
     app.action(f.NEW_INVOICE_ACTION)(ack=ack_now, lazy=[listeners.invoice_clicked])
     app.action(f.INVOICE_SESSIONS_ACTION)(ack=ack_now, lazy=[listeners.invoice_sessions_clicked])
+    app.action(f.COUNTRY)(ack=ack_now, lazy=[listeners.country_chosen])
     app.view(f.NEW_CLIENT_CALLBACK)(ack=listeners.validate_client, lazy=[listeners.save_client])
     app.view(f.SESSION_CALLBACK)(ack=listeners.validate_session, lazy=[listeners.save_session])
     services.on_sessions_invoiced.append(listeners.sessions_invoiced)

@@ -100,8 +100,10 @@ def client_form(values: Values, locale: str) -> tuple[ClientForm | None, Errors]
                     country=countries.country_name(country, locale),
                     example=countries.POSTAL_CODE_EXAMPLES[country],
                 )
-        elif country in countries.POSTAL_CODE_FORMATS:
-            errors[f.POSTAL_CODE] = t(locale, "common.error.required")
+        elif countries.postal_code_required(country):
+            # Worded as the field's label reads once this country is chosen (flows.clients.views).
+            name = countries.country_name(country, locale)
+            errors[f.POSTAL_CODE] = t(locale, "client.error.postal_code_required", country=name)
     if errors:
         return None, errors
     assert name

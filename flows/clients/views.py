@@ -363,18 +363,46 @@ def client_fields(locale: str, client: Client | None, *, initial_name: str | Non
         _text_input(locale, f.CITY, "client.field.city", CITY_MAX, optional=True, initial=c.city if c else None),
         _text_input(locale, f.REGION, "client.field.region", REGION_MAX, optional=True,
                     initial=c.region if c else None),
-        _text_input(locale, f.POSTAL_CODE, "client.field.postal_code", POSTAL_CODE_MAX, optional=True,
-                    initial=c.postal_code if c else None),
-        blocks.input_block(
-            t(locale, "client.field.country"),
-            countries.country_select(
-                f.COUNTRY, locale, c.country if c else None, t(locale, "client.field.country.placeholder")
-            ),
-            block_id=f.COUNTRY,
-            optional=True,
+        postal_code_block(locale, c.country if c else None, initial=c.postal_code if c else None),
+        # Choosing a country redraws the postal code's label (flows.clients.listeners.country_chosen).
+        blocks.dispatching(
+            blocks.input_block(
+                t(locale, "client.field.country"),
+                countries.country_select(
+                    f.COUNTRY, locale, c.country if c else None, t(locale, "client.field.country.placeholder")
+                ),
+                block_id=f.COUNTRY,
+                optional=True,
+            )
         ),
     ]  # fmt: skip
     return content
+
+
+def postal_code_block(locale: str, country: str | None, *, initial: str | None = None) -> Block:
+    """The postal code field: required (no "(optional)" beside it, and a hint saying why) for a country whose
+    addresses need one, optional otherwise, so that its label and the form's rule agree."""
+    required = countries.postal_code_required(country)
+    element = blocks.plain_text_input(f.POSTAL_CODE, initial_value=initial, max_length=POSTAL_CODE_MAX)
+    hint = (
+        t(locale, "client.field.postal_code.required", country=countries.country_name(country, locale))
+        if (required and country)
+        else None
+    )
+    return blocks.input_block(
+        t(locale, "client.field.postal_code"), element, block_id=f.POSTAL_CODE, optional=not required, hint=hint
+    )
+
+
+def with_country(view: dict[str, Any], locale: str, country: str | None) -> dict[str, Any]:
+    """A client form modal as shown, its postal code field redrawn for ``country``; the other blocks keep their
+    ids, so Slack keeps what was typed in them (and in the postal code field, whose id stays too)."""
+    redrawn = [
+        postal_code_block(locale, country) if block.get("block_id") == f.POSTAL_CODE else block
+        for block in view.get("blocks", [])
+    ]
+    kept = ("type", "title", "close", "submit", "callback_id", "private_metadata", "clear_on_close", "notify_on_close")
+    return {**{key: view[key] for key in kept if key in view}, "blocks": redrawn}
 
 
 def session_modal(

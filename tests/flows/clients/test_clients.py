@@ -365,7 +365,8 @@ def test_new_client_with_a_name_only(billbot: Billbot) -> None:
          "Choose a country from the list."),
         (client_values(line1="1 rue A", city="Paris"), f.COUNTRY, "An address needs its first line, city and country."),
         (client_values(city="Paris", country="FR", postal_code="75001"), f.ADDRESS_LINE1, "An address needs"),
-        (client_values(line1="1 rue A", city="Paris", country="FR"), f.POSTAL_CODE, "Please fill this in."),
+        (client_values(line1="1 rue A", city="Paris", country="FR"), f.POSTAL_CODE,
+         "Enter the postal code: it is required for an address in France."),
     ],
 )  # fmt: skip
 def test_a_wrong_client_field_gets_its_message_and_nothing_is_saved(
