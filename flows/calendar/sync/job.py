@@ -44,7 +44,10 @@ class CalendarSync:
         claimed = [feed_id for feed_id in due if self._claim(feed_id, now)]
         for feed_id in claimed:
             self._sync(feed_id)
-        log.info("calendar sync at %s: %d due, %d claimed", now.isoformat(timespec="seconds"), len(due), len(claimed))
+        if due:  # a quiet minute says nothing (it is most of them)
+            log.info(
+                "calendar sync at %s: %d due, %d claimed", now.isoformat(timespec="seconds"), len(due), len(claimed)
+            )
         return len(claimed)
 
     def _due(self, now: datetime) -> list[int]:
