@@ -20,7 +20,7 @@ from PIL import Image
 
 from bot.i18n import t
 from bot.sandbox.playground import Options, Playground
-from bot.sandbox.playground.demo import GENERAL, MEMBER
+from bot.sandbox.playground.demo import FRENCH_ADMIN, GENERAL, MEMBER
 from flows.invoices import ids as action_ids
 from flows.invoices import ids as modal_ids
 from flows.stripe_setup import views as setup_views
@@ -266,3 +266,101 @@ def test_the_renderer_writes_slacks_own_words_in_the_viewers_language(
     assert {text.strip() for text in optional.all_inner_texts()} == {"(facultatif)"}
     assert "(optional)" not in page.inner_text(modal.strip())
     me.shot("client-new-in-french")
+
+
+def test_a_french_billing_admin_walks_the_journey_in_french(
+    browser_page: Any, playground: Playground, tmp_path: Path
+) -> None:
+    """Élise, a billing admin whose Slack is in French, picked in "You are": set-up, settings, a client and an
+    invoice, every modal in French and nothing the renderer writes itself left in English."""
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+    me = Journey(browser_page, playground, shots)
+    page = browser_page
+    page.goto(playground.url)
+    switcher = [o.strip() for o in page.locator("#who option").all_inner_texts()]
+    assert "Élise Martin (admin) · fr-FR" in switcher, switcher
+    page.select_option("#who", FRENCH_ADMIN)
+    page.wait_for_function("document.documentElement.lang === 'fr-FR'")
+    page.click(f"[data-channel='{GENERAL}']")
+    me.shot("french-admin")
+
+    def french(selector: str, title: str) -> None:
+        """The modal on screen is in French: its title, and "(facultatif)" wherever Slack marks a field."""
+        assert page.inner_text(selector + ".modal-title").strip().endswith(title)
+        body = page.inner_text(selector.strip())
+        assert "(optional)" not in body and "Cancel" not in body, body
+        markers = {text.strip() for text in page.locator(selector + ".bk-optional").all_inner_texts()}
+        assert markers <= {"(facultatif)"}, markers
+
+    # 1. Payments: the set-up modal in French, Stripe's onboarding, the modal turning to connected.
+    me.command("/billing setup")
+    modal = me.modal("stripe_setup")
+    french(modal, t("fr", "stripe_setup.title"))
+    page.click(modal + f"[data-action-id='{setup_views.START_ACTION}']")
+    link = page.wait_for_selector(modal + f"[data-action-id='{setup_views.LINK_ACTION}']")
+    with page.context.expect_page() as opened:
+        link.click()
+    stripe_page = opened.value
+    stripe_page.wait_for_load_state()
+    stripe_page.click("button[value='complete']")
+    stripe_page.wait_for_load_state()
+    stripe_page.close()
+    page.wait_for_selector(modal + f"[data-action-id='{setup_views.LINK_ACTION}']", state="detached")
+    me.shot("french-setup")
+    me.close_modals()
+
+    # 2. Billing settings in French, a rate whose name says its percentage, saved.
+    me.command("/billing settings")
+    modal = me.modal("billing_settings")
+    french(modal, t("fr", "bs.title"))
+    page.locator(modal + ".bk-optional").first.wait_for()  # the optional address fields are marked, in French
+    page.select_option(modal + "select[data-action-id='currency']", "eur")
+    page.fill(modal + "[data-action-id='address_line1']", "12 rue de la Paix")
+    page.fill(modal + "[data-action-id='city']", "Paris")
+    page.fill(modal + "[data-action-id='postal_code']", "75002")
+    page.select_option(modal + "select[data-action-id='country']", "FR")
+    page.click(modal + "[data-action-id='billing_settings_add_rate']")
+    rate = me.modal("billing_settings_rate")
+    page.fill(rate + "[data-action-id='rate_name']", "TVA 20 %")
+    page.fill(rate + "[data-action-id='rate_percentage']", "20")
+    page.click(rate + ".modal-submit")
+    page.wait_for_selector(modal + "[data-block-id='rate_1']")
+    assert "20 % 20" not in page.inner_text(modal.strip())
+    me.shot("french-settings")
+    page.click(modal + ".modal-submit")
+    me.see("Paramètres de facturation enregistrés", "#modal-overlay .modal")
+    me.close_modals()
+
+    # 3. A client, then an invoice with the rate, created from the channel.
+    me.command("/client new")
+    modal = me.modal("client_new")
+    french(modal, t("fr", "client.new.title"))
+    page.fill(modal + "[data-action-id='client_name']", "Marie-Ève Lefèvre")
+    page.fill(modal + "[data-action-id='client_email']", "marie-eve@example.com")
+    page.click(modal + ".modal-submit")
+    page.wait_for_selector(modal, state="detached")
+    if page.locator("#modal-overlay .modal").count():
+        me.close_modals()
+
+    me.command("/invoice")
+    modal = me.modal(modal_ids.CALLBACK)
+    french(modal, t("fr", "invoice_modal.title"))
+    client = page.locator(modal + f".bk-external[data-action-id='{modal_ids.CLIENT_ACTION}'] input")
+    client.fill("Marie")
+    page.click(modal + ".bk-suggestion:has-text('Marie-Ève Lefèvre')")
+    fill_line(page, modal, 0, "Séance", "1", "80,00")
+    tax = page.locator(modal + f"select[data-action-id='{line(modal_ids.LINE_TAX)}']").first
+    assert "TVA 20 % (en sus)" in tax.inner_text()
+    tax.select_option(label="TVA 20 % (en sus)")
+    page.locator(modal + f"[data-block-id='{modal_ids.TOTALS_BLOCK}']", has_text="96,00").wait_for()
+    me.shot("french-invoice")
+    page.click(modal + ".modal-submit")
+    result = f".modal[data-callback-id='{modal_ids.RESULT_CALLBACK}'] "
+    page.locator(result.strip(), has_text="INV-0001").wait_for()
+    shown = page.inner_text(result.strip())
+    assert "Elle est publiée dans" in shown and "(optional)" not in shown, shown
+    me.close_modals()
+    # The card in the channel follows the workspace's language (English here); Élise's own words were French.
+    page.locator(".message", has_text="Invoice INV-0001 · M.-È. L.").first.wait_for()
+    me.shot("french-invoice-posted")
