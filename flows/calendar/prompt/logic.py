@@ -45,7 +45,10 @@ def due(prompt: Prompt, now: datetime) -> str:
         return "later"
     if ends < now - OLDEST or not feed.prompt_on_end or event.status != "confirmed":
         return "skip"
-    if prompt.session is None or prompt.client is None or prompt.session.invoice_id is not None:
+    client = prompt.client
+    if prompt.session is None or client is None or client.forgotten_at is not None:
+        return "skip"  # unmatched, or a client erased on request
+    if prompt.session.invoice_id is not None:
         return "skip"
     return "send"
 
@@ -217,7 +220,7 @@ class Prompts:
             service_id = prompt.feed.no_show_service_id
             with self.services.db.session() as session:
                 service = session.get(Service, service_id) if service_id is not None else None
-            if service is None or not service.active:
+            if service is None or not service.active or service.team_id != prompt.event.team_id:
                 return t(locale, "calendar.prompt.no_show_gone")
             return None
         if prompt.session is not None and prompt.session.service_id is None:

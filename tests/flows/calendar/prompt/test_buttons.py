@@ -238,3 +238,24 @@ def test_french_outcome_in_french_money(billbot: Billbot) -> None:
     invoice = invoices(scene)[0]
     assert f"80,00\xa0€ débités sur la carte enregistrée : la facture {invoice.number} est payée." in shown(done)
     assert invoice.locale == "fr"
+
+
+def test_a_no_show_service_archived_since_the_dm_keeps_the_buttons_with_the_reason(billbot: Billbot) -> None:
+    bb = billbot
+    scene = practice(bb, no_show=True)
+    event_id, dm = prompted(bb, scene)
+    with scene.db.session() as session:
+        from bot.models import Service
+
+        fee = session.get(Service, scene.no_show_id)
+        assert fee is not None
+        fee.active = False
+        session.add(fee)
+    press(bb, dm, ids.NO_SHOW_ACTION)
+    told = outcome(bb, dm, "no longer in your catalogue")
+    assert ids.SEND_ACTION in buttons(told) and invoices(scene) == []
+    assert event_row(scene, event_id).prompt_state == "sent"
+    press(bb, told, ids.SEND_ACTION)  # the session itself can still be invoiced
+    outcome(bb, dm, "sent to")
+    settle(bb)
+    assert [i.total for i in invoices(scene)] == [8000]
