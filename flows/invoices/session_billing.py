@@ -24,6 +24,7 @@ from bot.slack_users import member_today
 from bot.stripe_gateway import GatewayError
 from flows.invoices.creation import logic as creation
 from flows.invoices.creation import store
+from flows.invoices.message.posting import thread_locale
 from flows.invoices.modal import logic as modal_logic
 from flows.invoices.modal import validation
 from flows.invoices.modal.draft import Draft
@@ -138,7 +139,9 @@ class SessionBilling:
             key = "payments.stripe_down" if exc.retryable else "payments.stripe_refused"
             return _result("failed", invoice, message=t(locale, key, reason=str(exc)[:300]))
         if sent is not None:
-            text = t(invoice.locale, "payments.thread.link_sent", number=invoice.number, user=user_id)
+            text = t(
+                thread_locale(self.services, invoice), "payments.thread.link_sent", number=invoice.number, user=user_id
+            )
             self.payments.reply(web, invoice, text)
         return _result("done", invoice, sent_to=client.email)
 
