@@ -5,6 +5,7 @@ rules are in sort_listeners and rule_listeners."""
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -26,6 +27,8 @@ from flows.calendar.feed.problems import FeedProblem
 from flows.calendar.sync.apply import SyncResult, connect_feed, disconnect_feed, sync_feed
 
 log = logging.getLogger(__name__)
+
+SYNC_MARGIN_SECONDS = 20.0  # a read's claim outlasts its fetch deadline by the parse and the writes
 
 
 def result_text(locale: str, result: SyncResult) -> str:
@@ -158,11 +161,26 @@ class CalendarListeners:
         if feed is None or feed.source != "url":
             modals.update_view(client, view_id, self.pages.home(client, team_id, user_id, locale))
             return
-        try:
-            banner = result_text(locale, sync_feed(self.services, feed.id))
-        except FeedProblem as problem:
-            banner = ":warning: " + t(locale, problem.key, **problem.params)
+        banner = self._sync_once(feed.id, locale)
         modals.update_view(client, view_id, self.pages.home(client, team_id, user_id, locale, banner))
+
+    def _sync_once(self, feed_id: int, locale: str) -> str | None:
+        """One read at a time per feed: a second click (or the scheduler's run) waits for the first to end,
+        then reads again, which costs a 304 and changes nothing."""
+        db, hold = self.services.db, float(self.services.settings.calendar_timeout_seconds) + SYNC_MARGIN_SECONDS
+        deadline = time.monotonic() + hold
+        while not logic.claim_sync(feed_id, hold, db=db):
+            if time.monotonic() > deadline:
+                return None  # someone else's read still runs: the view shows where the feed stands
+            time.sleep(0.2)
+        try:
+            return result_text(locale, sync_feed(self.services, feed_id))
+        except FeedProblem as problem:
+            return ":warning: " + t(locale, problem.key, **problem.params)
+        except LookupError:
+            return None  # disconnected meanwhile: the redraw shows the connect form
+        finally:
+            logic.release_sync(feed_id, db=db)
 
     def disconnect(self, body: dict[str, Any], client: WebClient) -> None:
         team_id, user_id, locale = self._who(body, client)

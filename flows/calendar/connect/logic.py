@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
-from sqlalchemy import func
+from sqlalchemy import func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -147,6 +147,25 @@ def save_settings(team_id: str, user_id: str, settings: FeedSettings, *, db: Dat
     return True
 
 
+def claim_sync(feed_id: int, seconds: float, *, db: Database) -> bool:
+    """Hold the feed's sync claim (the scheduler's too) so that two reads of one feed never run at once: a
+    double click on Sync now, or a click while the scheduler reads it. False while someone else holds it."""
+    now = utcnow()
+    claimed = col(CalendarFeed.sync_claimed_until)
+    with db.write_lock(), db.session() as session:
+        result = session.execute(
+            update(CalendarFeed)
+            .where(col(CalendarFeed.id) == feed_id, or_(claimed.is_(None), claimed < now))
+            .values(sync_claimed_until=now + timedelta(seconds=seconds))
+        )
+        return int(getattr(result, "rowcount", 0) or 0) == 1
+
+
+def release_sync(feed_id: int, *, db: Database) -> None:
+    with db.write_lock(), db.session() as session:
+        session.execute(update(CalendarFeed).where(col(CalendarFeed.id) == feed_id).values(sync_claimed_until=None))
+
+
 # -- the "to sort" list ------------------------------------------------------------------------------------
 
 
@@ -187,6 +206,13 @@ def event_feed(team_id: str, event_id: int, *, db: Database) -> CalendarFeed | N
         if event is None or event.team_id != team_id:
             return None
         return session.get(CalendarFeed, event.feed_id)
+
+
+def event_client(team_id: str, event_id: int, *, db: Database) -> int | None:
+    """The client an event was given already (by the sync, a rule or another click), if any."""
+    with db.session() as session:
+        event = session.get(CalendarEvent, event_id)
+    return event.client_id if event is not None and event.team_id == team_id else None
 
 
 def client_choices(team_id: str, *, db: Database) -> list[tuple[int, str]] | None:

@@ -69,19 +69,29 @@ class SortListeners:
             return  # a forged or stale id: nothing to show anyone
         values = view.get("state", {}).get("values", {})
         client_id = _number(view_state.selected(values, ids.sort_block(event_id), ids.SORT_CLIENT_ACTION))
-        if client_id is None or not logic.known_client(team_id, client_id, db=db):
-            banner = ":warning: " + t(locale, "calendar.sort.pick_first")
-        else:
-            made = assign_client(
-                self.services, team_id=team_id, event_id=event_id, client_id=client_id, user_id=user_id
-            )
-            name = blocks.escape_mrkdwn(logic.client_name(team_id, client_id, db=db) or "")
-            banner = ":white_check_mark: " + plural(locale, "calendar.sort.assigned", made, client=name)
+        banner = self._assigned(team_id, user_id, locale, event_id, client_id)
         modals.update_view(client, view["id"], self.pages.sort(client, team_id, user_id, locale, feed.id, banner))
         parent = view.get("previous_view_id")
         if parent and feed.user_id == user_id:
             # The calendar modal beneath shows one fewer to sort and more sessions.
             modals.update_view(client, parent, self.pages.home(client, team_id, user_id, locale))
+
+    def _assigned(self, team_id: str, user_id: str, locale: str, event_id: int, client_id: int | None) -> str:
+        """Assign, and what to say of it."""
+        db = self.services.db
+        made = 0
+        if logic.event_client(team_id, event_id, db=db) is None:
+            if client_id is None or not logic.known_client(team_id, client_id, db=db):
+                return ":warning: " + t(locale, "calendar.sort.pick_first")
+            made = assign_client(
+                self.services, team_id=team_id, event_id=event_id, client_id=client_id, user_id=user_id
+            )
+        given = logic.event_client(team_id, event_id, db=db)
+        name = blocks.escape_mrkdwn(logic.client_name(team_id, given, db=db) or "") if given is not None else ""
+        if made == 0 and given is not None:
+            # A second click (or another window, or the sync) sorted it: say to whom, not "0 sessions made".
+            return ":white_check_mark: " + t(locale, "calendar.sort.already", client=name)
+        return ":white_check_mark: " + plural(locale, "calendar.sort.assigned", made, client=name)
 
     def suggest_clients(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         """The searching client picker (a practice with many clients): names for whoever may sort only."""

@@ -91,7 +91,7 @@ def test_assign_makes_the_sessions_and_remembers_the_client(billbot: Billbot, ic
     after = wait_view(billbot, listing["id"], ids.SORT_CALLBACK, "Assigned to Paul Martin: 3 sessions made.")
     assert "Suivi du mardi" not in text_of(after) and "Premier rendez-vous" in text_of(after)
     click(billbot, chosen, ids.ASSIGN_ACTION, button["value"])
-    billbot.slack.wait_for(lambda: billbot.app.services.work.counts() == {"pending": 0, "failed": 0}, timeout=20)
+    wait_view(billbot, listing["id"], ids.SORT_CALLBACK, "Already assigned to Paul Martin")
     assert len(calendar_sessions(billbot, paul)) == 3
     [rule] = client_rules(billbot)
     assert (rule.uid, rule.client_id, rule.created_by) == ("weekly", paul, ADMIN)
