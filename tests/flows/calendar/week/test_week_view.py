@@ -3,7 +3,7 @@ and Invoice the week buttons opening the invoice modal prefilled, stale clicks, 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from bot.i18n import format_date
@@ -12,6 +12,7 @@ from flows.calendar.week import ids
 from flows.invoices import ids as invoice_ids
 from tests.conftest import ADMIN, FRENCH_USER, MEMBER, Billbot
 from tests.flows.calendar.week.rows import (
+    PARIS,
     Calendar,
     button_for,
     buttons,
@@ -237,3 +238,23 @@ def test_a_week_of_sixty_sessions_stays_within_slacks_limits(billbot: Billbot) -
     assert all(len(b["text"]["text"]) <= 3000 for b in found if b["type"] == "section")
     assert "more sessions" in text_of(found)  # the long Monday stops with "and N more"
     assert "Invoice the week" in text_of(found)
+
+
+def test_weeks_start_on_monday_where_the_viewer_is(billbot: Billbot) -> None:
+    """Monday 00:30 in Paris is still Sunday evening in New York: the same session falls in another week."""
+    new_york = "U0NEWYORK"
+    billbot.workspace.add_user(new_york, "nina", locale="en-US", is_admin=True, tz="America/New_York")
+    cal = Calendar(billbot)
+    feed = cal.feed(ADMIN)
+    this_monday_night = datetime.combine(this_monday(), time(0, 30), tzinfo=PARIS).astimezone(UTC)
+    cal.session(feed, cal.client("Anne Martin"), last_week(0, 0, 30))
+    cal.session(feed, cal.client("Bruno Petit"), this_monday_night)
+    paris = calendar_blocks(open_home(billbot, ADMIN))
+    monday_id = f"calendar_week_{this_monday().isoformat()}"  # the day's section
+    assert "Anne Martin" in text_of(paris) and "`12:30\u202fAM` Bruno Petit" in text_of(paris)
+    assert "Bruno Petit" in text_of([b for b in paris if b.get("block_id") == monday_id])
+    there = calendar_blocks(open_home(billbot, new_york))
+    assert "Anne Martin" not in text_of(there)  # the Sunday before last, where Nina is
+    sunday = this_monday() - timedelta(days=1)
+    sunday_block = next(b for b in there if b.get("block_id") == f"calendar_week_{sunday.isoformat()}")
+    assert "`6:30\u202fPM` Bruno Petit" in text_of([sunday_block])
