@@ -75,6 +75,9 @@ class Prompts:
                     self._deliver(event_id, moment, retaken=True)
             for event_id in store.ended(self.services.db, moment):
                 self._consider(event_id, moment)
+            for event_id, lapsed in store.stuck(self.services.db, moment):
+                if store.unstick(self.services.db, event_id, lapsed):
+                    self._offer_retry(event_id)
         except Exception:
             # One failed sweep must not stop the scheduler; the next one finds the same work in the database.
             log.exception("calendar prompts sweep failed")
@@ -86,6 +89,16 @@ class Prompts:
             store.skip(self.services.db, event_id, held=False)
         elif verdict == "send" and store.claim(self.services.db, event_id, now):
             self._deliver(event_id, now, retaken=False)
+
+    def _offer_retry(self, event_id: int) -> None:
+        """A press the work queue gave up on: the DM says so, with Retry (which resumes it, nothing twice)."""
+        prompt = store.load(self.services.db, event_id)
+        web = client_for(self.services, prompt.event.team_id) if prompt is not None else None
+        if prompt is None or web is None:
+            return
+        log.warning("calendar prompt %s: a press's work never finished; Retry offered", event_id)
+        text = f"⚠️ {t(prompt.feed.locale, 'calendar.prompt.stuck')}"
+        self._update(web, prompt, views.outcome_message(prompt, text, retry=True))
 
     def _deliver(self, event_id: int, now: datetime, *, retaken: bool) -> None:
         try:

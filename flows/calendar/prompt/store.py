@@ -30,6 +30,8 @@ from bot.models import (
 _EVENTS = table_of(CalendarEvent)
 LEASE = timedelta(minutes=5)  # a DM being posted: seconds, unless its sender died
 OLDEST = timedelta(days=1)  # sessions that ended longer ago get no prompt (an imported year is not 300 DMs)
+# A press whose work has not finished this long after its lease lapsed: the work queue gave up on it (or lost it).
+STUCK_AFTER = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -171,6 +173,21 @@ def again(db: Database, event_id: int, action: str, until: datetime) -> bool:
     """Retry after a failure the outcome showed (the work over, its lease cleared): the same work, resumed."""
     where = [_EVENTS.c.prompt_state == "done", _EVENTS.c.prompt_action == action, _lease_is(None)]
     return _cas(db, event_id, where, prompt_claimed_until=until)
+
+
+def stuck(db: Database, now: datetime) -> list[tuple[int, datetime]]:
+    """Presses whose work lapsed long ago without finishing: (event id, the lease read)."""
+    query = select(_EVENTS.c.id, _EVENTS.c.prompt_claimed_until).where(
+        _EVENTS.c.prompt_state == "done", _EVENTS.c.prompt_claimed_until < now - STUCK_AFTER
+    )
+    with db.engine.connect() as conn:
+        return [(int(row_id), until) for row_id, until in conn.execute(query).all()]
+
+
+def unstick(db: Database, event_id: int, lapsed: datetime) -> bool:
+    """Given up: the work is over (its Retry resumes it); one sweep of several wins."""
+    where = [_EVENTS.c.prompt_state == "done", _lease_is(lapsed)]
+    return _cas(db, event_id, where, prompt_claimed_until=None)
 
 
 def finish(db: Database, event_id: int) -> None:
