@@ -120,7 +120,8 @@ class BillingSettingsListeners:
             modals.update_view(client, view_id, failed)
             return
         rates = logic.active_rates(team_id, db=self.services.db)
-        modals.update_view(client, view_id, views.notice_modal(locale, views.saved_text(locale, form, rates)))
+        priced_otherwise = logic.services_priced_otherwise(team_id, form.currency, db=self.services.db)
+        modals.update_view(client, view_id, views.saved_modal(locale, form, rates, priced_otherwise))
         self.services.checklist.step_changed(client, team_id, user_id, view)
 
     # -- tax rates ----------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.db import Database
-from bot.models import BillingSettings, HandledRequest, StripeAccount, TaxRate, utcnow
+from bot.models import BillingSettings, HandledRequest, Service, StripeAccount, TaxRate, utcnow
 from bot.services import Services
 from bot.slack_users import set_workspace_locale
 from flows.billing_settings.validation import RateForm, SettingsForm
@@ -97,6 +97,20 @@ def save_settings(services: Services, team_id: str, user_id: str, form: Settings
         session.add(row)
     if form.channel_locale is not None:
         set_workspace_locale(services.db, team_id, form.channel_locale)
+
+
+def services_priced_otherwise(team_id: str, currency: str, *, db: Database) -> dict[str, int]:
+    """How many of the catalogue's active services are priced in each currency other than ``currency``.
+
+    Prices are per currency and never converted: after a currency change these services have no price
+    in the new one until the practice sets it (the invoice modal says so on each of them)."""
+    with db.session() as session:
+        query = select(Service.currency).where(Service.team_id == team_id, col(Service.active).is_(True))
+        found: dict[str, int] = {}
+        for priced_in in session.exec(query).all():
+            if priced_in.lower() != currency.lower():
+                found[priced_in.lower()] = found.get(priced_in.lower(), 0) + 1
+    return found
 
 
 # -- tax rates --------------------------------------------------------------------------------------------

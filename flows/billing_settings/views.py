@@ -15,7 +15,7 @@ from babel.numbers import format_decimal
 
 from bot import blocks, countries
 from bot.blocks import Block, Element
-from bot.i18n import LOCALES, format_percent, names_percentage, sort_key, t, tax_rate_label
+from bot.i18n import LOCALES, format_percent, names_percentage, plural, sort_key, t, tax_rate_label
 from bot.models import BillingSettings, TaxRate
 from bot.slack_users import Usergroup as Group
 from flows.billing_settings import currencies
@@ -307,6 +307,23 @@ def notice_modal(
         close=t(locale, "common.close"),
         retry=retry,
         private_metadata=metadata,
+    )
+
+
+def saved_modal(
+    locale: str, form: SettingsForm, rates: list[TaxRate], priced_otherwise: dict[str, int]
+) -> dict[str, Any]:
+    """After Save: what was saved; and when services have no price in the currency (prices are per currency,
+    never converted), how many and a button to the catalogue where their prices are set."""
+    text = saved_text(locale, form, rates)
+    if not priced_otherwise:
+        return notice_modal(locale, text)
+    count = sum(priced_otherwise.values())
+    old = ", ".join(sorted(code.upper() for code in priced_otherwise))
+    text += "\n\n" + plural(locale, "bs.saved.priced_otherwise", count, old=old, new=form.currency.upper())
+    services = blocks.button(t(locale, "services.open"), SERVICES_OPEN_ACTION, value="open", style="primary")
+    return blocks.notice_modal(
+        t(locale, "bs.title"), text, callback_id=f.NOTICE_CALLBACK, close=t(locale, "common.close"), retry=services
     )
 
 

@@ -36,8 +36,11 @@ def rate_label(rate: TaxRate, locale: str) -> str:
     return f"{tax_rate_label(rate.name, rate.percentage, locale)} ({kind})"
 
 
-def service_line(service: Service, rates: dict[int, TaxRate], locale: str) -> str:
+def service_line(service: Service, rates: dict[int, TaxRate], locale: str, currency: str | None = None) -> str:
+    """``currency``: the practice's; a service still priced in another one says it has no price in it yet."""
     price = format_money(service.unit_amount, service.currency, locale)
+    if currency and service.currency.lower() != currency.lower():
+        price += " · " + t(locale, "services.no_price_yet", currency=currency.upper())
     rate = rates.get(service.tax_rate_id) if service.tax_rate_id is not None else None
     tax = rate_label(rate, locale) if rate is not None else t(locale, "services.tax.none")
     return f"*{escape_mrkdwn(service.name)}*\n{price} · {tax}"
@@ -61,7 +64,9 @@ def catalog_view(page: CatalogPage) -> dict[str, Any]:
         if page.may_edit:
             edit = blocks.button(t(locale, "services.edit"), f.SERVICE_EDIT_ACTION, value=str(service.id))
         content.append(
-            blocks.section(service_line(service, rates, locale), accessory=edit, block_id=f"svc_{service.id}")
+            blocks.section(
+                service_line(service, rates, locale, page.currency), accessory=edit, block_id=f"svc_{service.id}"
+            )
         )
     if len(page.services) > SERVICES_SHOWN:
         content.append(blocks.context(t(locale, "services.more", shown=SERVICES_SHOWN, total=len(page.services))))
@@ -81,7 +86,8 @@ def service_form_view(locale: str, *, currency: str, rates: list[TaxRate], servi
     if service is not None and service.tax_rate_id is not None:
         initial = next((o for o in options if o["value"] == str(service.tax_rate_id)), no_tax)
     price = None
-    if service is not None:
+    # A price in another currency (the practice changed its own) is not offered as this one's: typed anew.
+    if service is not None and service.currency.lower() == currency.lower():
         # The number as the user would type it back: "120.00", "120,00" in French, "500" (JPY), no symbol.
         price = format(money.to_decimal(service.unit_amount, currency), "f")
         if locale == "fr":

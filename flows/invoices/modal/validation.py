@@ -108,7 +108,12 @@ def _line(line: LineDraft, catalog: Catalog, locale: str, errors: Errors) -> Lin
 
     unit_amount: int | None = None
     price_block = ids.line_block(line.key, ids.LINE_PRICE, line.revision)
-    if catalog.currency is not None:
+    priced_otherwise = service is not None and catalog.currency is not None and service.currency != catalog.currency
+    if priced_otherwise and service is not None and catalog.currency is not None and not line.price.strip():
+        # Its price is in another currency and none was typed: say why rather than just "required".
+        currency = catalog.currency.upper()
+        errors[price_block] = t(locale, "invoice_modal.error.service_no_price", service=service.name, currency=currency)
+    if catalog.currency is not None and price_block not in errors:
         unit_amount = _price(line.price, catalog, locale, price_block, errors)
         if unit_amount is not None and quantity is not None and quantity * unit_amount > AMOUNT_MAX:
             errors[price_block] = t(locale, "invoice_modal.error.line_too_large", max=_max(catalog, locale))

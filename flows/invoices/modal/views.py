@@ -165,6 +165,9 @@ def _service_block(line: LineDraft, catalog: Catalog, locale: str) -> Block:
         label = service.name
         if service.currency == catalog.currency:
             label += " · " + format_money(service.unit_amount, service.currency, locale)
+        elif catalog.currency:
+            # Priced in the practice's former currency (prices are never converted): no price to fill in.
+            label += " · " + t(locale, "invoice_modal.service_no_price", currency=catalog.currency.upper())
         options.append(blocks.option(label, str(service.id)))
     chosen = next((o for o in options if o["value"] == line.service), None)
     select = blocks.static_select(
