@@ -25,7 +25,9 @@ from flows.calendar.week import ids, logic
 from flows.calendar.week.logic import Week, WeekSession, WeekView
 
 # Under a section's 3,000 characters, with room for the "and N more" line.
-DAY_TEXT_MAX = 2700
+DAY_TEXT_MAX = 2600
+# Slack's limit of elements in an actions block.
+DAY_BUTTONS_MAX = 25
 # Ids in one "Invoice the week" value (Slack allows 2,000 characters in a button's value).
 WEEK_IDS_MAX = 150
 # The whole calendar part: divider, header, to-sort line, then two weeks of title + 7 days × 2 + week buttons.
@@ -69,8 +71,13 @@ def _week_blocks(locale: str, tz: str, week: Week, title_key: str, several: bool
     for day in sorted(by_day):
         rows = by_day[day]
         day_id = f"{ids.HOME_BLOCK_PREFIX}_{day.isoformat()}"
-        result.append(blocks.section(_day_text(locale, tz, day, rows, several), block_id=day_id))
-        buttons = [_invoice_button(locale, tz, row, n) for n, row in enumerate(r for r in rows if r.billable)]
+        text = _day_text(locale, tz, day, rows, several)
+        billable = [row for row in rows if row.billable]
+        if len(billable) > DAY_BUTTONS_MAX:
+            # Slack's 25 elements: the day's other sessions are reached by "Invoice the week" or the record.
+            text += "\n" + plural(locale, "calendar.week.more_buttons", len(billable) - DAY_BUTTONS_MAX)
+        result.append(blocks.section(text, block_id=day_id))
+        buttons = [_invoice_button(locale, tz, row, n) for n, row in enumerate(billable[:DAY_BUTTONS_MAX])]
         if buttons:
             result.append(blocks.actions(*buttons, block_id=f"{day_id}_invoice"))
     week_buttons = _week_buttons(locale, week.sessions)

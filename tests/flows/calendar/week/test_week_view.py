@@ -3,14 +3,20 @@ and Invoice the week buttons opening the invoice modal prefilled, stale clicks, 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
+import pytest
+
 from bot.i18n import format_date
-from bot.sandbox.slack import check_view
+from bot.sandbox.slack import SlackStandIn, Workspace, check_view
+from bot.sandbox.stripe import StripeEmulator
+from flows import calendar as calendar_flow
+from flows import home as home_flow
 from flows.calendar.week import ids
 from flows.invoices import ids as invoice_ids
-from tests.conftest import ADMIN, FRENCH_USER, MEMBER, Billbot
+from tests.conftest import ADMIN, FRENCH_USER, MEMBER, SIGNING_SECRET, TEAM_ID, Billbot, app_env
 from tests.flows.calendar.week.rows import (
     PARIS,
     Calendar,
@@ -23,6 +29,8 @@ from tests.flows.calendar.week.rows import (
     text_of,
     this_monday,
 )
+from tests.harness.running_app import RunningApp
+from tests.harness.slack_requests import SlackRequests
 from tests.harness.views import filled_view
 
 
@@ -236,7 +244,8 @@ def test_a_week_of_sixty_sessions_stays_within_slacks_limits(billbot: Billbot) -
     found = calendar_blocks(home)
     assert all(len(b["elements"]) <= 25 for b in found if b["type"] == "actions")
     assert all(len(b["text"]["text"]) <= 3000 for b in found if b["type"] == "section")
-    assert "more sessions" in text_of(found)  # the long Monday stops with "and N more"
+    assert "more sessions: see the clients' records" in text_of(found)  # the long Monday stops with "and N more"
+    assert "15 more sessions to invoice that day have no button here" in text_of(found)  # 40 on Monday, 25 buttons
     assert "Invoice the week" in text_of(found)
 
 
@@ -258,3 +267,26 @@ def test_weeks_start_on_monday_where_the_viewer_is(billbot: Billbot) -> None:
     sunday = this_monday() - timedelta(days=1)
     sunday_block = next(b for b in there if b.get("block_id") == f"calendar_week_{sunday.isoformat()}")
     assert "`6:30\u202fPM` Bruno Petit" in text_of([sunday_block])
+
+
+@pytest.fixture
+def without_invoices(
+    slack: SlackStandIn, workspace: Workspace, database_url: str, stripe_emulator: StripeEmulator
+) -> Iterator[Billbot]:
+    """An app with the Home and the calendar but not the invoices flow: no one provides the invoice modal."""
+    app = RunningApp(app_env(slack, database_url), flows=[home_flow.register, calendar_flow.register]).start()
+    requests = SlackRequests(app.url, SIGNING_SECRET, slack, TEAM_ID)
+    assert app.services.invoice_modal is None
+    yield Billbot(app=app, slack=slack, workspace=workspace, requests=requests, stripe=stripe_emulator)
+    requests.close()
+    app.stop()
+
+
+def test_without_the_invoices_flow_invoice_says_it_is_not_there(without_invoices: Billbot) -> None:
+    cal = Calendar(without_invoices)
+    cal.session(cal.feed(ADMIN), cal.client("Anne Martin"), last_week(0, 9))
+    home = open_home(without_invoices, ADMIN)
+    [button] = buttons(calendar_blocks(home))
+    view = click_on_home(without_invoices, ADMIN, button, home)
+    assert view["callback_id"] == ids.NOTICE_CALLBACK
+    assert "is coming soon to Billbot" in text_of(view["blocks"])
