@@ -21,7 +21,7 @@ from bot.slack_users import locale_of
 from bot.work_queue import after_opens
 from flows.calendar.connect import ids, logic, rule_listeners, sort_listeners, views
 from flows.calendar.connect.pages import Pages
-from flows.calendar.connect.validation import ConnectForm, UploadedFile, connect_form, feed_settings
+from flows.calendar.connect.validation import ConnectForm, UploadedFile, connect_form, feed_settings, newer_file
 from flows.calendar.feed.fetch import limits_from
 from flows.calendar.feed.problems import FeedProblem
 from flows.calendar.sync.apply import SyncResult, connect_feed, disconnect_feed, sync_feed
@@ -138,19 +138,40 @@ class CalendarListeners:
     # -- the connected view -----------------------------------------------------------------------------
 
     def save_ack(self, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
-        """Save: a small write, done before the answer, so the redrawn view shows what is saved."""
+        """Save: a small write, done before the answer, so the redrawn view shows what is saved. A newer .ics
+        file given with it is read after the answer (save_submitted)."""
         team_id, user_id, locale = self._who(body, client)
         errors: dict[str, str] = {}
         values = view.get("state", {}).get("values", {})
         settings = feed_settings(values, locale, self._service_ids(team_id), errors)
+        upload = newer_file(values, locale, errors)
         if errors:
             ack(response_action="errors", errors=errors)
             return
-        if logic.save_settings(team_id, user_id, settings, db=self.services.db):
-            banner = ":white_check_mark: " + t(locale, "calendar.connect.saved")
-        else:
-            banner = t(locale, "calendar.connect.gone")
+        if not logic.save_settings(team_id, user_id, settings, db=self.services.db):
+            ack(response_action="update", view=self.pages.home(client, team_id, user_id, locale))
+            return
+        if upload is not None:
+            ack(response_action="update", view=views.reading_modal(locale))
+            return
+        banner = ":white_check_mark: " + t(locale, "calendar.connect.saved")
         ack(response_action="update", view=self.pages.home(client, team_id, user_id, locale, banner))
+
+    def save_submitted(self, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+        """The newer export of an uploaded calendar, read as its next sync."""
+        team_id, user_id, locale = self._who(body, client)
+        errors: dict[str, str] = {}
+        upload = newer_file(view.get("state", {}).get("values", {}), locale, errors)
+        feed = logic.status(team_id, user_id, db=self.services.db)
+        if upload is None or errors or feed is None:
+            return  # nothing to read (the ack said the rest)
+        try:
+            content = self._download(client, upload)
+        except FeedProblem as problem:
+            banner: str | None = ":warning: " + t(locale, problem.key, **problem.params)
+        else:
+            banner = self._sync_once(feed.id, locale, content)
+        modals.update_view(client, view["id"], self.pages.home(client, team_id, user_id, locale, banner))
 
     def sync_now(self, body: dict[str, Any], client: WebClient) -> None:
         team_id, user_id, locale = self._who(body, client)
@@ -164,7 +185,7 @@ class CalendarListeners:
         banner = self._sync_once(feed.id, locale)
         modals.update_view(client, view_id, self.pages.home(client, team_id, user_id, locale, banner))
 
-    def _sync_once(self, feed_id: int, locale: str) -> str | None:
+    def _sync_once(self, feed_id: int, locale: str, upload: bytes | None = None) -> str | None:
         """One read at a time per feed: a second click (or the scheduler's run) waits for the first to end,
         then reads again, which costs a 304 and changes nothing."""
         db, hold = self.services.db, float(self.services.settings.calendar_timeout_seconds) + SYNC_MARGIN_SECONDS
@@ -174,7 +195,7 @@ class CalendarListeners:
                 return None  # someone else's read still runs: the view shows where the feed stands
             time.sleep(0.2)
         try:
-            return result_text(locale, sync_feed(self.services, feed_id))
+            return result_text(locale, sync_feed(self.services, feed_id, body=upload))
         except FeedProblem as problem:
             return ":warning: " + t(locale, problem.key, **problem.params)
         except LookupError:
@@ -206,7 +227,7 @@ def open_connect(
 def register(app: App, services: Services) -> None:
     listeners = CalendarListeners(services)
     app.view(ids.CONNECT_CALLBACK)(ack=listeners.connect_ack, lazy=[listeners.connect_submitted])
-    app.view(ids.CONNECTED_CALLBACK)(listeners.save_ack)
+    app.view(ids.CONNECTED_CALLBACK)(ack=listeners.save_ack, lazy=[listeners.save_submitted])
     app.action(ids.SYNC_ACTION)(ack=ack_now, lazy=[listeners.sync_now])
     app.action(ids.DISCONNECT_ACTION)(ack=ack_now, lazy=[listeners.disconnect])
     sort_listeners.register(app, services, listeners.pages)

@@ -96,6 +96,12 @@ def connect_form(
     return ConnectForm(url, upload, settings), {}
 
 
+def newer_file(values: Values, locale: str, errors: Errors) -> UploadedFile | None:
+    """The connected view's optional newer export of an uploaded calendar."""
+    files = view_state.element(values, ids.FILE).get("files") or []
+    return _upload(files, errors, locale) if files else None
+
+
 def rule_form(values: Values, locale: str, *, revision: int, services: set[int]) -> tuple[RuleForm | None, Errors]:
     errors: Errors = {}
     keyword_block = ids.rule_block(revision, ids.RULE_KEYWORD)

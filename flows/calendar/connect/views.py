@@ -217,6 +217,18 @@ def connected_modal(page: ConnectedPage) -> View:
             blocks.section(t(locale, "calendar.connect.failing", reason=reason), block_id="calendar_failing")
         )
     content.append(blocks.actions(*_connected_buttons(locale, feed), block_id="calendar_buttons"))
+    if feed.source == "file":
+        # An upload has no address to read again: a newer export, given here, is read on Save.
+        newer = blocks.file_input(ids.FILE, filetypes=["ics"], max_files=1)
+        content.append(
+            blocks.input_block(
+                t(locale, "calendar.connect.newer_file"),
+                newer,
+                block_id=ids.FILE,
+                optional=True,
+                hint=t(locale, "calendar.connect.newer_file_hint"),
+            )
+        )
     content.append(blocks.divider())
     content.append(blocks.section(t(locale, "calendar.connect.settings")))
     content.extend(settings_inputs(locale, page.services, feed.settings))

@@ -38,7 +38,7 @@ def open_calendar(bb: Billbot, user: str = ADMIN, callback_id: str | None = None
     bb.workspace.close_views(user)  # else a modal already open would pass for the one the command opens
     response = bb.requests.command("/billing", "calendar", user=user)
     assert response.status_code == 200
-    view = filled_view(bb.slack, bb.workspace, user, callback_id=callback_id, timeout=10)
+    view = filled_view(bb.slack, bb.workspace, user, callback_id=callback_id, timeout=LONG)
     assert check_view(view) == []
     return view
 

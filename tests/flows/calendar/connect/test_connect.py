@@ -217,6 +217,19 @@ def test_uploading_an_ics_file_imports_its_sessions(billbot: Billbot) -> None:
     [feed] = feeds(billbot)
     assert feed.source == "file" and feed.url is None
     assert len(calendar_sessions(billbot, elodie)) == 2
+    # A newer export, given in the connected view, is read on Save: the sessions follow it.
+    assert block(connected, ids.FILE)["element"]["type"] == "file_input"
+    newer = calendar(
+        event("u1", start=days_from_now(-1, 10), summary="Séance Élodie Lefèvre"),
+        event("u2", start=days_from_now(3, 10), summary="Séance Élodie Lefèvre"),
+        event("u3", start=days_from_now(5, 10), summary="Séance Élodie Lefèvre"),
+    )
+    again = billbot.slack.user_upload(TEAM_ID, ADMIN, "Export.ics", newer)
+    answer = submit(billbot, connected, form(files=[again]) | {ids.URL: {}})
+    assert answer["response_action"] == "update" and answer["view"]["callback_id"] == ids.READING_CALLBACK
+    updated = wait_view(billbot, view["id"], ids.CONNECTED_CALLBACK, "3 sessions imported")
+    assert "1 new event" in text_of(updated)
+    assert len(calendar_sessions(billbot, elodie)) == 3
 
 
 def test_an_uploaded_file_that_is_no_calendar_brings_the_form_back(billbot: Billbot) -> None:

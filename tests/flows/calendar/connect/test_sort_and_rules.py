@@ -42,7 +42,7 @@ def open_pushed(
     bb: Billbot, view: dict[str, Any], action_id: str, callback_id: str, user: str = ADMIN
 ) -> dict[str, Any]:
     click(bb, view, action_id, str(feeds(bb)[0].id) if feeds(bb) else "0", user)
-    pushed = filled_stack(bb.slack, bb.workspace, user, depth=2, callback_id=callback_id, timeout=10)[-1]
+    pushed = filled_stack(bb.slack, bb.workspace, user, depth=2, callback_id=callback_id, timeout=20)[-1]
     assert check_view(pushed) == []
     return pushed
 
