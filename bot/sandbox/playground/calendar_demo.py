@@ -1,8 +1,8 @@
 """The playground's demo calendar: an iCalendar feed served on loopback, dated from the current week, and the
 demo practice's clients and the admin's calendar connected to it, so the App Home's week view is filled.
 
-The feed is written afresh on each request: three clients seen every week (one of them an attendee, matched
-by email), an all-day workshop, and one appointment with no client Billbot knows (it waits in "to sort").
+The feed is written afresh on each request: three clients seen every week (one twice a week, one an attendee
+matched by email), an all-day workshop, and one appointment with no client Billbot knows (it waits in "to sort").
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ TIMEZONE = "Europe/Paris"  # the demo members' zone (the stand-in's default)
 # (name, email, weekday, hour, minute, minutes, title): a session every week, from three weeks back to three on.
 WEEKLY = (
     ("Jeanne Dupont", "jeanne.dupont@example.com", 0, 9, 0, 50, "Consultation - Jeanne Dupont"),
+    ("Jeanne Dupont", "jeanne.dupont@example.com", 3, 9, 0, 50, "Consultation - Jeanne Dupont"),  # twice a week
     ("Marc Lefebvre", "marc.lefebvre@example.com", 2, 14, 0, 50, "Séance Marc Lefebvre"),
     ("Sophie Martin", "sophie.martin@example.com", 3, 17, 30, 60, "Follow-up"),  # matched by attendee email
 )
@@ -135,7 +136,7 @@ def connect_demo_calendar(services: Services, url: str) -> None:
     from flows.clients import fold_name
 
     ensure_workspace(services.db, demo.TEAM_ID, demo.TEAM_NAME)
-    people = [(name, email) for name, email, *_ in WEEKLY] + [WORKSHOP_CLIENT]
+    people = list(dict.fromkeys([(name, email) for name, email, *_ in WEEKLY] + [WORKSHOP_CLIENT]))
     with services.db.session() as session:
         for name, email in people:
             session.add(Client(team_id=demo.TEAM_ID, name=name, name_key=fold_name(name), email=email))

@@ -132,7 +132,10 @@ def _status_text(locale: str, row: WeekSession) -> str:
 
 
 def _invoice_button(locale: str, tz: str, row: WeekSession, n: int) -> Element:
-    label = t(locale, "calendar.week.invoice_one", time=when_text(locale, tz, row), name=row.client_name)
+    if row.all_day:
+        label = t(locale, "calendar.week.invoice_all_day", name=row.client_name)
+    else:
+        label = t(locale, "calendar.week.invoice_one", time=when_text(locale, tz, row), name=row.client_name)
     return blocks.button(label, f"{ids.INVOICE_SESSION_ACTION}.{n}", value=str(row.appointment_id))
 
 

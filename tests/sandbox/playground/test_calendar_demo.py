@@ -30,12 +30,14 @@ def test_the_demo_feed_is_dated_from_this_week_with_weekly_clients_an_all_day_ev
         zone=ZoneInfo(TIMEZONE),
     )
     titles = [o.summary for o in found]
-    assert titles.count("Consultation - Jeanne Dupont") == 7  # three weeks back, this week, three ahead
+    assert titles.count("Séance Marc Lefebvre") == 7  # three weeks back, this week, three ahead
+    assert titles.count("Consultation - Jeanne Dupont") == 14  # twice a week
     assert [o.summary for o in found if o.all_day] == ["Workshop day - Louise Bernard"]
     assert titles.count("First appointment - new patient") == 1
     # Every week's Monday session is at 9:00 in Paris, before and after the change of time.
-    mondays = [o.starts_at.astimezone(ZoneInfo(TIMEZONE)) for o in found if "Jeanne" in o.summary]
-    assert {(m.weekday(), m.hour, m.minute) for m in mondays} == {(0, 9, 0)}
+    jeanne = [o.starts_at.astimezone(ZoneInfo(TIMEZONE)) for o in found if "Jeanne" in o.summary]
+    assert {(m.weekday(), m.hour, m.minute) for m in jeanne} == {(0, 9, 0), (3, 9, 0)}
+    mondays = [m for m in jeanne if m.weekday() == 0]
     assert min(mondays).date().isoformat() == "2026-02-09" and max(mondays).date().isoformat() == "2026-03-23"
 
 
@@ -62,6 +64,7 @@ def test_at_start_the_admins_calendar_is_connected_and_the_home_shows_the_week(p
     assert "Louise Bernard" in text and "all day" in text  # last week's workshop
     assert "1 event of these two weeks is matched to no client" in text
     assert "Invoice " in text  # last week's sessions are to invoice
+    assert "Invoice the week · Jeanne Dupont (2 sessions)" in text
 
 
 def test_a_member_of_the_demo_without_a_calendar_sees_no_week_view(playground: Playground) -> None:
