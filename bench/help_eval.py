@@ -10,7 +10,17 @@ the bot should hand over (off-topic, or asking for a person). The sets, in the o
   as held out (85 % and 81/78 %); their questions have since become examples in the knowledge base, so
   they are tuned on now.
 - tests/flows/help/help_questions_holdout3.jsonl: written by someone who saw neither the matcher nor the articles, only
-  the topic list; evaluated once, after the last change to the matcher and the knowledge base.
+  the topic list; evaluated once, after the last change to the matcher and the knowledge base. Issue 19 relabelled
+  its tax-return, payroll and booking questions `not-supported` (a class that did not exist) and added none of its
+  questions to the knowledge base.
+- tests/flows/help/help_questions_more.jsonl (issue 19): labelled questions on the money-life, calendar, reports,
+  privacy and not-supported topics, tuned on.
+- tests/flows/help/help_questions_holdout4.jsonl (issue 19): written and committed before the matcher or the knowledge
+  base were changed for those topics, never added to it: held aside.
+
+`not-supported` marks a question about something Billbot does not do (superbills, payroll, booking…). A *wrong how-to*
+is a how-to article given where the right answer is another topic, `not-supported` or a person: the answer that
+misleads, which the goal holds at 0.
 """
 
 from __future__ import annotations
@@ -27,13 +37,26 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 GOAL = 0.90
+HELD_ASIDE_GOAL = 0.95
 P99_GOAL_MS = 20.0
+_HERE = ROOT / "tests" / "flows" / "help"
 SETS = (
-    ROOT / "tests" / "flows" / "help" / "help_questions.jsonl",
-    ROOT / "tests" / "flows" / "help" / "help_questions_holdout.jsonl",
-    ROOT / "tests" / "flows" / "help" / "help_questions_holdout2.jsonl",
-    ROOT / "tests" / "flows" / "help" / "help_questions_holdout3.jsonl",
+    _HERE / "help_questions.jsonl",
+    _HERE / "help_questions_holdout.jsonl",
+    _HERE / "help_questions_holdout2.jsonl",
+    _HERE / "help_questions_holdout3.jsonl",
+    _HERE / "help_questions_more.jsonl",
+    _HERE / "help_questions_holdout4.jsonl",
 )
+# Whether the knowledge base or the matcher was tuned on the set (its questions made examples, its misses fixed).
+TUNED_ON = {
+    "help_questions.jsonl": "yes",
+    "help_questions_holdout.jsonl": "yes (held out once, then made examples)",
+    "help_questions_holdout2.jsonl": "yes (held out once, then made examples)",
+    "help_questions_holdout3.jsonl": "no (written blind; relabelled for not-supported)",
+    "help_questions_more.jsonl": "yes",
+    "help_questions_holdout4.jsonl": "no (held aside, written before tuning)",
+}
 
 
 @dataclass
@@ -44,9 +67,16 @@ class Report:
     # (expected, answered) → how many, for the mistakes only
     confusion: Counter[tuple[str, str]] = field(default_factory=Counter)
     off_topic_answered: list[str] = field(default_factory=list)
+    # A how-to article where the right answer was another topic, not-supported or a person, per language.
+    wrong_how_to: Counter[str] = field(default_factory=Counter)
+    wrong_how_to_lines: list[str] = field(default_factory=list)
+    times_ms: list[float] = field(default_factory=list)
 
     def accuracy(self, language: str) -> float:
         return self.right[language] / self.total[language] if self.total[language] else 0.0
+
+    def wrong_how_to_rate(self, language: str) -> float:
+        return self.wrong_how_to[language] / self.total[language] if self.total[language] else 0.0
 
 
 def load(path: Path) -> list[dict[str, str]]:
@@ -55,21 +85,32 @@ def load(path: Path) -> list[dict[str, str]]:
 
 
 def evaluate(path: Path) -> Report:
-    from flows.help.knowledge import HUMAN
+    from flows.help.knowledge import HUMAN, TOPICS
     from flows.help.retrieval import index
 
     report = Report(path.name)
+    found_index = index()
     for row in load(path):
         # The language is the question's own, as in Slack: detected, not given.
-        found = index().match(row["question"])
+        start = time.perf_counter()
+        found = found_index.match(row["question"])
+        report.times_ms.append((time.perf_counter() - start) * 1000)
         report.total[row["lang"]] += 1
         if found.topic == row["topic"]:
             report.right[row["lang"]] += 1
-        else:
-            report.confusion[(row["topic"], found.topic)] += 1
-            if row["topic"] == HUMAN:
-                report.off_topic_answered.append(f"{row['question']!r} → {found.topic}")
+            continue
+        report.confusion[(row["topic"], found.topic)] += 1
+        if found.topic in TOPICS:
+            report.wrong_how_to[row["lang"]] += 1
+            report.wrong_how_to_lines.append(f"{row['question']!r}: {row['topic']} → {found.topic}")
+        if row["topic"] == HUMAN:
+            report.off_topic_answered.append(f"{row['question']!r} → {found.topic}")
     return report
+
+
+def p99(times: list[float]) -> float:
+    ordered = sorted(times)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] if ordered else 0.0
 
 
 def timings(questions: list[str], repeat: int) -> list[float]:
@@ -103,15 +144,25 @@ def main() -> int:
     paths = args.set or [p for p in SETS if p.exists()]
     for path in paths:
         report = evaluate(path)
-        print(f"\n== {report.name}")
+        tuned = TUNED_ON.get(report.name, "unknown")
+        goal = GOAL if tuned.startswith("yes") else HELD_ASIDE_GOAL
+        print(f"\n== {report.name}  (tuned on: {tuned})")
         for language in sorted(report.total):
             accuracy = report.accuracy(language)
-            mark = "ok" if accuracy >= GOAL else f"BELOW {GOAL:.0%}"
-            print(f"top-1 {language}: {accuracy:6.1%}  ({report.right[language]}/{report.total[language]})  {mark}")
-            ok = ok and accuracy >= GOAL
-        ok = ok and not report.off_topic_answered
-        print(f"off-topic answered as a how-to: {len(report.off_topic_answered)}")
+            mark = "ok" if accuracy >= goal else f"BELOW {goal:.0%}"
+            wrong = report.wrong_how_to[language]
+            print(
+                f"top-1 {language}: {accuracy:6.1%}  ({report.right[language]}/{report.total[language]})  {mark}"
+                f"   wrong how-to: {report.wrong_how_to_rate(language):5.1%} ({wrong})"
+            )
+            ok = ok and accuracy >= goal
+        ok = ok and not report.off_topic_answered and not report.wrong_how_to_lines
+        print(f"p99 {p99(report.times_ms):.2f} ms (one pass)")
+        print(f"off-topic answered: {len(report.off_topic_answered)}")
         for line in report.off_topic_answered:
+            print(f"   {line}")
+        print(f"wrong how-to answers: {len(report.wrong_how_to_lines)}")
+        for line in report.wrong_how_to_lines:
             print(f"   {line}")
         if report.confusion:
             print("confusion (expected → answered: count):")
@@ -120,11 +171,12 @@ def main() -> int:
 
     questions = [row["question"] for path in paths for row in load(path)]
     times = timings(questions, args.repeat)
-    p50, p99 = times[len(times) // 2], times[min(len(times) - 1, int(len(times) * 0.99))]
+    p50, p99_all = times[len(times) // 2], p99(times)
     print(
-        f"\nanswer time once loaded, {len(times)} questions: p50 {p50:.2f} ms, p99 {p99:.2f} ms, max {times[-1]:.2f} ms"
+        f"\nanswer time once loaded, {len(times)} questions: "
+        f"p50 {p50:.2f} ms, p99 {p99_all:.2f} ms, max {times[-1]:.2f} ms"
     )
-    return 0 if ok and p99 < P99_GOAL_MS else 1
+    return 0 if ok and p99_all < P99_GOAL_MS else 1
 
 
 if __name__ == "__main__":

@@ -7,13 +7,15 @@ the steps. Loaded once per process.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 
 import yaml
 
 ARTICLES_DIR = Path(__file__).resolve().parent / "articles"
+# More example questions per topic and language, for articles whose files their own sessions keep.
+EXAMPLES_DIR = Path(__file__).resolve().parent / "examples"
 LANGUAGES = ("en", "fr")
 
 # Contract (issue 8): these ids, in `billbot ask`'s JSON and in the knowledge base.
@@ -43,8 +45,25 @@ TOPICS = (
     # Issue 17: connecting a calendar (`/billing calendar`), and sorting its events (to sort, service rules).
     "calendar-connect",
     "calendar-sort",
+    # Issue 19: the money-life, calendar and reports topics whose articles came with those issues.
+    "refund",
+    "correct-invoice",
+    "due-date",
+    "autopay",
+    "edit-client",
+    "archive-client",
+    "forget-client",
+    "edit-session",
+    "disconnect-stripe",
+    "calendar-prompt",
+    "report",
+    "report-csv",
+    "privacy",
 )
 HUMAN = "human"
+# Things close to billing that Billbot does not do (superbills, payroll, booking…): the answer says so,
+# names the closest thing it does, and offers a person. Its article holds one `Subject` per thing.
+NOT_SUPPORTED = "not-supported"
 
 # What an answer's button does: "step:<checklist key>" opens that setup step's modal, "invoice" the
 # invoice modal, "client" the new-client modal; None when the way in is a button on an invoice message.
@@ -64,6 +83,19 @@ class Article:
     # Only in the `human` article: questions about things Billbot does not do, so a question near them
     # hands over instead of meeting a how-to that shares one word with it ("tax return" is not "tax rates").
     out_of_scope: tuple[str, ...] = ()
+    # Only in the not-supported article.
+    subjects: tuple[Subject, ...] = ()
+
+
+@dataclass(frozen=True)
+class Subject:
+    """One thing Billbot does not do, in the not-supported article: what the answer says, and its examples."""
+
+    id: str
+    says: str
+    nearest: str | None  # the topic of the closest thing Billbot does, or None
+    examples: tuple[str, ...]
+    keywords: tuple[str, ...]
 
 
 class ArticleError(ValueError):
@@ -92,6 +124,22 @@ def parse(text: str, *, topic: str, language: str) -> Article:
         examples=tuple(str(q) for q in header.get("examples") or ()),
         keywords=tuple(str(k) for k in header.get("keywords") or ()),
         out_of_scope=tuple(str(q) for q in header.get("out_of_scope") or ()),
+        subjects=tuple(_subject(raw, topic=topic, language=language) for raw in header.get("subjects") or ()),
+    )
+
+
+def _subject(raw: object, *, topic: str, language: str) -> Subject:
+    if not isinstance(raw, dict) or not raw.get("id") or not raw.get("says") or not raw.get("examples"):
+        raise ArticleError(f"{language}/{topic}: a subject needs an id, what it says and examples")
+    nearest = raw.get("nearest")
+    if nearest is not None and nearest not in TOPICS:
+        raise ArticleError(f"{language}/{topic}: subject {raw['id']!r} names an unknown topic {nearest!r}")
+    return Subject(
+        id=str(raw["id"]),
+        says=str(raw["says"]),
+        nearest=nearest,
+        examples=tuple(str(q) for q in raw["examples"]),
+        keywords=tuple(str(k) for k in raw.get("keywords") or ()),
     )
 
 
@@ -100,12 +148,33 @@ def articles() -> dict[tuple[str, str], Article]:
     """Every article, by (topic, language); fails loudly when one is missing."""
     found: dict[tuple[str, str], Article] = {}
     for language in LANGUAGES:
-        for topic in (*TOPICS, HUMAN):
+        extra = _extra_examples(language)
+        for topic in (*TOPICS, HUMAN, NOT_SUPPORTED):
             path = ARTICLES_DIR / language / f"{topic}.md"
             if topic == HUMAN and not path.exists():
                 continue
-            found[(topic, language)] = parse(path.read_text(encoding="utf-8"), topic=topic, language=language)
+            parsed = parse(path.read_text(encoding="utf-8"), topic=topic, language=language)
+            if extra.get(topic):
+                parsed = replace(parsed, examples=(*parsed.examples, *extra[topic]))
+            found[(topic, language)] = parsed
     return found
+
+
+def _extra_examples(language: str) -> dict[str, tuple[str, ...]]:
+    path = EXAMPLES_DIR / f"{language}.yaml"
+    if not path.exists():
+        return {}
+    loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    unknown = set(loaded) - set(TOPICS)
+    if unknown:
+        raise ArticleError(f"{path.name}: unknown topics {sorted(unknown)}")
+    return {topic: tuple(str(q) for q in questions or ()) for topic, questions in loaded.items()}
+
+
+def subject(subject_id: str, language: str) -> Subject:
+    """A thing Billbot does not do, in ``language`` (KeyError when no such subject)."""
+    found = {s.id: s for s in article(NOT_SUPPORTED, language).subjects}
+    return found[subject_id]
 
 
 def article(topic: str, language: str) -> Article:

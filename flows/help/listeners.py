@@ -96,6 +96,14 @@ class HelpListeners:
         if match.topic == knowledge.HUMAN:
             self._hand_over(client, team_id, user_id, question, unsure=True)
             return knowledge.HUMAN, match.score
+        if match.topic == knowledge.NOT_SUPPORTED and match.subject is not None:
+            subject = knowledge.subject(match.subject, question.language)
+            nearest = knowledge.article(subject.nearest, question.language) if subject.nearest else None
+            message = views.not_supported_answer(
+                knowledge.article(knowledge.NOT_SUPPORTED, question.language), subject.says, nearest, question
+            )
+            client.chat_postMessage(channel=question.channel, thread_ts=question.thread, **message)
+            return knowledge.NOT_SUPPORTED, match.score
         article = knowledge.article(match.topic, question.language)
         client.chat_postMessage(
             channel=question.channel, thread_ts=question.thread, **views.article_answer(article, question)

@@ -1,6 +1,6 @@
 """Questions as the matcher sees them: folded, split, stemmed, and told apart as French or English.
 
-Hand-written on purpose: a light suffix stripper and character n-grams are enough for short questions
+Snowball's stemmer (the snowballstemmer package) and character n-grams are enough for short questions
 about one app, need no model download, and run in microseconds. Accents are folded ("impayé" and
 "impaye" are one word) because people type without them in chat.
 """
@@ -11,7 +11,10 @@ import re
 import unicodedata
 from functools import lru_cache
 
+import snowballstemmer
+
 _WORD = re.compile(r"[a-z0-9]+")
+_STEMMER = snowballstemmer.stemmer("english")
 
 
 def word_set(words: str) -> frozenset[str]:
@@ -64,6 +67,14 @@ DOMAIN_WORDS = word_set(
     remboursement statut compte banque virement tarif tarifs prestation prestations ligne lignes montant
     acompte argent
     calendar calendars agenda agendas ical ics webcal calendrier calendriers
+    refund refunds refunded refunding reimburse autopay csv export excel spreadsheet accountant report reports
+    figures revenue collect collected privacy private initials archive archived unarchive merge duplicate
+    forget gdpr deadline instalment instalments installment installments partial cash cheque check transfer
+    wire superbill superbills insurance claim claims payroll quote quotes estimate subscription recurring sms
+    paypal venmo quickbooks xero
+    rembourser rembourse remboursee remboursements especes cheques comptable exporter tableur rapport
+    chiffres confidentialite initiales archiver archivee fusionner doublon oublier rgpd mutuelle
+    teletransmission paie devis abonnement impots impot urssaf
     """
 )
 
@@ -196,21 +207,6 @@ SYNONYMS: dict[str, str] = {
     "state": "status",
 }
 
-# Suffixes stripped once, longest first: French and English inflections and derivations.
-_SUFFIXES = tuple(
-    sorted(
-        word_set(
-            """
-            ications ication issements issement atrices atrice ateurs ateur ations ation ements ement ments ment
-            ances ance ables able ibles ible ities ity ives ive ings ing ions ion euses euse eurs eur ees ee ers er
-            ez es ed ies ly s e
-            """
-        ),
-        key=len,
-        reverse=True,
-    )
-)
-
 
 def fold(text: str) -> str:
     """Lower case without accents or ligatures: ``Qu'est-ce qui est impayé ?`` → ``qu'est-ce qui est impaye ?``."""
@@ -225,14 +221,16 @@ def words(text: str) -> list[str]:
 
 @lru_cache(maxsize=20_000)
 def stem(word: str) -> str:
+    """Snowball's English stemmer over both languages, after the synonyms that join them.
+
+    Measured on every labelled set (issue 19) against the hand-written suffix list it replaced and against the
+    French Snowball stemmer for questions detected as French: English Snowball for all came out best in both
+    languages (a short question's language is often unsure, and French Snowball splits forms people mix).
+    """
     word = SYNONYMS.get(word, word)
-    if len(word) <= 4 or word.isdigit():
+    if word.isdigit():
         return word
-    for suffix in _SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            # "verification" meets "verified" and "vérifié" at "verifi".
-            return word[: -len(suffix)] + ("i" if suffix.startswith("ication") else "")
-    return word
+    return _STEMMER.stemWord(word)
 
 
 def content_stems(text: str) -> list[str]:

@@ -73,6 +73,16 @@ def article_answer(article: Article, question: Question) -> dict[str, Any]:
     return {"text": article.title, "blocks": result}
 
 
+def not_supported_answer(article: Article, says: str, nearest: Article | None, question: Question) -> dict[str, Any]:
+    """Something Billbot does not do: says so, the closest thing's button if it has one, and "Talk to a person"."""
+    elements = [b for b in (_action_button(nearest) if nearest is not None else None,) if b is not None]
+    result: list[Block] = [
+        blocks.section(f"*{article.title}*\n{says}\n{article.body}", block_id="help_not_supported"),
+        blocks.actions(*elements, *_feedback(question), block_id="help_actions"),
+    ]
+    return {"text": f"{article.title}: {says}", "blocks": result}
+
+
 def data_answer(answer_text: str, question: Question, *, private: bool) -> dict[str, Any]:
     result: list[Block] = [
         blocks.section(answer_text, block_id="help_data"),

@@ -363,3 +363,46 @@ def test_a_member_who_is_not_a_billing_admin_cannot_change_the_help_channel(bb: 
     modal = filled_view(bb.slack, bb.workspace, MEMBER)
     assert "Only workspace admins" in json.dumps(modal["blocks"])
     assert modal["callback_id"] == ids.NOTICE_CALLBACK
+
+
+# -- what Billbot does not do, and a fresh workspace ------------------------------------------------------
+
+
+def test_a_first_dm_on_a_fresh_workspace_about_something_billbot_does_not_do_says_so_and_offers_a_person(
+    bb: Billbot,
+) -> None:
+    # Nothing configured: no /billing help, no help channel. A DM is answered all the same.
+    dm = bb.workspace.im_channel(MEMBER).id
+    asked = post(bb, "can billbot make superbills for my clients' insurance?", user=MEMBER, channel=dm,
+                 channel_type="im")  # fmt: skip
+    reply = wait_reply(bb, dm, asked)
+    assert "doesn't make superbills" in reply.text and "Download PDF" in reply.text
+    found = buttons(reply)
+    assert ids.PERSON_ACTION in found and OPEN_STEP_ACTION not in found  # the PDF is a button on the invoice
+    # The offered person: with nobody chosen yet, the thread says how to choose someone.
+    bb.requests.click(ids.PERSON_ACTION, user=MEMBER, value=found[ids.PERSON_ACTION]["value"], channel=dm,
+                      message_ts=reply.ts)  # fmt: skip
+    note = bb.slack.wait_for(lambda: [m for m in bot_replies(bb, dm, asked) if m.ts != reply.ts])[0]
+    assert "/billing help" in note.text
+
+    def logged() -> HelpQuestion | None:
+        with bb.app.services.db.session() as session:
+            row = session.exec(select(HelpQuestion).where(HelpQuestion.message_ts == asked)).one()
+        return row if row.handed_over else None
+
+    assert bb.slack.wait_for(logged).topic == "not-supported"
+
+
+def test_a_first_mention_on_a_fresh_workspace_is_answered_and_a_near_feature_gets_its_button(bb: Billbot) -> None:
+    mentioned = post(bb, f"<@{BOT}> on peut envoyer les relances par SMS ?", user=FRENCH_USER, channel=TEAM,
+                     event_type="app_mention")  # fmt: skip
+    reply = wait_reply(bb, TEAM, mentioned)
+    assert "n'envoie pas de SMS" in reply.text
+    found = buttons(reply)
+    assert found[OPEN_STEP_ACTION]["value"] == "reminders"  # the closest thing Billbot does: e-mail reminders
+    assert found[ids.PERSON_ACTION]["text"]["text"] == "Parler à quelqu'un"
+
+    # A how-to question in a DM, still with nothing configured, gets its article.
+    dm = bb.workspace.im_channel(MEMBER).id
+    asked = post(bb, "how do I refund a client?", user=MEMBER, channel=dm, channel_type="im")
+    assert "Refund a paid invoice" in wait_reply(bb, dm, asked).text

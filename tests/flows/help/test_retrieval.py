@@ -16,7 +16,8 @@ from bot.checklist import STEP_KEYS
 from flows.help import data_questions, knowledge, retrieval, text
 from tests.paths import PROJECT_ROOT
 
-LABELLED, HOLDOUT, HOLDOUT2, BLIND = help_eval.SETS
+LABELLED, HOLDOUT, HOLDOUT2, BLIND, MORE, HELD_ASIDE = help_eval.SETS
+LABELS = {*knowledge.TOPICS, knowledge.HUMAN, knowledge.NOT_SUPPORTED}
 
 
 def test_the_labelled_set_is_large_half_french_half_english_and_covers_every_topic() -> None:
@@ -26,9 +27,31 @@ def test_the_labelled_set_is_large_half_french_half_english_and_covers_every_top
     assert languages["fr"] == languages["en"]
     for language in ("fr", "en"):
         topics = {row["topic"] for row in rows if row["lang"] == language}
-        assert topics == {*knowledge.TOPICS, knowledge.HUMAN}, language
-    for held_out in (HOLDOUT, HOLDOUT2, BLIND):
-        assert all(row["topic"] in (*knowledge.TOPICS, knowledge.HUMAN) for row in help_eval.load(held_out))
+        assert topics | {row["topic"] for row in help_eval.load(MORE) if row["lang"] == language} == LABELS, language
+    for held_out in (HOLDOUT, HOLDOUT2, BLIND, MORE, HELD_ASIDE):
+        assert all(row["topic"] in LABELS for row in help_eval.load(held_out))
+
+
+def test_issue_19_added_sixty_labelled_questions_half_french_and_a_held_aside_set() -> None:
+    more, aside = help_eval.load(MORE), help_eval.load(HELD_ASIDE)
+    assert len(more) >= 60 and Counter(r["lang"] for r in more)["fr"] == len(more) // 2
+    assert sum(r["topic"] == knowledge.NOT_SUPPORTED for r in more) >= 10
+    assert len(aside) >= 40 and Counter(r["lang"] for r in aside)["fr"] == len(aside) // 2
+
+
+def test_the_new_topics_meet_the_goal_and_never_answer_off_topic() -> None:
+    report = help_eval.evaluate(MORE)
+    for language in ("fr", "en"):
+        assert report.accuracy(language) >= help_eval.GOAL, (language, report.confusion)
+    assert report.off_topic_answered == []
+
+
+def test_the_held_aside_set_stays_at_its_level() -> None:
+    """Written before the matcher was tuned for issue 19's topics, and never made examples: its floor is the
+    level it reached (en 84.6 %, fr 92.3 %), under the 95 % goal, which bench/help_eval.py still reports."""
+    report = help_eval.evaluate(HELD_ASIDE)
+    assert report.accuracy("en") >= 0.84 and report.accuracy("fr") >= 0.92, report.confusion
+    assert report.off_topic_answered == []
 
 
 def test_the_eval_meets_its_goal_in_each_language_and_never_answers_off_topic_with_a_how_to() -> None:
@@ -124,7 +147,7 @@ def test_articles_put_slack_emphasis_at_word_boundaries() -> None:
     # Slack reads *bold*, _italic_ and ~strike~ only where the marker starts a word: "l'*Adresse*" shows its
     # asterisks. Inline code is left out (a `/command` or an id may hold anything).
     glued = re.compile(r"[\w'’][*_~]\w")
-    for topic in (*knowledge.TOPICS, knowledge.HUMAN):
+    for topic in (*knowledge.TOPICS, knowledge.HUMAN, knowledge.NOT_SUPPORTED):
         for language in knowledge.LANGUAGES:
             body = re.sub(r"`[^`]*`", "", knowledge.article(topic, language).body)
             assert not glued.search(body), (topic, language, glued.search(body))
@@ -156,6 +179,38 @@ def test_billbot_ask_prints_topic_answer_and_score_as_json() -> None:
     assert english["topic"] == "tax-rates" and "Add a rate" in str(english["answer"])
 
     assert _ask("what's the weather in Paris?")["topic"] == "human"
+
+    superbill = _ask("do you make superbills?")
+    assert superbill["topic"] == "not-supported" and "doesn't make superbills" in str(superbill["answer"])
+
+
+@pytest.mark.parametrize(
+    ("question", "subject"),
+    [
+        ("can billbot make a superbill", "superbill"),
+        ("does billbot sync with quickbooks?", "accounting-sync"),
+        ("mes patients peuvent prendre rdv en ligne ?", "booking"),
+        ("run payroll for my staff", "payroll"),
+        ("faire ma déclaration d'impôts", "own-taxes"),
+        ("recurring billing", "subscriptions"),
+    ],
+)
+def test_a_question_close_to_a_feature_billbot_lacks_is_told_so_not_given_a_how_to(question: str, subject: str) -> None:
+    found = retrieval.index().match(question)
+    assert (found.topic, found.subject) == (knowledge.NOT_SUPPORTED, subject)
+
+
+def test_every_not_supported_subject_exists_in_both_languages_and_names_a_real_topic() -> None:
+    english, french = (knowledge.article(knowledge.NOT_SUPPORTED, language).subjects for language in ("en", "fr"))
+    assert [s.id for s in english] == [s.id for s in french]
+    for en, fr in zip(english, french, strict=True):
+        assert en.nearest == fr.nearest and (en.nearest is None or en.nearest in knowledge.TOPICS)
+    with pytest.raises(knowledge.ArticleError, match="unknown topic"):
+        knowledge.parse(
+            "---\ntitle: T\nsubjects:\n  - {id: x, says: y, nearest: nowhere, examples: [q]}\n---\nbody",
+            topic=knowledge.NOT_SUPPORTED,
+            language="en",
+        )
 
 
 @pytest.mark.parametrize("question", ["is inv ٤٢ paid?", "INV-٠٠٤٢ payée ?", "is inv ４２ paid?", "inv ²"])
