@@ -18,6 +18,7 @@ from bot.figures.compute import (
 )
 from bot.figures.period import Period, PeriodError, month, parse, year
 from bot.figures.rows import LineRow, MoneyRow, line_rows, money_rows
+from bot.figures.series import Series, series, steps_of
 
 __all__ = [
     "AGING",
@@ -28,6 +29,7 @@ __all__ = [
     "Period",
     "PeriodError",
     "PractitionerFigure",
+    "Series",
     "ServiceFigure",
     "TaxFigure",
     "day_start",
@@ -39,5 +41,7 @@ __all__ = [
     "period_figures",
     "practice_timezone",
     "practice_today",
+    "series",
+    "steps_of",
     "year",
 ]

@@ -146,7 +146,7 @@ def day_start(day: date, tz: str) -> datetime:
     return datetime.combine(day, time(0), tzinfo=zone(tz)).astimezone(UTC)
 
 
-def _counted(invoice: Any = _INV) -> ColumnElement[bool]:
+def counted(invoice: Any = _INV) -> ColumnElement[bool]:
     """A finalized invoice not replaced by a finalized correction (the correction is the one counted)."""
     newer = _INV.alias("newer")
     taken = select(newer.c.id).where(newer.c.id == invoice.c.replaced_by_id, newer.c.status.in_(FINALIZED)).exists()
@@ -176,7 +176,7 @@ def outstanding(session: Session, team_id: str, today: date) -> dict[str, Curren
         bucket = due_by if high is None else and_(due_by, _INV.c.due_date >= today - timedelta(days=high))
         columns += [func.coalesce(func.sum(case((bucket, balance), else_=0)), 0), func.sum(case((bucket, 1), else_=0))]
     rows = session.execute(
-        select(*columns).where(_INV.c.team_id == team_id, _INV.c.status.in_(OPEN), _counted()).group_by(_INV.c.currency)
+        select(*columns).where(_INV.c.team_id == team_id, _INV.c.status.in_(OPEN), counted()).group_by(_INV.c.currency)
     ).all()
     for row in rows:
         figures = _figures_of(found, str(row[0]))
@@ -239,7 +239,7 @@ def _collected(session: Session, team_id: str, period: Period, tz: str, found: d
 
 
 def invoiced_filter(team_id: str, period: Period, tz: str) -> ColumnElement[bool]:
-    return and_(_INV.c.team_id == team_id, _counted(), in_period(_INV.c.created_at, period, tz))
+    return and_(_INV.c.team_id == team_id, counted(), in_period(_INV.c.created_at, period, tz))
 
 
 def _invoiced(session: Session, team_id: str, period: Period, tz: str, found: dict[str, CurrencyFigures]) -> None:

@@ -98,6 +98,41 @@ class ReportListeners:
         respond(text=t(locale, "reports.csv.sent", period=label, where=where), response_type="ephemeral",
                 replace_original=False)  # fmt: skip
 
+    def chart_clicked(self, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        """The chart of each currency, to the DM with its alt text (a file cannot go in an ephemeral message)."""
+        services = self.services
+        team_id, user_id = body["team"]["id"], body["user"]["id"]
+        action = (body.get("actions") or [{}])[0]
+        period = Period.decode(str(action.get("value") or ""))
+        if period is None:
+            return
+        claim = f"{user_id}:{action.get('action_ts', '')}"
+        if not services.db.claim_once(team_id, ids.CHART_CLAIM, claim):
+            return
+        locale = locale_of(services, client, team_id, user_id)
+        if not logic.may_see_reports(logic.reader(services.db, client, team_id, user_id)):
+            respond(text=views.refused_text(locale), response_type="ephemeral", replace_original=False)
+            return
+        label = views.period_label(period, locale)
+        uploads: list[dict[str, Any]] = [
+            {"file": png, "filename": f"chart-{currency}-{_slug(period)}.png", "title": title, "alt_txt": alt}
+            for currency, title, png, alt in logic.charts(services.db, team_id, period, locale, label)
+        ]
+        try:
+            posted = client.chat_postMessage(channel=user_id, text=t(locale, "reports.chart.dm", period=label))
+            if uploads:
+                client.files_upload_v2(file_uploads=uploads, channel=posted["channel"], thread_ts=posted["ts"])
+        except SlackApiError as exc:
+            reason = str(exc.response.get("error"))
+            log.warning("the report's chart was not uploaded: %s", reason)
+            services.db.release(team_id, ids.CHART_CLAIM, claim)
+            respond(text=t(locale, "reports.chart.failed", reason=reason), response_type="ephemeral",
+                    replace_original=False)  # fmt: skip
+            return
+        where = blocks.app_messages_link(team_id, body.get("api_app_id"), t(locale, "reports.where"))
+        respond(text=t(locale, "reports.chart.sent", period=label, where=where), response_type="ephemeral",
+                replace_original=False)  # fmt: skip
+
     def _write(self, folder: Path, team_id: str, period: Period, locale: str, *, names: bool) -> list[dict[str, Any]]:
         label = views.period_label(period, locale)
         lines_path = folder / f"{t(locale, 'reports.csv.lines_file')}-{_slug(period)}.csv"
@@ -119,3 +154,4 @@ class ReportListeners:
 def register(app: App, services: Services) -> None:
     listeners = ReportListeners(services)
     app.action(ids.EXPORT_ACTION)(ack=ack_now, lazy=[listeners.export_clicked])
+    app.action(ids.CHART_ACTION)(ack=ack_now, lazy=[listeners.chart_clicked])

@@ -7,7 +7,19 @@ from dataclasses import dataclass
 from slack_sdk import WebClient
 
 from bot.db import Database
-from bot.figures import Figures, Period, PeriodError, parse, period_figures, practice_today
+from bot.figures import (
+    Figures,
+    Period,
+    PeriodError,
+    Series,
+    parse,
+    period_figures,
+    practice_timezone,
+    practice_today,
+    series,
+    steps_of,
+)
+from bot.i18n import t
 from bot.permissions import Access, access
 
 
@@ -47,3 +59,25 @@ def ask(db: Database, team_id: str, text: str) -> Asked:
 def figures_for(db: Database, team_id: str, period: Period) -> Figures:
     with db.session() as session:
         return period_figures(session, team_id, period)
+
+
+def charts(db: Database, team_id: str, period: Period, locale: str, label: str) -> list[tuple[str, str, bytes, str]]:
+    """(currency, title, PNG, alt text) of each currency with anything to draw."""
+    from flows.reports import chart  # matplotlib is loaded only when a chart is asked for
+
+    with db.session() as session:
+        tz = practice_timezone(session, team_id)
+        unit, found = series(session, team_id, period, tz)
+        figures = period_figures(session, team_id, period, tz=tz)
+    drawn = []
+    currencies = {row.currency for row in found} | {row.currency for row in figures.currencies if row.overdue}
+    for currency in sorted(currencies):
+        steps = next((row for row in found if row.currency == currency), None)
+        if steps is None:
+            _unit, empty = steps_of(period)
+            steps = Series(currency, empty, [0] * len(empty), [0] * len(empty))
+        title = t(locale, "reports.chart.title", currency=currency.upper(), period=label)
+        of = figures.of(currency)
+        drawn.append((currency, title, chart.render(steps, unit, of, locale, title),
+                      chart.alt_text(steps, unit, of, locale, title)))  # fmt: skip
+    return drawn

@@ -102,8 +102,10 @@ def report_blocks(figures: Figures, locale: str) -> list[Block]:
             lines.append(plural(locale, "reports.unbilled", figures.unbilled_sessions, value=value))
         lines.append(plural(locale, "reports.unbilled.to_date", figures.unbilled_sessions_to_date))
         result += [blocks.divider(), blocks.section("\n".join(lines))]
-    button = blocks.button(t(locale, "reports.export"), ids.EXPORT_ACTION, value=figures.period.encode())
-    result.append(blocks.actions(button, block_id=ids.EXPORT_BLOCK))
+    value = figures.period.encode()
+    export = blocks.button(t(locale, "reports.export"), ids.EXPORT_ACTION, value=value)
+    chart = blocks.button(t(locale, "reports.chart"), ids.CHART_ACTION, value=value)
+    result.append(blocks.actions(export, chart, block_id=ids.EXPORT_BLOCK))
     return result
 
 

@@ -229,3 +229,29 @@ def test_an_empty_period_is_empty(db: Database) -> None:
     with db.session() as session:
         figures = period_figures(session, TEAM, month(2025, 3), now=NOW)
     assert figures.empty
+
+
+def test_the_charts_steps_follow_the_practices_days(db: Database) -> None:
+    from bot.figures import series, steps_of
+
+    rows = Rows(db)
+    rows.add(ReminderSettings(team_id=TEAM, timezone="Europe/Paris"))
+    # Made at 00:30 on Monday 9 November in Paris (23:30 UTC on Sunday): the second week's.
+    rows.invoice(4000, made=_at("2026-11-09T00:30+01:00"))
+    paid = rows.invoice(6000, made=_at("2026-11-03T10:00+01:00"), status="paid", amount_paid=6000,
+                        paid_at=_at("2026-11-30T23:30+01:00"))  # fmt: skip
+    rows.pay(paid, 1000, date(2026, 11, 4))
+    rows.add(InvoiceRefund(team_id=TEAM, invoice_id=paid, amount=500, currency="eur", status="succeeded",
+                           created_at=_at("2026-11-05T10:00+01:00")))  # fmt: skip
+    unit, steps = steps_of(month(2026, 11))
+    assert unit == "week" and steps[0] == (date(2026, 11, 1), date(2026, 11, 2)) and steps[-1][0] == date(2026, 11, 30)
+    with db.session() as session:
+        unit, found = series(session, TEAM, month(2026, 11), "Europe/Paris")
+        (eur,) = found
+        assert eur.invoiced == [0, 6000, 4000, 0, 0, 0]
+        assert eur.collected == [0, 1000 - 500, 0, 0, 0, 5000]
+        figures = period_figures(session, TEAM, month(2026, 11), now=NOW).of("eur")
+        assert figures is not None
+        assert sum(eur.invoiced) == figures.invoiced and sum(eur.collected) == figures.net_collected
+        assert steps_of(parse("2026", NOW.date()))[0] == "month"
+        assert steps_of(parse("from 2020 to 2026", NOW.date()))[0] == "year"

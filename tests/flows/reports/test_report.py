@@ -184,3 +184,50 @@ def test_the_export_checks_again_who_presses(billbot: Billbot) -> None:
     assert "they are for the billing admins" in said[-1]
     settle(billbot)
     assert billbot.workspace.files() == []
+
+
+def _click(bb: Billbot, answer: Any, action_id: str, user: str = ADMIN) -> None:
+    button = next(e for b in answer.blocks or [] for e in b.get("elements", []) if e.get("action_id") == action_id)
+    payload = {
+        "type": "block_actions",
+        "team": {"id": TEAM_ID, "domain": "practice"},
+        "user": {"id": user, "team_id": TEAM_ID},
+        "api_app_id": "A_BILLBOT",
+        "trigger_id": bb.slack.issue_trigger_id(TEAM_ID, user),
+        "channel": {"id": REPORT_CHANNEL},
+        "container": {"type": "message", "channel_id": REPORT_CHANNEL, "message_ts": answer.ts, "is_ephemeral": True},
+        "response_url": bb.slack.issue_response_url(TEAM_ID, REPORT_CHANNEL, user),
+        "actions": [{"type": "button", "action_id": action_id, "block_id": "reports_actions",
+                     "value": button["value"], "action_ts": f"{time.time():.6f}"}],
+    }  # fmt: skip
+    assert bb.requests.interact(payload).status_code == 200
+
+
+def test_the_chart_goes_to_the_dm_as_a_png_whose_alt_text_states_the_figures(billbot: Billbot) -> None:
+    from PIL import Image
+
+    _two_invoices(billbot)
+    answer = ask(billbot, "this month")
+    _click(billbot, answer, "reports_chart")
+    (png,) = _csv_files(billbot, 1)
+    assert png.filename == f"chart-eur-{date.today().strftime('%Y-%m')}.png"
+    image = Image.open(io.BytesIO(png.data))
+    assert image.format == "PNG" and image.size == (1080, 480)
+    alt = png.alt_txt or ""
+    assert f"EUR: {_month('en')}. Invoiced and collected (net of refunds) per week:" in alt
+    assert f"invoiced {_eur(20000)}, collected {_eur(12000)}" in alt  # this week's bar
+    assert "1–30 days late: €0.00" in alt
+    assert billbot.workspace.dm(ADMIN)[-1].channel in png.channels
+    said = wait(billbot, lambda: [m.text for m in billbot.workspace.ephemeral(REPORT_CHANNEL, ADMIN)
+                                  if "chart" in (m.text or "")])  # fmt: skip
+    assert "The chart for" in said[-1]
+
+
+def test_the_chart_in_french(billbot: Billbot) -> None:
+    _two_invoices(billbot)
+    widen_privacy(billbot)
+    answer = ask(billbot, "ce mois-ci", user=FRENCH_USER)
+    _click(billbot, answer, "reports_chart", user=FRENCH_USER)
+    (png,) = _csv_files(billbot, 1)
+    assert f"EUR : {_month('fr')}. Facturé et encaissé (remboursements déduits) par semaine" in (png.alt_txt or "")
+    assert f"facturé {_eur(20000, 'fr')}, encaissé {_eur(12000, 'fr')}" in (png.alt_txt or "")
