@@ -29,7 +29,7 @@ FRENCH_WORDS = word_set(
     quand combien il elle ils elles on nous vous tu y en ne n pas plus avec pour par sur dans sans chez
     faire fait peut peux puis dois doit faut veux voudrais aimerais est-ce estce avoir ai as a ont etre suis
     bonjour salut merci svp stp encore deja aussi tres tout toute tous toutes si mais donc car alors
-    cest jai ya quelqu quelque mettre mets met place billbot
+    cest jai ya quelqu quelque mettre mets met place billbot peuvent pouvez pouvons pourrait pourrais
     """
 )
 ENGLISH_WORDS = word_set(
@@ -43,7 +43,13 @@ ENGLISH_WORDS = word_set(
     """
 )
 # Words of time that say when, not what: "la séance d'aujourd'hui" asks about a session, not about a day.
-TIME_WORDS = word_set("aujourd hui demain hier soir today tomorrow yesterday tonight")
+TIME_WORDS = word_set(
+    """
+    aujourd hui demain hier soir today tomorrow yesterday tonight
+    monday tuesday wednesday thursday friday saturday sunday lundi mardi mercredi jeudi vendredi samedi dimanche
+    mr mrs ms mme mlle madame monsieur
+    """
+)
 STOPWORDS = FRENCH_WORDS | ENGLISH_WORDS | TIME_WORDS
 
 # What billing with Billbot is about, in both languages. A question that uses none of these words (nor a
@@ -71,7 +77,7 @@ DOMAIN_WORDS = word_set(
     figures revenue collect collected privacy private initials archive archived unarchive merge duplicate
     forget gdpr deadline instalment instalments installment installments partial cash cheque check transfer
     wire superbill superbills insurance claim claims payroll quote quotes estimate subscription recurring sms
-    paypal venmo quickbooks xero
+    paypal venmo quickbooks xero earn earned earnings
     rembourser rembourse remboursee remboursements especes cheques comptable exporter tableur rapport
     chiffres confidentialite initiales archiver archivee fusionner doublon oublier rgpd mutuelle
     teletransmission paie devis abonnement impots impot urssaf
