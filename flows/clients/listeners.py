@@ -23,7 +23,7 @@ from slack_sdk.webhook import WebhookClient
 from bot import countries, modals, view_state
 from bot.acks import ack_now
 from bot.i18n import t
-from bot.permissions import access
+from bot.permissions import access, is_billing_admin
 from bot.services import Services
 from bot.slack_users import ensure_workspace, locale_of, member_today
 from bot.typed_numbers import whole_number
@@ -94,7 +94,8 @@ class ClientListeners:
             found = matches[0]
         if found is not None:
             assert found.id is not None
-            _answer(respond, self._record_message(team_id, locale, found.id), replace=False)
+            may_change = self._may_change(client, team_id, user_id)
+            _answer(respond, self._record_message(team_id, locale, found.id, may_change), replace=False)
         else:
             self._show_list(respond, team_id, locale, query=text, offset=0, replace=False)
 
@@ -124,7 +125,8 @@ class ClientListeners:
             message = client_views.no_clients(locale, query)
         _answer(respond, message, replace=replace)
 
-    def _record_message(self, team_id: str, locale: str, client_id: int) -> dict[str, Any]:
+    def _record_message(self, team_id: str, locale: str, client_id: int, may_change: bool = True) -> dict[str, Any]:
+        """``may_change``: the reader is a billing admin (the record's Edit and session menus are theirs)."""
         with self.services.db.session() as session:
             record = client_logic.load_record(
                 session,
@@ -139,8 +141,9 @@ class ClientListeners:
             with self.services.db.session() as session:
                 kept = change_logic.merged_into(session, team_id, client_id)
             if kept is not None and kept.id is not None and kept.id != client_id:
-                return self._record_message(team_id, locale, kept.id)  # an old button of the duplicate: the kept one
-        message = client_views.client_record(locale, record)
+                # An old button of the duplicate: the kept one.
+                return self._record_message(team_id, locale, kept.id, may_change)
+        message = client_views.client_record(locale, record, may_change=may_change)
         for part in self.services.client_record_parts:  # other flows' lines on the record (autopay's switch)
             message["blocks"].extend(part(locale, record.client))
         return message
@@ -155,8 +158,13 @@ class ClientListeners:
         if not shown or not self._sees_clients(web, team_id, user_id):
             return
         locale = locale_of(self.services, web, team_id, user_id)
+        may_change = self._may_change(web, team_id, user_id)
         for client_id, response_url in shown:
-            self.redraw_record(response_url, team_id, locale, client_id)
+            message = self._record_message(team_id, locale, client_id, may_change)
+            _post_to_response_url(response_url, message, replace=True)
+
+    def _may_change(self, client: WebClient, team_id: str, user_id: str) -> bool:
+        return is_billing_admin(self.services.db, client, team_id, user_id)
 
     def _sees_clients(self, client: WebClient, team_id: str, user_id: str) -> bool:
         return access(self.services.db, client, team_id, user_id).client_details
@@ -185,7 +193,8 @@ class ClientListeners:
         if not self._sees_clients(client, team_id, user_id):
             _refuse(respond, locale)
         else:
-            _answer(respond, self._record_message(team_id, locale, client_id), replace=False)
+            may_change = self._may_change(client, team_id, user_id)
+            _answer(respond, self._record_message(team_id, locale, client_id, may_change), replace=False)
 
     @trigger_bound
     def new_client_clicked(self, body: dict[str, Any], client: WebClient) -> None:
@@ -335,7 +344,8 @@ class ClientListeners:
         response_url = metadata.get("ru")
         # The record holds the practice's data (invoices, balances): only for those who may see it.
         if isinstance(response_url, str) and response_url and self._sees_clients(client, team_id, user_id):
-            _post_to_response_url(response_url, self._record_message(team_id, locale, client_id), replace=False)
+            message = self._record_message(team_id, locale, client_id, self._may_change(client, team_id, user_id))
+            _post_to_response_url(response_url, message, replace=False)
 
     def _tell_invoice_modal(
         self, client: WebClient, team_id: str, user_id: str, locale: str, parent_view_id: str, client_id: int
@@ -385,7 +395,8 @@ class ClientListeners:
         redraw = saved is not None and isinstance(response_url, str) and bool(response_url)
         if redraw and isinstance(response_url, str) and self._sees_clients(client, team_id, user_id):
             # The record the user clicked from, redrawn with the new session.
-            _post_to_response_url(response_url, self._record_message(team_id, locale, client_id), replace=True)
+            message = self._record_message(team_id, locale, client_id, self._may_change(client, team_id, user_id))
+            _post_to_response_url(response_url, message, replace=True)
 
 
 def register(app: App, services: Services) -> None:

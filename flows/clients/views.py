@@ -132,7 +132,8 @@ def address_text(client: Client, locale: str) -> str | None:
     return ", ".join(found) if found else None
 
 
-def client_record(locale: str, record: ClientRecord) -> Message:
+def client_record(locale: str, record: ClientRecord, *, may_change: bool = True) -> Message:
+    """``may_change``: the reader is a billing admin; others see the record without controls that would refuse them."""
     client = record.client
     contact = [
         t(locale, "client.record.email", email=escape_mrkdwn(client.email or "")) if client.email else
@@ -149,13 +150,13 @@ def client_record(locale: str, record: ClientRecord) -> Message:
         result.append(blocks.context(state))
     result.append(blocks.section("\n".join(contact), block_id="client_contact"))
     if client.forgotten_at is None:
-        result.append(blocks.actions(*_record_actions(locale, record), block_id="client_record_actions"))
+        result.append(blocks.actions(*_record_actions(locale, record, may_change), block_id="client_record_actions"))
     _invoices_part(locale, record, result)
-    _sessions_part(locale, record, result)
+    _sessions_part(locale, record, result, may_change)
     return {"text": t(locale, "client.record.text", name=client.name), "blocks": result}
 
 
-def _record_actions(locale: str, record: ClientRecord) -> list[Element]:
+def _record_actions(locale: str, record: ClientRecord, may_change: bool) -> list[Element]:
     client = record.client
     buttons = [blocks.button(t(locale, "client.record.add_session"), f.ADD_SESSION_ACTION, value=str(client.id))]
     if client.archived_at is None:
@@ -171,7 +172,8 @@ def _record_actions(locale: str, record: ClientRecord) -> list[Element]:
                 style="primary",
             )
         )
-    return buttons + record_buttons(locale, client)
+    # Edit and its menu (merge, archive, forget) are the billing admins': not shown to whom they would refuse.
+    return buttons + record_buttons(locale, client) if may_change else buttons
 
 
 def _invoices_part(locale: str, record: ClientRecord, result: list[Block]) -> None:
@@ -197,7 +199,7 @@ def _invoices_part(locale: str, record: ClientRecord, result: list[Block]) -> No
             result.append(blocks.context(" · ".join(totals)))
 
 
-def _sessions_part(locale: str, record: ClientRecord, result: list[Block]) -> None:
+def _sessions_part(locale: str, record: ClientRecord, result: list[Block], may_change: bool) -> None:
     result.append(blocks.divider())
     result.append(blocks.section(f"*{t(locale, 'client.record.sessions')}*", block_id="client_sessions_title"))
     if not record.sessions:
@@ -205,7 +207,9 @@ def _sessions_part(locale: str, record: ClientRecord, result: list[Block]) -> No
     else:
         # One section per session, with its menu (edit, delete, or why not): 15 of them keep under 50 blocks.
         for row in record.sessions[:SESSIONS_SHOWN]:
-            menu = session_menu(locale, row) if record.client.forgotten_at is None else None
+            # A session's Edit and Delete are the billing admins'; an invoiced one's "why not" is for everyone.
+            shown = record.client.forgotten_at is None and (may_change or row.invoiced)
+            menu = session_menu(locale, row) if shown else None
             result.append(
                 blocks.section(_session_line(locale, row), accessory=menu, block_id=f"session_{row.appointment.id}")
             )

@@ -88,7 +88,8 @@ class HomeListeners:
         team_id = command["team_id"]
         ensure_workspace(self.services.db, team_id, command.get("team_domain"))
         locale = locale_of(self.services, client, team_id, command["user_id"])
-        modals.fill(client, shown, views.hub_modal(locale, self._statuses(team_id)))
+        may_change = is_billing_admin(self.services.db, client, team_id, command["user_id"])
+        modals.fill(client, shown, views.hub_modal(locale, self._statuses(team_id), may_change=may_change))
 
     def publish_home(self, event: dict[str, Any], context: dict[str, Any], client: WebClient) -> None:
         if event.get("tab") != "home":
@@ -116,14 +117,15 @@ class HomeListeners:
 
     def _publish(self, client: WebClient, team_id: str, user_id: str, locale: str) -> None:
         services = self.services
-        view = views.home_view(locale, self._statuses(team_id))
+        admin = is_billing_admin(services.db, client, team_id, user_id)
+        view = views.home_view(locale, self._statuses(team_id), may_change=admin)
         if services.checklist.opener("reminders") is not None:
             from flows import reminders
 
             # The admin who set reminders up sees the next ones due and the last ones sent.
             extra = reminders.home_section(services, client, team_id, user_id, locale)
             view["blocks"] = (view["blocks"] + extra)[: blocks.VIEW_BLOCKS_MAX]
-        if is_billing_admin(services.db, client, team_id, user_id):
+        if admin:
             # What the practice is still owed (balances are the billing admins' to see).
             owed = balances.owed(services.db, team_id)
             extra = views.balance_blocks(locale, owed, balances.part_paid(services.db, team_id))
@@ -159,7 +161,8 @@ class HomeListeners:
         locale = locale_of(self.services, client, team_id, user_id)
         statuses = self._statuses(team_id)
         if hub_view_id is not None:
-            modals.update_view(client, hub_view_id, views.hub_modal(locale, statuses))
+            may_change = is_billing_admin(self.services.db, client, team_id, user_id)
+            modals.update_view(client, hub_view_id, views.hub_modal(locale, statuses, may_change=may_change))
         self._publish(client, team_id, user_id, locale)
 
     def _statuses(self, team_id: str) -> list[Any]:

@@ -12,7 +12,9 @@ from flows.home.balances import Owed, PartPaid
 from flows.home.ids import HUB_CALLBACK
 
 
-def overview_blocks(locale: str, steps: list[StepStatus]) -> list[Block]:
+def overview_blocks(locale: str, steps: list[StepStatus], *, may_change: bool = True) -> list[Block]:
+    """The checklist. ``may_change``: the reader is a billing admin; every step's modal refuses anyone else, so
+    others see where each step stands without its button, and whom to ask."""
     done = sum(step.done for step in steps)
     result: list[Block] = [
         blocks.header(t(locale, "hub.header")),
@@ -21,11 +23,15 @@ def overview_blocks(locale: str, steps: list[StepStatus]) -> list[Block]:
         blocks.divider(),
     ]
     for step in steps:
-        result.extend(_step_blocks(locale, step))
+        result.extend(_step_blocks(locale, step, may_change))
+    # Not a step (nothing to finish): the help channel is optional, since DMs and @mentions need no set-up.
+    result.append(blocks.section(t(locale, "help.checklist.optional"), block_id="optional_help_channel"))
+    if not may_change:
+        result.append(blocks.context(t(locale, "hub.admins_only")))
     return result
 
 
-def _step_blocks(locale: str, step: StepStatus) -> list[Block]:
+def _step_blocks(locale: str, step: StepStatus, may_change: bool) -> list[Block]:
     title = t(locale, f"step.{step.key}")
     description = t(locale, f"step.{step.key}.help")
     block_id = f"step_{step.key}"
@@ -35,19 +41,21 @@ def _step_blocks(locale: str, step: StepStatus) -> list[Block]:
             blocks.context(t(locale, "step.coming_soon")),
         ]
     icon = ":white_check_mark:" if step.done else ":white_large_square:"
+    if not may_change:
+        return [blocks.section(f"{icon} *{title}*\n{description}", block_id=block_id)]
     label = t(locale, "step.edit" if step.done else "step.start")
     accessory = blocks.button(label, OPEN_STEP_ACTION, value=step.key, style=None if step.done else "primary")
     return [blocks.section(f"{icon} *{title}*\n{description}", accessory=accessory, block_id=block_id)]
 
 
-def home_view(locale: str, steps: list[StepStatus]) -> dict[str, Any]:
-    return blocks.home(overview_blocks(locale, steps))
+def home_view(locale: str, steps: list[StepStatus], *, may_change: bool = True) -> dict[str, Any]:
+    return blocks.home(overview_blocks(locale, steps, may_change=may_change))
 
 
-def hub_modal(locale: str, steps: list[StepStatus]) -> dict[str, Any]:
+def hub_modal(locale: str, steps: list[StepStatus], *, may_change: bool = True) -> dict[str, Any]:
     return blocks.modal(
         t(locale, "hub.title"),
-        overview_blocks(locale, steps),
+        overview_blocks(locale, steps, may_change=may_change),
         callback_id=HUB_CALLBACK,
         close=t(locale, "common.close"),
     )
