@@ -406,3 +406,12 @@ def test_a_first_mention_on_a_fresh_workspace_is_answered_and_a_near_feature_get
     dm = bb.workspace.im_channel(MEMBER).id
     asked = post(bb, "how do I refund a client?", user=MEMBER, channel=dm, channel_type="im")
     assert "Refund a paid invoice" in wait_reply(bb, dm, asked).text
+
+
+def test_the_checklist_says_a_help_channel_is_optional_and_how_to_add_one(bb: Billbot) -> None:
+    for user, expected in ((ADMIN, "Optional: a help channel"), (FRENCH_USER, "Facultatif : un canal d'aide")):
+        event = {"type": "app_home_opened", "user": user, "channel": "D0X", "tab": "home"}
+        assert bb.requests.event(event).status_code == 200
+        home = bb.slack.wait_for(lambda u=user: bb.workspace.home(u), timeout=30)  # type: ignore[misc]
+        text = json.dumps(home["blocks"], ensure_ascii=False)
+        assert expected in text and "/billing help" in text
