@@ -1,6 +1,6 @@
 """The report's figures and the accountant's CSV: one workspace with 50,000 invoices over three years, how long
-a month's report and a year's report take, how long the year's CSV takes to write, and its peak memory as the
-rows double (it is streamed: the peak should stay flat).
+a month's report and a year's report take, the year's chart, how long the year's CSV takes to write, and its
+peak memory as the rows double (it is streamed: the peak should stay flat).
 
 Builds a database (SQLite by default, migrated as `billbot db upgrade` does) with one practice's invoices spread
 evenly over three years (1–3 lines each, two tax rates, four services; 80 % paid, a third of those in part
@@ -204,6 +204,17 @@ def run(url: str, invoices: int, runs: int) -> bool:
         ok &= seconds < goal
         mark = "ok" if seconds < goal else "OVER"
         print(f"  {name:5s} report: {seconds * 1000:7.1f} ms (median of {runs}; goal < {goal * 1000:.0f} ms) {mark}")
+    from bot.figures import series
+    from flows.reports import chart
+
+    def draw() -> object:
+        with db.session() as session:
+            unit, found = series(session, TEAM, the_year, TZ)
+            figures = period_figures(session, TEAM, the_year, tz=TZ, now=now)
+        return chart.render(found[0], unit, figures.of("eur"), "fr", "EUR : 2025")
+
+    draw()  # matplotlib's first figure loads its fonts
+    print(f"  year chart (series + PNG): {timed(draw, runs) * 1000:7.1f} ms (median of {runs})")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         rows = write_csv(db, the_year, folder)

@@ -343,3 +343,18 @@ def period_figures(
 
 def practice_today(session: Session, team_id: str, now: datetime | None = None) -> date:
     return (now or utcnow()).astimezone(zone(practice_timezone(session, team_id))).date()
+
+
+def overdue_over(session: Session, team_id: str, today: date, days: int) -> dict[str, tuple[int, int]]:
+    """Per currency, the invoices more than ``days`` days past due now: (count, balance due)."""
+    rows = session.execute(
+        select(_INV.c.currency, func.count(), func.sum(_INV.c.amount_remaining))
+        .where(
+            _INV.c.team_id == team_id,
+            _INV.c.status.in_(OPEN),
+            counted(),
+            _INV.c.due_date < today - timedelta(days=days),
+        )
+        .group_by(_INV.c.currency)
+    ).all()
+    return {str(currency): (int(count), int(amount or 0)) for currency, count, amount in rows}

@@ -1,6 +1,8 @@
 """Questions about the practice's own invoices, answered from the database.
 
-"Is INV-0042 paid?", "Qu'est-ce qui est impayé ?", "How much does Jane owe?". Each answer names a client
+"Is INV-0042 paid?", "Qu'est-ce qui est impayé ?", "How much does Jane owe?", and the report's questions
+("combien j'ai encaissé en novembre ?", "what's overdue over 60 days?", from bot.figures, the numbers
+`/billing report` shows). Each answer names a client
 or an amount, so the handler shows it to the asker alone; and only what the asker may see (bot.permissions):
 an invoice's client by initials unless they may see its details, balances and the unpaid list to those
 who may see client details, a polite refusal to anyone else.
@@ -15,6 +17,7 @@ from datetime import date
 
 from sqlmodel import Session, col, select
 
+from bot import figures
 from bot.i18n import format_date, format_money, plural, t
 from bot.initials import initials
 from bot.models import Client, Invoice
@@ -30,6 +33,21 @@ _UNPAID_WORDS = word_set(
 _OWE_WORDS = word_set("owe owes owed doit doivent devoir")
 UNPAID_SHOWN = 15  # lines in one answer: the full list is `/invoice list open`
 OPEN_STATUSES = ("open",)
+_COLLECTED_WORDS = word_set(
+    "encaisse encaisser encaisses encaissee encaissees encaissement encaissements collected collect earned gagne "
+    "recettes revenue income"
+)
+# A how-to ("how do I collect a payment by card?") names no amount and no period: it gets its article.
+_HOW_MUCH_WORDS = word_set("combien much total montant amount")
+_LATE_WORDS = word_set("overdue late retard retards")
+# "over 60 days", "more than 90 days", "plus de 60 jours", "> 30 days": the days past due asked about.
+_OVER_DAYS = re.compile(r"(?:over|more than|beyond|plus de|au dela de|>)\s*([0-9]{1,4})\s*(?:days?|jours?|j)\b")
+# The period a question names: a month's name (and year), "last month", "ce mois-ci", "2026-11", "2026".
+_PERIOD = re.compile(
+    r"\b(?:(?:" + "|".join(sorted(figures.period.MONTHS, key=len, reverse=True)) + r")(?:\s+[0-9]{4})?"
+    r"|last month|this month|le mois dernier|ce mois(?:-ci)?|this year|last year|cette annee|l'annee derniere"
+    r"|[0-9]{4}-[0-9]{1,2}|[0-9]{4})\b"
+)
 
 
 @dataclass(frozen=True)
@@ -52,6 +70,10 @@ def answer(
     number = invoice_reference(question)
     if number is not None:
         return _one_invoice(session, team_id, number, locale, reader)
+    if asks_figures(question):
+        if not reader.client_details:
+            return DataAnswer(t(locale, "privacy.help.forbidden"), private=True)
+        return _figures(session, team_id, question, locale)
     found = set(text.words(question.replace("'", " ").replace("’", " ")))
     client = _named_client(session, team_id, found)
     owes = client is not None and (found & _OWE_WORDS or found & _UNPAID_WORDS or "combien" in found or "much" in found)
@@ -164,3 +186,54 @@ def _client_owes(session: Session, team_id: str, client: Client, locale: str) ->
         return DataAnswer(t(locale, "help.data.owes.nothing", client=client.name), private=True)
     amounts = " + ".join(format_money(amount, currency, locale) for currency, amount in sorted(owed.items()))
     return DataAnswer(plural(locale, "help.data.owes", len(invoices), client=client.name, amounts=amounts), True)
+
+
+def asks_figures(question: str) -> bool:
+    """A report's question: money collected (in a period), or what is overdue by more than some days."""
+    folded = text.fold(question).replace("’", "'")
+    found = set(text.words(question))
+    if found & _COLLECTED_WORDS and (found & _HOW_MUCH_WORDS or _PERIOD.search(folded)):
+        return True
+    return bool(_OVER_DAYS.search(folded)) and bool(found & _LATE_WORDS)
+
+
+def _figures(session: Session, team_id: str, question: str, locale: str) -> DataAnswer:
+    folded = text.fold(question).replace("’", "'")
+    today = figures.practice_today(session, team_id)
+    over = _OVER_DAYS.search(folded)
+    if over and set(text.words(question)) & _LATE_WORDS:
+        days = int(over.group(1))
+        found = figures.overdue_over(session, team_id, today, days)
+        if not found:
+            return DataAnswer(t(locale, "reports.help.overdue.none", days=days), private=True)
+        parts = [
+            plural(locale, "reports.help.overdue.part", count, amount=format_money(amount, currency, locale))
+            for currency, (count, amount) in sorted(found.items())
+        ]
+        return DataAnswer(t(locale, "reports.help.overdue", days=days, parts="; ".join(parts)), private=True)
+    named = _PERIOD.search(folded)
+    try:
+        period = figures.parse(named.group(0) if named else "", today)
+    except figures.PeriodError:
+        period = figures.parse("", today)
+    computed = figures.period_figures(session, team_id, period)
+    label = _period_words(period, locale)
+    parts = [
+        t(locale, "reports.help.collected.part", net=format_money(row.net_collected, row.currency, locale),
+          collected=format_money(row.collected, row.currency, locale),
+          refunded=format_money(row.refunded, row.currency, locale))
+        for row in computed.currencies if row.collected or row.refunded
+    ]  # fmt: skip
+    if not parts:
+        return DataAnswer(t(locale, "reports.help.collected.none", period=label), private=True)
+    return DataAnswer(t(locale, "reports.help.collected", period=label, parts="; ".join(parts)), private=True)
+
+
+def _period_words(period: figures.Period, locale: str) -> str:
+    """ "in November 2026", "en novembre 2026", "from 1 Sept 2026 to 30 Nov 2026"."""
+    if period.kind == "month":
+        return t(locale, "reports.help.in", period=format_date(period.start, locale, "MMMM y"))
+    if period.kind == "year":
+        return t(locale, "reports.help.in", period=str(period.start.year))
+    return t(locale, "reports.help.range", start=format_date(period.start, locale),
+             end=format_date(period.last_day, locale))  # fmt: skip

@@ -80,7 +80,8 @@ class HelpListeners:
               channel_type: str | None) -> tuple[str, float]:  # fmt: skip
         match = retrieval.index().match(question_text, question.language)
         names_invoice = data_questions.invoice_reference(question_text) is not None
-        if match.topic == "invoice-status" or (names_invoice and match.topic == knowledge.HUMAN):
+        figures = data_questions.asks_figures(question_text)  # the report's questions, whatever the match
+        if match.topic == "invoice-status" or (names_invoice and match.topic == knowledge.HUMAN) or figures:
             today = member_today(self.services.db, client, team_id, user_id)
             reader = access(self.services.db, client, team_id, user_id)
             with self.services.db.session() as session:
