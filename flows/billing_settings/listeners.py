@@ -11,7 +11,7 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot import modals
+from bot import countries, modals, view_state
 from bot.acks import ack_now
 from bot.checklist import StepContext
 from bot.i18n import t
@@ -61,6 +61,20 @@ class BillingSettingsListeners:
             step.tell(t(locale, "bs.title"), t(locale, "bs.forbidden"), t(locale, "common.close"))
             return
         step.open(views.settings_modal(self._page(step.client, step.team_id, step.user_id, locale)))
+
+    # -- the settings modal's country -----------------------------------------------------------------------
+
+    def country_chosen(self, body: dict[str, Any], client: WebClient) -> None:
+        """A country chosen in the settings modal: its postal code field redrawn as required or not."""
+        view = body.get("view") or {}
+        if view.get("type") != "modal" or not view.get("id"):
+            return
+        locale = locale_of(self.services, client, body["team"]["id"], body["user"]["id"])
+        country = view_state.selected(view.get("state", {}).get("values", {}), ids.COUNTRY)
+        if country is not None and not countries.is_country(country):
+            country = None  # a forged value: Save says so
+        # The hash: a modal changed meanwhile (Save pressed, a rate added) is not overwritten with this one.
+        modals.update_view(client, view["id"], views.with_country(view, locale, country), view_hash=view.get("hash"))
 
     # -- the settings modal's Save ------------------------------------------------------------------------
 
@@ -274,6 +288,7 @@ def register(app: App, services: Services) -> None:
     app.view(ids.SETTINGS_CALLBACK)(ack=listeners.validate_settings, lazy=[listeners.save_settings])
     app.view(ids.RATE_CALLBACK)(ack=listeners.validate_rate, lazy=[listeners.save_rate])
     app.action(ids.RETRY_SAVE_ACTION)(ack=ack_now, lazy=[listeners.retry_save])
+    app.action(ids.COUNTRY)(ack=ack_now, lazy=[listeners.country_chosen])
     app.action(ids.ADD_RATE_ACTION)(ack=ack_now, lazy=[listeners.add_rate_clicked])
     app.action(ids.EDIT_RATE_ACTION)(ack=ack_now, lazy=[listeners.edit_rate_clicked])
     app.action(ids.RETRY_RATE_ACTION)(ack=ack_now, lazy=[listeners.retry_rate])

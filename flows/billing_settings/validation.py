@@ -116,8 +116,10 @@ def settings_form(values: Values, locale: str, *, group_field: bool) -> tuple[Se
                 example = countries.POSTAL_CODE_EXAMPLES[country]
                 name = countries.country_name(country, locale)
                 errors[f.POSTAL_CODE] = t(locale, "bs.error.postal_code", country=name, example=example)
-        elif country in countries.POSTAL_CODE_FORMATS:
-            errors[f.POSTAL_CODE] = t(locale, "common.error.required")
+        elif countries.postal_code_required(country):
+            # Worded as the field reads once this country is chosen (views.postal_code_block).
+            name = countries.country_name(country, locale)
+            errors[f.POSTAL_CODE] = t(locale, "bs.error.postal_code_required", country=name)
     group: str | None = None
     if group_field:
         group = view_state.selected(values, f.ADMIN_GROUP) or f.NO_GROUP

@@ -96,23 +96,19 @@ def settings_modal(page: SettingsPage) -> dict[str, Any]:
             ),
             _text_input(locale, f.CITY, "bs.address.city", saved.city if saved else None, CITY_MAX),
             _text_input(locale, f.REGION, "bs.address.region", saved.region if saved else None, REGION_MAX, True),
-            _text_input(
-                locale,
-                f.POSTAL_CODE,
-                "bs.address.postal_code",
-                saved.postal_code if saved else None,
-                POSTAL_CODE_MAX,
-                True,
-            ),
-            blocks.input_block(
-                t(locale, "bs.address.country"),
-                blocks.grouped_select(
-                    f.COUNTRY,
-                    countries.country_options(locale),
-                    saved.country if saved else None,
-                    t(locale, "bs.country.placeholder"),
-                ),
-                block_id=f.COUNTRY,
+            postal_code_block(locale, saved.country if saved else None, saved.postal_code if saved else None),
+            # Choosing a country redraws the postal code's label (listeners.country_chosen).
+            blocks.dispatching(
+                blocks.input_block(
+                    t(locale, "bs.address.country"),
+                    blocks.grouped_select(
+                        f.COUNTRY,
+                        countries.country_options(locale),
+                        saved.country if saved else None,
+                        t(locale, "bs.country.placeholder"),
+                    ),
+                    block_id=f.COUNTRY,
+                )
             ),
         ]
     )
@@ -362,6 +358,34 @@ def saved_text(locale: str, form: SettingsForm, rates: list[TaxRate]) -> str:
 
 
 # -- helpers ----------------------------------------------------------------------------------------------
+
+
+def postal_code_block(locale: str, country: str | None, initial: str | None = None) -> Block:
+    """The practice's postal code: required, with a hint saying why, in a country whose addresses need one
+    (bot.countries.POSTAL_CODE_REQUIRED), optional elsewhere; the form's rule is the same."""
+    required = countries.postal_code_required(country)
+    hint = None
+    if required and country:
+        hint = t(locale, "bs.address.postal_code.required", country=countries.country_name(country, locale))
+    return blocks.text_field(
+        t(locale, "bs.address.postal_code"),
+        f.POSTAL_CODE,
+        max_length=POSTAL_CODE_MAX,
+        initial=initial,
+        optional=not required,
+        hint=hint,
+    )
+
+
+def with_country(view: dict[str, Any], locale: str, country: str | None) -> dict[str, Any]:
+    """The settings modal as shown, its postal code redrawn for ``country``; every block keeps its id, so Slack
+    keeps what was typed in each."""
+    redrawn = [
+        postal_code_block(locale, country) if block.get("block_id") == f.POSTAL_CODE else block
+        for block in view.get("blocks", [])
+    ]
+    kept = ("type", "title", "close", "submit", "callback_id", "private_metadata")
+    return {**{key: view[key] for key in kept if key in view}, "blocks": redrawn}
 
 
 def _text_input(
