@@ -218,3 +218,23 @@ def test_an_invoice_number_in_other_digits_names_no_invoice(question: str) -> No
     # \d took Arabic-Indic and full-width digits, and int() read them as 42: another invoice than meant.
     assert data_questions.invoice_reference(question) is None
     assert data_questions.invoice_reference("is inv 42 paid?") == "INV-0042"
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        # What issue 19 saw answered with an unrelated article, or handed over for want of one.
+        ("how do I refund a client?", "refund"),
+        ("comment rembourser un client ?", "refund"),
+        ("comment modifier une facture ?", "correct-invoice"),
+        ("delete a client", "forget-client"),
+        ("instalments", "part-payments"),
+        ("recurring billing", knowledge.NOT_SUPPORTED),
+        ("can billbot do my taxes", knowledge.NOT_SUPPORTED),  # not tax-rates: "taxes" is that article's word too
+        ("how do I add tax to my invoices", "tax-rates"),
+        ("who can see client names in the channel?", "privacy"),
+        ("the wifi is down", knowledge.HUMAN),
+    ],
+)
+def test_what_the_issue_saw_is_answered_by_the_right_topic(question: str, topic: str) -> None:
+    assert retrieval.index().match(question).topic == topic
