@@ -43,6 +43,8 @@ ENGLISH_WORDS = word_set(
     """
 )
 # Words of time that say when, not what: "la séance d'aujourd'hui" asks about a session, not about a day.
+# Every question in a help channel asks for help: the word says nothing about which answer.
+HELP_WORDS = word_set("help helps helping aider aide aidez aidez-moi")
 TIME_WORDS = word_set(
     """
     aujourd hui demain hier soir today tomorrow yesterday tonight
@@ -50,7 +52,7 @@ TIME_WORDS = word_set(
     mr mrs ms mme mlle madame monsieur
     """
 )
-STOPWORDS = FRENCH_WORDS | ENGLISH_WORDS | TIME_WORDS
+STOPWORDS = FRENCH_WORDS | ENGLISH_WORDS | TIME_WORDS | HELP_WORDS
 
 # What billing with Billbot is about, in both languages. A question that uses none of these words (nor a
 # word one typo away from one) is not a question Billbot's articles answer, however close its other words
