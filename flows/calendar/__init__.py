@@ -26,7 +26,7 @@ SLASH_COMMANDS: tuple[str, ...] = ()  # `/billing calendar` is the hub's command
 SHORTCUTS: tuple[str, ...] = ()
 EVENTS: tuple[str, ...] = ()
 
-__all__ = ["EVENTS", "SHORTCUTS", "SLASH_COMMANDS", "home_section", "open_connect", "register"]
+__all__ = ["EVENTS", "SHORTCUTS", "SLASH_COMMANDS", "connect_feed", "home_section", "open_connect", "register"]
 
 
 def register(app: App, services: Services) -> None:
@@ -55,3 +55,11 @@ def home_section(services: Services, client: WebClient, team_id: str, user_id: s
     from flows.calendar.week import views
 
     return views.home_section(services, client, team_id, user_id, locale)
+
+
+def connect_feed(services: Services, **feed: Any) -> tuple[int, Any]:
+    """Connect (or reconnect) a practitioner's calendar and read it once: the modal's Connect, for a composition
+    that sets one up itself (the playground's demo calendar). See flows.calendar.sync.apply.connect_feed."""
+    from flows.calendar.sync.apply import connect_feed as connect
+
+    return connect(services, **feed)

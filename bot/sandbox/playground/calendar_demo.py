@@ -132,7 +132,7 @@ def connect_demo_calendar(services: Services, url: str) -> None:
     A playground that cannot connect it still starts: the week view is only empty.
     """
     # The playground builds the whole app; seeding its demo calls the calendar's own connect, as a person would.
-    from flows.calendar.sync.apply import connect_feed
+    from flows.calendar import connect_feed
     from flows.clients import fold_name
 
     ensure_workspace(services.db, demo.TEAM_ID, demo.TEAM_NAME)
