@@ -241,9 +241,14 @@ def stem(word: str) -> str:
     return _STEMMER.stemWord(word)
 
 
+# A title and the name after it ("M. Martin", "Mrs Lee", "Dr Nguyen") name a person, not what is asked.
+_TITLED_NAME = re.compile(r"\b(?:M|Mr|Mrs|Ms|Mme|Mlle|Dr|Madame|Monsieur)\.?\s+[A-ZÀ-Ý][\w'’-]*")
+
+
 def content_stems(text: str) -> list[str]:
     """What a question is about: its words minus function words, each reduced to its stem."""
     # Numbers ("INV-0042", "20 %", "3 days") say nothing about which article answers.
+    text = _TITLED_NAME.sub(" ", text)
     return [stem(w) for w in words(text) if w not in STOPWORDS and len(w) > 1 and not w.isdigit()]
 
 
