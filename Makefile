@@ -29,7 +29,7 @@ test: $(INSTALLED)
 	$(BIN)/pytest -n auto -q
 
 bench: $(INSTALLED)
-	for b in ack modal stripe_emulator invoices render sweep calendar report help_eval edge_memory fuzz; do $(BIN)/python bench/$$b.py || exit 1; done
+	for b in ack modal stripe_emulator invoices render sweep calendar_feed report help_eval edge_memory fuzz; do $(BIN)/python bench/$$b.py || exit 1; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

@@ -14,23 +14,17 @@ name in the title, and some left to sort), serves it from the tests' loopback fe
 and the peak memory of the first sync (tracemalloc: Python allocations, on a fresh database, timed apart),
 with the process's peak RSS.
 
-    .venv/bin/python bench/calendar.py [--events 5000] [--clients 150] [--database-url URL] [--runs 5]
+    .venv/bin/python bench/calendar_feed.py [--events 5000] [--clients 150] [--database-url URL] [--runs 5]
 """
 
 from __future__ import annotations
-
-import sys
-
-# This file's name is the standard library's `calendar`: its folder, which Python puts first on the path for a
-# script, comes off it before anything imports the real one.
-if sys.path and sys.path[0].rstrip("/").endswith("bench"):
-    sys.path.pop(0)
 
 import argparse
 import os
 import random
 import resource
 import statistics
+import sys
 import tempfile
 import time
 import tracemalloc
