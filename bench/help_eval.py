@@ -16,7 +16,12 @@ the bot should hand over (off-topic, or asking for a person). The sets, in the o
 - tests/flows/help/help_questions_more.jsonl (issue 19): labelled questions on the money-life, calendar, reports,
   privacy and not-supported topics, tuned on.
 - tests/flows/help/help_questions_holdout4.jsonl (issue 19): written and committed before the matcher or the knowledge
-  base were changed for those topics, never added to it: held aside.
+  base were changed for those topics; evaluated as held aside (en 84.6 %, fr 92.3 % after the first round of
+  tuning on the other sets), then its misses were fixed: tuned on now.
+- tests/flows/help/help_questions_holdout5.jsonl (issue 19): written and committed before holdout4 was tuned on,
+  never added to the knowledge base: held aside.
+Issue 19 also relabelled four older questions about changing a client's email from `clients` to `edit-client`
+(the article for editing a client came after them).
 
 `not-supported` marks a question about something Billbot does not do (superbills, payroll, booking…). A *wrong how-to*
 is a how-to article given where the right answer is another topic, `not-supported` or a person: the answer that
@@ -47,6 +52,7 @@ SETS = (
     _HERE / "help_questions_holdout3.jsonl",
     _HERE / "help_questions_more.jsonl",
     _HERE / "help_questions_holdout4.jsonl",
+    _HERE / "help_questions_holdout5.jsonl",
 )
 # Whether the knowledge base or the matcher was tuned on the set (its questions made examples, its misses fixed).
 TUNED_ON = {
@@ -55,7 +61,8 @@ TUNED_ON = {
     "help_questions_holdout2.jsonl": "yes (held out once, then made examples)",
     "help_questions_holdout3.jsonl": "no (written blind; relabelled for not-supported)",
     "help_questions_more.jsonl": "yes",
-    "help_questions_holdout4.jsonl": "no (held aside, written before tuning)",
+    "help_questions_holdout4.jsonl": "yes (held aside once: en 84.6 %, fr 92.3 %; then tuned on)",
+    "help_questions_holdout5.jsonl": "no (held aside, written before holdout4 was tuned on)",
 }
 
 

@@ -211,6 +211,10 @@ SYNONYMS: dict[str, str] = {
     "comptes": "account",
     "accounts": "account",
     "statut": "status",
+    "mail": "email",
+    "mails": "email",
+    "emails": "email",
+    "courriel": "email",
     "etat": "status",
     "state": "status",
 }
