@@ -18,7 +18,10 @@ the bot should hand over (off-topic, or asking for a person). The sets, in the o
 - tests/flows/help/help_questions_holdout4.jsonl (issue 19): written and committed before the matcher or the knowledge
   base were changed for those topics; evaluated as held aside (en 84.6 %, fr 92.3 % after the first round of
   tuning on the other sets), then its misses were fixed: tuned on now.
-- tests/flows/help/help_questions_holdout5.jsonl (issue 19): written and committed before holdout4 was tuned on,
+- tests/flows/help/help_questions_holdout5.jsonl (issue 19): written and committed before holdout4 was tuned on;
+  evaluated once as held aside (en 70 %, fr 75 %), then tuned on (its two "what is overdue now" questions relabelled
+  invoice-status, whose answer from the database lists them, as much as report's).
+- tests/flows/help/help_questions_holdout6.jsonl (issue 19): written and committed before holdout5 was tuned on,
   never added to the knowledge base: held aside.
 Issue 19 also relabelled four older questions about changing a client's email from `clients` to `edit-client`
 (the article for editing a client came after them).
@@ -53,6 +56,7 @@ SETS = (
     _HERE / "help_questions_more.jsonl",
     _HERE / "help_questions_holdout4.jsonl",
     _HERE / "help_questions_holdout5.jsonl",
+    _HERE / "help_questions_holdout6.jsonl",
 )
 # Whether the knowledge base or the matcher was tuned on the set (its questions made examples, its misses fixed).
 TUNED_ON = {
@@ -62,7 +66,8 @@ TUNED_ON = {
     "help_questions_holdout3.jsonl": "no (written blind; relabelled for not-supported)",
     "help_questions_more.jsonl": "yes",
     "help_questions_holdout4.jsonl": "yes (held aside once: en 84.6 %, fr 92.3 %; then tuned on)",
-    "help_questions_holdout5.jsonl": "no (held aside, written before holdout4 was tuned on)",
+    "help_questions_holdout5.jsonl": "yes (held aside once: en 70 %, fr 75 %; then tuned on)",
+    "help_questions_holdout6.jsonl": "no (held aside, written before holdout5 was tuned on)",
 }
 
 

@@ -29,7 +29,7 @@ FRENCH_WORDS = word_set(
     quand combien il elle ils elles on nous vous tu y en ne n pas plus avec pour par sur dans sans chez
     faire fait peut peux puis dois doit faut veux voudrais aimerais est-ce estce avoir ai as a ont etre suis
     bonjour salut merci svp stp encore deja aussi tres tout toute tous toutes si mais donc car alors
-    cest jai ya quelqu quelque mettre mets met place billbot peuvent pouvez pouvons pourrait pourrais
+    cest jai ya quelqu quelque mettre mets met place billbot peuvent pouvez pouvons pourrait pourrais arrive
     """
 )
 ENGLISH_WORDS = word_set(
@@ -39,12 +39,15 @@ ENGLISH_WORDS = word_set(
     may might must to of in on at by for with without from into about not no yes there here have has had
     hi hello thanks please any some all also just still yet get got go going want need up out so if but
     hasn hasnt isn isnt don dont doesn doesnt didn didnt cant won wont aren arent haven havent wasn wasnt
-    whats thats im ive id ll ve re hey pls plz put make billbot
+    whats thats im ive id ll ve re hey pls plz put make billbot them us him her
     """
 )
 # Words of time that say when, not what: "la séance d'aujourd'hui" asks about a session, not about a day.
 # Every question in a help channel asks for help: the word says nothing about which answer.
-HELP_WORDS = word_set("help helps helping aider aide aidez aidez-moi")
+# Nor do "how does it work" and "in Slack" (everything here happens in Slack).
+HELP_WORDS = word_set(
+    "help helps helping aider aide aidez work works working worked marche fonctionne fonctionnement slack"
+)
 TIME_WORDS = word_set(
     """
     aujourd hui demain hier soir today tomorrow yesterday tonight
@@ -79,7 +82,7 @@ DOMAIN_WORDS = word_set(
     figures revenue collect collected privacy private initials archive archived unarchive merge duplicate
     forget gdpr deadline instalment instalments installment installments partial cash cheque check transfer
     wire superbill superbills insurance claim claims payroll quote quotes estimate subscription recurring sms
-    paypal venmo quickbooks xero earn earned earnings
+    paypal venmo quickbooks xero earn earned earnings inv quantity quantite
     rembourser rembourse remboursee remboursements especes cheques comptable exporter tableur rapport
     chiffres confidentialite initiales archiver archivee fusionner doublon oublier rgpd mutuelle
     teletransmission paie devis abonnement impots impot urssaf
@@ -212,6 +215,8 @@ SYNONYMS: dict[str, str] = {
     "accounts": "account",
     "statut": "status",
     "mail": "email",
+    "overpaid": "overpay",
+    "overpay": "overpay",
     "mails": "email",
     "emails": "email",
     "courriel": "email",
