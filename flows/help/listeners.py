@@ -100,14 +100,22 @@ class HelpListeners:
         if match.topic == knowledge.NOT_SUPPORTED and match.subject is not None:
             subject = knowledge.subject(match.subject, question.language)
             nearest = knowledge.article(subject.nearest, question.language) if subject.nearest else None
+            may_open = views.opens_a_step(nearest) and is_billing_admin(self.services.db, client, team_id, user_id)
             message = views.not_supported_answer(
-                knowledge.article(knowledge.NOT_SUPPORTED, question.language), subject.says, nearest, question
+                knowledge.article(knowledge.NOT_SUPPORTED, question.language),
+                subject.says,
+                nearest,
+                question,
+                may_open_steps=may_open,
             )
             client.chat_postMessage(channel=question.channel, thread_ts=question.thread, **message)
             return knowledge.NOT_SUPPORTED, match.score
         article = knowledge.article(match.topic, question.language)
+        may_open = views.opens_a_step(article) and is_billing_admin(self.services.db, client, team_id, user_id)
         client.chat_postMessage(
-            channel=question.channel, thread_ts=question.thread, **views.article_answer(article, question)
+            channel=question.channel,
+            thread_ts=question.thread,
+            **views.article_answer(article, question, may_open_steps=may_open),
         )
         return match.topic, match.score
 

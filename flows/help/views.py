@@ -41,11 +41,21 @@ class Question:
         return question if question.language in ("en", "fr") else None
 
 
-def _action_button(article: Article) -> Element | None:
-    """The button that opens the article's step: the checklist's own action, or the invoice/client modal."""
+def opens_a_step(article: Article | None) -> bool:
+    """Its button opens a set-up step, which only billing admins may change."""
+    return article is not None and article.action is not None and article.action.startswith("step:")
+
+
+def _action_button(article: Article, may_open_steps: bool) -> Element | None:
+    """The button that opens the article's step: the checklist's own action, or the invoice/client modal.
+
+    A set-up step's button is left out for an asker who may not change it: it would only lead to a refusal.
+    """
     if article.action is None or article.button is None:
         return None
     if article.action.startswith("step:"):
+        if not may_open_steps:
+            return None
         return blocks.button(article.button, OPEN_STEP_ACTION, value=article.action.removeprefix("step:"))
     if article.action == "invoice":
         return blocks.button(article.button, ids.OPEN_INVOICE_ACTION, value="open")
@@ -60,25 +70,36 @@ def _feedback(question: Question) -> list[Element]:
     ]
 
 
-def article_answer(article: Article, question: Question) -> dict[str, Any]:
+def _admins_only(article: Article | None, question: Question, may_open_steps: bool) -> list[Block]:
+    if may_open_steps or not opens_a_step(article):
+        return []
+    return [blocks.context(t(question.language, "help.answer.admins_only"))]
+
+
+def article_answer(article: Article, question: Question, *, may_open_steps: bool) -> dict[str, Any]:
     """An article as a thread reply: title, steps, the step's button, then "That helped" / "Talk to a person"."""
-    elements = [b for b in (_action_button(article),) if b is not None]
+    elements = [b for b in (_action_button(article, may_open_steps),) if b is not None]
     if elements:
         elements[0]["style"] = "primary"
     result: list[Block] = [
         blocks.section(f"*{article.title}*\n{article.body}", block_id="help_article"),
         blocks.actions(*elements, *_feedback(question), block_id="help_actions"),
+        *_admins_only(article, question, may_open_steps),
         blocks.context(t(question.language, "help.answer.context")),
     ]
     return {"text": article.title, "blocks": result}
 
 
-def not_supported_answer(article: Article, says: str, nearest: Article | None, question: Question) -> dict[str, Any]:
+def not_supported_answer(
+    article: Article, says: str, nearest: Article | None, question: Question, *, may_open_steps: bool
+) -> dict[str, Any]:
     """Something Billbot does not do: says so, the closest thing's button if it has one, and "Talk to a person"."""
-    elements = [b for b in (_action_button(nearest) if nearest is not None else None,) if b is not None]
+    button = _action_button(nearest, may_open_steps) if nearest is not None else None
+    elements = [b for b in (button,) if b is not None]
     result: list[Block] = [
         blocks.section(f"*{article.title}*\n{says}\n{article.body}", block_id="help_not_supported"),
         blocks.actions(*elements, *_feedback(question), block_id="help_actions"),
+        *_admins_only(nearest, question, may_open_steps),
     ]
     return {"text": f"{article.title}: {says}", "blocks": result}
 

@@ -132,7 +132,20 @@ def test_the_answer_is_in_the_questions_language_whatever_the_users_slack_langua
     assert "Annuler une facture" in french_reply.text
     assert buttons(french_reply)[ids.PERSON_ACTION]["text"]["text"] == "Parler à quelqu'un"
     assert "currency" in english_reply.text.lower()
-    assert buttons(english_reply)[OPEN_STEP_ACTION]["text"]["text"] == "Open billing settings"
+    # Claire is a member: the settings button would only refuse her, so the answer says whom to ask instead.
+    assert OPEN_STEP_ACTION not in buttons(english_reply)
+    assert "A billing admin" in json.dumps(english_reply.blocks)
+
+
+def test_a_set_up_steps_button_is_shown_to_a_billing_admin_and_not_to_a_member(bb: Billbot) -> None:
+    configure(bb, [HELP])
+    by_admin = wait_reply(bb, HELP, post(bb, "comment changer la devise ?", user=ADMIN))
+    by_member = wait_reply(bb, HELP, post(bb, "comment changer la devise ?", user=FRENCH_USER))
+    assert buttons(by_admin)[OPEN_STEP_ACTION]["text"]["text"] == "Paramètres de facturation"
+    assert "administrateur de la facturation" not in json.dumps(by_admin.blocks, ensure_ascii=False)
+    assert OPEN_STEP_ACTION not in buttons(by_member)
+    assert "demandez-lui" in json.dumps(by_member.blocks, ensure_ascii=False)
+    assert ids.PERSON_ACTION in buttons(by_member)  # a person can still be asked
 
 
 def test_a_dm_to_the_bot_and_an_at_mention_anywhere_are_answered(bb: Billbot) -> None:
@@ -399,8 +412,13 @@ def test_a_first_mention_on_a_fresh_workspace_is_answered_and_a_near_feature_get
     reply = wait_reply(bb, TEAM, mentioned)
     assert "n'envoie pas de SMS" in reply.text
     found = buttons(reply)
-    assert found[OPEN_STEP_ACTION]["value"] == "reminders"  # the closest thing Billbot does: e-mail reminders
+    # The closest thing Billbot does is e-mail reminders, a set-up step Claire (a member) may not open: no button
+    # that would refuse her, whom to ask instead; an admin asking gets the step's button.
+    assert OPEN_STEP_ACTION not in found and "demandez-lui" in json.dumps(reply.blocks, ensure_ascii=False)
     assert found[ids.PERSON_ACTION]["text"]["text"] == "Parler à quelqu'un"
+    by_admin = post(bb, f"<@{BOT}> on peut envoyer les relances par SMS ?", user=ADMIN, channel=TEAM,
+                    event_type="app_mention")  # fmt: skip
+    assert buttons(wait_reply(bb, TEAM, by_admin))[OPEN_STEP_ACTION]["value"] == "reminders"
 
     # A how-to question in a DM, still with nothing configured, gets its article.
     dm = bb.workspace.im_channel(MEMBER).id
