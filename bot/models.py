@@ -689,6 +689,8 @@ class ReminderSettings(SQLModel, table=True):
     send_minute: int = 540  # the time of day, in minutes after midnight in ``timezone``
     timezone: str = Field(default="UTC", max_length=64)
     locale: str = Field(default="en", max_length=8)  # the digest's language
+    # Last month's figures and chart posted in channel_id on the 1st at send_minute (MonthlySummary claims it).
+    monthly_summary: bool = False
     # Reminders that came due before this moment are never sent: turning reminders on does not fire a
     # burst of them for invoices that were already late.
     active_since: datetime = _timestamp()
@@ -729,6 +731,25 @@ class ReminderSent(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime = _timestamp()
     sent_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+
+
+class MonthlySummary(SQLModel, table=True):
+    """The claim on one workspace's summary of one month, inserted before it is posted: exactly one post per
+    workspace per month across schedulers. A claim whose poster died is taken over after ``claimed_until``,
+    looking in the channel for the message (its metadata names the claim) before posting again."""
+
+    __tablename__ = "monthly_summaries"
+    __table_args__ = (UniqueConstraint("team_id", "month", name="uq_monthly_summaries_team_month"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=TEAM_ID_LENGTH)
+    month: str = Field(max_length=7)  # "YYYY-MM": the month summarized
+    # claimed (being posted), sent, skipped (turned on after that month's 1st: not posted), failed.
+    state: str = Field(default="claimed", max_length=16)
+    channel: str | None = Field(default=None, max_length=32)
+    ts: str | None = Field(default=None, max_length=32)
+    claimed_until: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: datetime = _timestamp()
 
 
 class InvoiceReminderHold(SQLModel, table=True):

@@ -12,13 +12,22 @@ from slack_bolt import App
 
 from bot.services import Services
 from flows.reminders.listeners import SWEEP_EVERY_SECONDS, home_section
+from flows.reminders.summary import MonthlySummaries, summaries_for
 from flows.reminders.sweep import Sweeper, sweeper_for
 
 SLASH_COMMANDS: tuple[str, ...] = ()  # `/billing reminders` is the hub's command; it calls open_step
 SHORTCUTS: tuple[str, ...] = ()
 EVENTS: tuple[str, ...] = ()
 
-__all__ = ["SWEEP_EVERY_SECONDS", "Sweeper", "home_section", "register", "sweeper_for"]
+__all__ = [
+    "SWEEP_EVERY_SECONDS",
+    "MonthlySummaries",
+    "Sweeper",
+    "home_section",
+    "register",
+    "summaries_for",
+    "sweeper_for",
+]
 
 
 def register(app: App, services: Services) -> None:

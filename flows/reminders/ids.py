@@ -13,10 +13,12 @@ DAYS_AFTER = "reminders_days_after"
 DELIVERY = "reminders_delivery"
 CHANNEL = "reminders_channel"
 SEND_TIME = "reminders_send_time"
+MONTHLY_SUMMARY = "reminders_monthly_summary"
 
 ON_DUE_DATE_VALUE = "on_due_date"
 EMAIL_CLIENT_VALUE = "email_client"
 TELL_TEAM_VALUE = "tell_team"
+MONTHLY_SUMMARY_VALUE = "monthly_summary"
 
 # The digest's buttons (each carries our invoice id) and the invoice message's "Stop reminders".
 SEND_NOW_ACTION = "reminders_send_now"

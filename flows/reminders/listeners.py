@@ -24,6 +24,7 @@ from bot.stripe_gateway import GatewayError
 from bot.timezones import zone
 from flows.reminders import ids, logic, validation, views
 from flows.reminders.digest import SNOOZE_DAYS
+from flows.reminders.summary import SUMMARY_EVERY_SECONDS, summaries_for
 from flows.reminders.sweep import sweeper_for
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,7 @@ class RemindersListeners:
     def __init__(self, app: App, services: Services) -> None:
         self.services = services
         self.sweeper = sweeper_for(app, services)
+        self.summaries = summaries_for(services)
 
     def open_step(self, step: StepContext) -> None:
         if not is_billing_admin(self.services.db, step.client, step.team_id, step.user_id):
@@ -198,6 +200,13 @@ class RemindersListeners:
             # One failed sweep must not stop the scheduler; the next one finds the same work in the database.
             log.exception("reminders sweep failed")
 
+    def monthly_summary(self) -> None:
+        try:
+            self.summaries.run()
+        except Exception:
+            # The next run finds the same claims and settings in the database.
+            log.exception("monthly summary run failed")
+
 
 def register(app: App, services: Services) -> None:
     listeners = RemindersListeners(app, services)
@@ -208,3 +217,6 @@ def register(app: App, services: Services) -> None:
     app.action(ids.STOP_ACTION)(ack=ack_now, lazy=[listeners.stop])
     app.action(ids.RESUME_ACTION)(ack=ack_now, lazy=[listeners.resume])
     services.jobs.append(Job(name="reminders_sweep", run=listeners.sweep, every_seconds=SWEEP_EVERY_SECONDS))
+    services.jobs.append(
+        Job(name="monthly_summary", run=listeners.monthly_summary, every_seconds=SUMMARY_EVERY_SECONDS)
+    )

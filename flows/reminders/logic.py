@@ -13,6 +13,7 @@ from sqlmodel import Session, col
 
 from bot.db import Database
 from bot.models import Client, Invoice, InvoiceReminderHold, ReminderSent, ReminderSettings, table_of, utcnow
+from flows.reminders import summary_claims
 from flows.reminders.rules import Rules, aware, due_date_window
 
 _INVOICES = table_of(Invoice)
@@ -30,6 +31,7 @@ class SettingsForm:
     tell_team: bool
     channel_id: str | None
     send_minute: int
+    monthly_summary: bool = False  # last month's figures in channel_id on the 1st
 
     def to_json(self) -> str:
         return json.dumps(
@@ -39,6 +41,7 @@ class SettingsForm:
                 "t": self.tell_team,
                 "c": self.channel_id,
                 "m": self.send_minute,
+                "s": self.monthly_summary,
             },
             separators=(",", ":"),
         )
@@ -53,6 +56,7 @@ class SettingsForm:
                 bool(data["t"]),
                 data["c"] if isinstance(data["c"], str) else None,
                 int(data["m"]),
+                bool(data.get("s", False)),
             )
         except (ValueError, KeyError, TypeError):
             return None
@@ -89,7 +93,9 @@ def save_settings(
         "offsets": json.dumps(list(form.offsets)),
         "email_client": form.email_client,
         "tell_team": form.tell_team,
-        "channel_id": form.channel_id if form.tell_team else None,
+        # The summary posts in the same channel, so it is kept for either.
+        "channel_id": form.channel_id if form.tell_team or form.monthly_summary else None,
+        "monthly_summary": form.monthly_summary,
         "send_minute": form.send_minute,
         "timezone": timezone,
         "locale": locale,
@@ -100,13 +106,16 @@ def save_settings(
         try:
             with db.write_lock(), db.session() as session:
                 row = session.get(ReminderSettings, team_id)
+                was_on = row is not None and row.monthly_summary
                 if row is None:
                     row = ReminderSettings(team_id=team_id, active_since=now, **values)
                     session.add(row)
                 else:
                     for key, value in values.items():
                         setattr(row, key, value)
-                return row
+            if form.monthly_summary and not was_on:
+                summary_claims.skip_passed_month(db, team_id, form.channel_id, timezone, form.send_minute, now)
+            return row
         except IntegrityError:
             if attempt:  # another save created the row between our read and our insert: update it instead
                 raise

@@ -47,8 +47,11 @@ def settings_form(values: dict[str, Any], locale: str) -> tuple[SettingsForm | N
     if not email and not tell:
         errors[ids.DELIVERY] = t(locale, "reminders.error.no_delivery")
     channel = view_state.element(values, ids.CHANNEL, ids.CHANNEL).get("selected_conversation") or None
+    summary = ids.MONTHLY_SUMMARY_VALUE in _chosen(values, ids.MONTHLY_SUMMARY)
     if tell and not channel:
         errors[ids.CHANNEL] = t(locale, "reminders.error.no_channel")
+    elif summary and not channel:
+        errors[ids.CHANNEL] = t(locale, "reminders.error.summary_channel")
     match = _TIME.match(str(view_state.element(values, ids.SEND_TIME, ids.SEND_TIME).get("selected_time") or ""))
     if match is None:
         errors[ids.SEND_TIME] = t(locale, "reminders.error.time")
@@ -56,4 +59,5 @@ def settings_form(values: dict[str, Any], locale: str) -> tuple[SettingsForm | N
         return None, errors
     assert match is not None
     minute = int(match.group(1)) * 60 + int(match.group(2))
-    return SettingsForm(tuple(offsets), email, tell, channel if tell else None, minute), {}
+    kept = channel if tell or summary else None
+    return SettingsForm(tuple(offsets), email, tell, kept, minute, summary), {}

@@ -39,6 +39,11 @@ def settings_modal(locale: str, saved: ReminderSettings | None, timezone: str) -
     tell = blocks.option(
         t(locale, "reminders.tell_team"), ids.TELL_TEAM_VALUE, description=t(locale, "reminders.tell_team.description")
     )
+    summary = blocks.option(
+        t(locale, "reminders.summary"),
+        ids.MONTHLY_SUMMARY_VALUE,
+        description=t(locale, "reminders.summary.description"),
+    )
     delivery = [
         o
         for o, on in ((email, saved.email_client if saved else True), (tell, saved.tell_team if saved else True))
@@ -93,6 +98,14 @@ def settings_modal(locale: str, saved: ReminderSettings | None, timezone: str) -
             hint=t(locale, "reminders.channel.hint"),
         ),
         blocks.input_block(
+            t(locale, "reminders.summary.label"),
+            blocks.checkboxes(
+                ids.MONTHLY_SUMMARY, [summary], initial_options=[summary] if saved and saved.monthly_summary else None
+            ),
+            block_id=ids.MONTHLY_SUMMARY,
+            optional=True,
+        ),
+        blocks.input_block(
             t(locale, "reminders.time"),
             blocks.timepicker(ids.SEND_TIME, initial_time=_hhmm(saved.send_minute if saved else DEFAULT_SEND_MINUTE)),
             block_id=ids.SEND_TIME,
@@ -120,6 +133,8 @@ def saved_text(locale: str, form: SettingsForm, timezone: str) -> str:
         ways.append(t(locale, "reminders.saved.email"))
     if form.tell_team and form.channel_id:
         ways.append(t(locale, "reminders.saved.channel", channel=form.channel_id))
+    if form.monthly_summary and form.channel_id:
+        ways.append(t(locale, "reminders.saved.summary", channel=form.channel_id))
     return "\n".join(
         [
             t(locale, "reminders.saved"),

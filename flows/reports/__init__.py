@@ -13,13 +13,15 @@ if TYPE_CHECKING:
     from slack_bolt import App, Respond
     from slack_sdk import WebClient
 
+    from bot.db import Database
+    from bot.figures import Period
     from bot.services import Services
 
 SLASH_COMMANDS: tuple[str, ...] = ()  # `/billing report` is the hub's command; it calls answer_command
 SHORTCUTS: tuple[str, ...] = ()
 EVENTS: tuple[str, ...] = ()
 
-__all__ = ["EVENTS", "SHORTCUTS", "SLASH_COMMANDS", "answer_command", "register"]
+__all__ = ["EVENTS", "SHORTCUTS", "SLASH_COMMANDS", "answer_command", "charts", "period_label", "register"]
 
 
 def register(app: App, services: Services) -> None:
@@ -35,3 +37,18 @@ def answer_command(
     from flows.reports import listeners
 
     listeners.answer_command(services, client, command, respond, text=text, locale=locale)
+
+
+def charts(db: Database, team_id: str, period: Period, locale: str, label: str) -> list[tuple[str, str, bytes, str]]:
+    """(currency, title, PNG, alt text stating every figure drawn) of each currency with anything to draw: the
+    report's chart, for other flows to post (the reminders flow's monthly summary)."""
+    from flows.reports import logic
+
+    return logic.charts(db, team_id, period, locale, label)
+
+
+def period_label(period: Period, locale: str) -> str:
+    """A period named as the report names it ("November 2026", "novembre 2026")."""
+    from flows.reports import views
+
+    return views.period_label(period, locale)
