@@ -21,6 +21,7 @@ from sqlmodel import select
 import flows.reports as reports
 from bot import slack_posts
 from bot.figures import month, period_figures
+from bot.i18n import t
 from bot.models import ReminderSettings, utcnow
 from bot.services import Services
 from bot.slack_clients import client_for
@@ -111,11 +112,24 @@ class MonthlySummaries:
             log.warning("monthly summary %s of %s in %s not posted: %s", row.month, team_id, channel, error)
             if error in PERMANENT:
                 summary_claims.update_claim(self.db, row_id, state="failed")
+                self._tell_admin(web, team_id, channel, error)
             else:
                 summary_claims.update_claim(self.db, row_id, claimed_until=now)  # the next run tries again
             return False
         summary_claims.update_claim(self.db, row_id, state="sent")
         return True
+
+    def _tell_admin(self, web: WebClient, team_id: str, channel: str, error: str) -> None:
+        """The admin who set reminders up hears why the summary did not go out, in their own language."""
+        with self.db.session() as session:
+            settings = session.get(ReminderSettings, team_id)
+        if settings is None or not settings.updated_by:
+            return
+        text = t(settings.locale, "reminders.summary.not_posted", channel=channel, error=error)
+        try:
+            web.chat_postMessage(channel=settings.updated_by, text=text)
+        except SlackApiError as exc:
+            log.warning("could not tell %s about the summary: %s", settings.updated_by, exc.response.get("error"))
 
     def _find(self, web: WebClient, channel: str, row_id: int) -> str | None:
         """The message a run that died may have posted, from the channel's latest messages."""

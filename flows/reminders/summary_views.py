@@ -41,7 +41,7 @@ def summary_text(figures: Figures, locale: str, label: str) -> str:
         for row in figures.currencies if not row.empty
     ]  # fmt: skip
     title = t(locale, "reminders.summary.title", period=label)
-    return f"{title}: {', '.join(parts)}" if parts else title
+    return t(locale, "reminders.summary.fallback", title=title, parts=", ".join(parts)) if parts else title
 
 
 def summary_blocks(figures: Figures, locale: str, label: str) -> list[Block]:

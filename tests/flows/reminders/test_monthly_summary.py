@@ -40,9 +40,9 @@ def _at(day: date, hour: int = 9, minute: int = 0) -> datetime:
     return datetime.combine(day, time(hour, minute), tzinfo=PARIS)
 
 
-def opt_in(bb: Billbot, *, summary: bool = True, tell: bool = False) -> None:
+def opt_in(bb: Billbot, *, summary: bool = True, tell: bool = False, channel: str = REMINDERS) -> None:
     bb.workspace.add_channel(REMINDERS, "reminders", members=[ADMIN, CREATOR, "U0BOT"])
-    form = SettingsForm((-3, 0, 7), True, tell, REMINDERS, 9 * 60, summary)
+    form = SettingsForm((-3, 0, 7), True, tell, channel, 9 * 60, summary)
     save_settings(bb.app.services.db, TEAM_ID, ADMIN, form, timezone="Europe/Paris", locale="en")
 
 
@@ -206,7 +206,7 @@ def test_a_french_workspace_gets_a_french_summary_with_french_money(billbot: Bil
     assert len(run(billbot, _at(_next_first(_today()), 9))) == 1
     (message,) = posted(billbot)
     said = everything_said(message)
-    assert "Bilan de " in message.text
+    assert message.text.startswith("Bilan mensuel : ") and " : EUR encaissés " in message.text
     assert f"*Encaissé :* {format_money(12000, 'eur', 'fr')} net des remboursements" in said
     assert f"*Facturé :* {format_money(24550, 'eur', 'fr')} sur 3 factures" in said
     assert "245,50" in said and "€245.50" not in said
@@ -229,3 +229,13 @@ def test_a_summary_slack_posted_without_answering_is_found_not_posted_again(bill
     assert posted(billbot) == [message]  # found by its metadata, the chart added to it
     assert len(billbot.workspace.files()) == 1
     assert [(c.state, c.ts) for c in claims(billbot)] == [("sent", message.ts)]
+
+
+def test_a_channel_the_bot_is_not_in_is_told_to_the_admin_once(billbot: Billbot) -> None:
+    opt_in(billbot, channel="C_GENERAL")  # the bot is not a member of #general
+    a_month(billbot)
+    first = _next_first(_today())
+    assert run(billbot, _at(first, 9)) == [] and run(billbot, _at(first, 9, 20)) == []
+    told = [m for m in billbot.workspace.dm(ADMIN) if "could not post last month's summary" in (m.text or "")]
+    assert len(told) == 1 and "not_in_channel" in (told[0].text or "")
+    assert [c.state for c in claims(billbot)] == ["failed"]
