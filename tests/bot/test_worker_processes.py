@@ -153,14 +153,25 @@ def test_a_worker_killed_mid_burst_is_replaced_and_every_invoice_is_made_once(
     os.kill(first_worker, signal.SIGKILL)
     killed_at = time.monotonic()
     done_before_kill = len(workspace.messages(CHANNEL))
+    # What the lease governs: the jobs the dead worker held. Another worker may take them once it lapses.
+    held = {p.id: p.claimed_by for p in served.pending() if p.claimed_by is not None}
+    resumed: list[float] = []
     for sender in senders:
         sender.join()
     assert statuses == [200] * INVOICES  # every submission was acknowledged
     assert done_before_kill < INVOICES
 
     within = LEASE_SECONDS + 10
+
+    def all_done() -> bool | None:
+        if not resumed:
+            now_held = {p.id: p.claimed_by for p in served.pending()}
+            if any(now_held.get(job, "done") != holder for job, holder in held.items()):
+                resumed.append(time.monotonic())  # another worker has taken (or finished) a job the dead one held
+        return (len(workspace.messages(CHANNEL)) >= INVOICES and bool(resumed)) or None
+
     try:
-        wait_for(lambda: len(workspace.messages(CHANNEL)) >= INVOICES or None, timeout=within + 30, interval=0.2)
+        wait_for(all_done, timeout=within + 60, interval=0.2)
     except TimeoutError:
         rows = [(p.id, p.function, p.attempts, p.failed, p.claimed_until, p.last_error) for p in served.pending()]
         made = [(i.id, i.status, i.message_ts, i.last_error) for i in served.invoices() if i.status != "open"]
@@ -177,7 +188,12 @@ def test_a_worker_killed_mid_burst_is_replaced_and_every_invoice_is_made_once(
     assert len({i.stripe_invoice_id for i in invoices}) == INVOICES
     assert len(stripe_invoices(stripe_emulator, served.account)) == INVOICES
     assert len(messages) == INVOICES and {m.ts for m in messages} == {i.message_ts for i in invoices}
-    assert took <= within, f"the work was done {took:.1f} s after the kill (lease {LEASE_SECONDS} s)"
+    # The dead worker's jobs are taken over soon after their lease lapses. (How long the 45-odd invoices then
+    # take is the machine's speed, not the lease's: on a loaded 2-core CI box, all 50 once took 30 s.)
+    assert held, "the worker was killed holding no job: the test did not test a takeover"
+    taken_over = resumed[0] - killed_at
+    print(f"the {len(held)} jobs the dead worker held were taken over {taken_over:.1f} s after the kill")
+    assert taken_over <= within, f"its jobs were taken {taken_over:.1f} s after the kill (lease {LEASE_SECONDS} s)"
     wait_for(lambda: served.pending() == [] or None, timeout=10)
 
 
@@ -194,7 +210,8 @@ def test_a_message_posted_just_before_the_worker_died_is_kept_and_turns_paid(
     [invoice] = served.invoices()
     assert invoice.message_ts is None  # the run died between the post and the save
 
-    saved = wait_for(lambda: (rows := served.invoices()) and rows[0].message_ts and rows[0], timeout=LEASE_SECONDS + 10)
+    # A wait, not a figure: the lease lapses after 5 s, then a new worker starts (30 s under a full suite's load).
+    saved = wait_for(lambda: (rows := served.invoices()) and rows[0].message_ts and rows[0], timeout=LEASE_SECONDS + 40)
     assert saved.message_ts == posted.ts and saved.channel_id == posted.channel
     assert len(workspace.messages(CHANNEL)) == 1  # found again, not posted twice
 
