@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,9 @@ from bot.slack_users import locale_of
 from flows.reports import csv_files, ids, logic, views
 
 log = logging.getLogger(__name__)
+
+# What a report button sends: (a scratch folder, team, period, locale, whether client names may show) → uploads.
+_Files = Callable[[Path, str, Period, str, bool], list[dict[str, Any]]]
 
 # A report longer than this goes to the asker's DM, where it stays (an ephemeral message is gone on reload).
 LONG_REPORT_BLOCKS = 30
@@ -66,15 +70,33 @@ class ReportListeners:
         self.services = services
 
     def export_clicked(self, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        """The accountant's two CSV files, to the DM."""
+        self._send_to_dm(body, client, respond, claim_kind=ids.EXPORT_CLAIM, what="csv", files=self._write)
+
+    def chart_clicked(self, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        """The chart of each currency, to the DM with its alt text (a file cannot go in an ephemeral message)."""
+        self._send_to_dm(body, client, respond, claim_kind=ids.CHART_CLAIM, what="chart", files=self._charts)
+
+    def _send_to_dm(
+        self,
+        body: dict[str, Any],
+        client: WebClient,
+        respond: Respond,
+        *,
+        claim_kind: str,
+        what: str,  # "csv" or "chart": the reports.<what>.dm / .failed / .sent messages
+        files: _Files,
+    ) -> None:
+        """A report button's files, made for the period it carries, posted in the asker's DM; said where they went."""
         services = self.services
         team_id, user_id = body["team"]["id"], body["user"]["id"]
         action = (body.get("actions") or [{}])[0]
         period = Period.decode(str(action.get("value") or ""))
         if period is None:
             return
-        # Slack's retry of the same click carries the same action_ts: one pair of files per press.
+        # Slack's retry of the same click carries the same action_ts: one upload per press.
         claim = f"{user_id}:{action.get('action_ts', '')}"
-        if not services.db.claim_once(team_id, ids.EXPORT_CLAIM, claim):
+        if not services.db.claim_once(team_id, claim_kind, claim):
             return
         locale = locale_of(services, client, team_id, user_id)
         who = logic.reader(services.db, client, team_id, user_id)
@@ -84,56 +106,30 @@ class ReportListeners:
         label = views.period_label(period, locale)
         try:
             with tempfile.TemporaryDirectory(prefix="billbot-report-") as folder:
-                uploads = self._write(Path(folder), team_id, period, locale, names=logic.shows_names(who))
-                posted = client.chat_postMessage(channel=user_id, text=t(locale, "reports.csv.dm", period=label))
-                client.files_upload_v2(file_uploads=uploads, channel=posted["channel"], thread_ts=posted["ts"])
+                uploads = files(Path(folder), team_id, period, locale, logic.shows_names(who))
+                posted = client.chat_postMessage(channel=user_id, text=t(locale, f"reports.{what}.dm", period=label))
+                if uploads:
+                    client.files_upload_v2(file_uploads=uploads, channel=posted["channel"], thread_ts=posted["ts"])
         except SlackApiError as exc:
             reason = str(exc.response.get("error"))
-            log.warning("the report's CSV files were not uploaded: %s", reason)
-            services.db.release(team_id, ids.EXPORT_CLAIM, claim)  # pressing again tries again
-            respond(text=t(locale, "reports.csv.failed", reason=reason), response_type="ephemeral",
+            log.warning("the report's %s was not uploaded: %s", what, reason)
+            services.db.release(team_id, claim_kind, claim)  # pressing again tries again
+            respond(text=t(locale, f"reports.{what}.failed", reason=reason), response_type="ephemeral",
                     replace_original=False)  # fmt: skip
             return
         where = blocks.app_messages_link(team_id, body.get("api_app_id"), t(locale, "reports.where"))
-        respond(text=t(locale, "reports.csv.sent", period=label, where=where), response_type="ephemeral",
+        respond(text=t(locale, f"reports.{what}.sent", period=label, where=where), response_type="ephemeral",
                 replace_original=False)  # fmt: skip
 
-    def chart_clicked(self, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        """The chart of each currency, to the DM with its alt text (a file cannot go in an ephemeral message)."""
-        services = self.services
-        team_id, user_id = body["team"]["id"], body["user"]["id"]
-        action = (body.get("actions") or [{}])[0]
-        period = Period.decode(str(action.get("value") or ""))
-        if period is None:
-            return
-        claim = f"{user_id}:{action.get('action_ts', '')}"
-        if not services.db.claim_once(team_id, ids.CHART_CLAIM, claim):
-            return
-        locale = locale_of(services, client, team_id, user_id)
-        if not logic.may_see_reports(logic.reader(services.db, client, team_id, user_id)):
-            respond(text=views.refused_text(locale), response_type="ephemeral", replace_original=False)
-            return
+    def _charts(self, folder: Path, team_id: str, period: Period, locale: str, names: bool) -> list[dict[str, Any]]:
+        del folder, names  # the PNGs are uploaded from memory; a chart names no client
         label = views.period_label(period, locale)
-        uploads: list[dict[str, Any]] = [
+        return [
             {"file": png, "filename": f"chart-{currency}-{_slug(period)}.png", "title": title, "alt_txt": alt}
-            for currency, title, png, alt in logic.charts(services.db, team_id, period, locale, label)
+            for currency, title, png, alt in logic.charts(self.services.db, team_id, period, locale, label)
         ]
-        try:
-            posted = client.chat_postMessage(channel=user_id, text=t(locale, "reports.chart.dm", period=label))
-            if uploads:
-                client.files_upload_v2(file_uploads=uploads, channel=posted["channel"], thread_ts=posted["ts"])
-        except SlackApiError as exc:
-            reason = str(exc.response.get("error"))
-            log.warning("the report's chart was not uploaded: %s", reason)
-            services.db.release(team_id, ids.CHART_CLAIM, claim)
-            respond(text=t(locale, "reports.chart.failed", reason=reason), response_type="ephemeral",
-                    replace_original=False)  # fmt: skip
-            return
-        where = blocks.app_messages_link(team_id, body.get("api_app_id"), t(locale, "reports.where"))
-        respond(text=t(locale, "reports.chart.sent", period=label, where=where), response_type="ephemeral",
-                replace_original=False)  # fmt: skip
 
-    def _write(self, folder: Path, team_id: str, period: Period, locale: str, *, names: bool) -> list[dict[str, Any]]:
+    def _write(self, folder: Path, team_id: str, period: Period, locale: str, names: bool) -> list[dict[str, Any]]:
         label = views.period_label(period, locale)
         lines_path = folder / f"{t(locale, 'reports.csv.lines_file')}-{_slug(period)}.csv"
         money_path = folder / f"{t(locale, 'reports.csv.money_file')}-{_slug(period)}.csv"
